@@ -1,0 +1,46 @@
+"""Shorten phone_number and default is_active to true
+
+SQLite cannot ALTER a column in place: the batch block copies the table and swaps it.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2024-12-09 07:32:00.000000+00:00
+
+"""
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision: str = '0003'
+down_revision: Union[str, Sequence[str], None] = '0002'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    """Apply migration."""
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.alter_column('phone_number',
+               existing_type=sa.String(length=20),
+               type_=sa.String(length=15),
+               existing_nullable=True)
+        batch_op.alter_column('is_active',
+               existing_type=sa.Boolean(),
+               server_default=sa.true(),
+               existing_nullable=False)
+
+
+def downgrade() -> None:
+    """Revert migration."""
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.alter_column('is_active',
+               existing_type=sa.Boolean(),
+               server_default=None,
+               existing_nullable=False)
+        batch_op.alter_column('phone_number',
+               existing_type=sa.String(length=15),
+               type_=sa.String(length=20),
+               existing_nullable=True)

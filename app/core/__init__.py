@@ -1,0 +1,1 @@
+"""Configuration and database access for the example application."""

@@ -1,0 +1,33 @@
+"""The async engine and session factory the application uses.
+
+SQLite enforces foreign keys only when each connection asks for it, so every new
+connection runs ``PRAGMA foreign_keys=ON``. (Migrations use their own engine in
+``alembic/env.py``: a batch "recreate" must run with foreign keys off.)
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from app.core.config import get_settings
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection, _connection_record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_engine(url: URL | str | None = None, **kwargs) -> AsyncEngine:
+    """An async engine for ``url`` (default: the configured one) with SQLite FKs enforced."""
+    engine = create_async_engine(url or get_settings().database_url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _enable_sqlite_foreign_keys)
+    return engine
+
+
+def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose objects stay readable after commit (no lazy reload in async code)."""
+    return async_sessionmaker(engine, expire_on_commit=False)
