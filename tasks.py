@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""The workbook's commands. Needs only Python 3.11+ (standard library) to start.
+
+    python3 tasks.py lab          set up .venv, open the workbook in JupyterLab
+    python3 tasks.py test         set up .venv (and PostgreSQL where apt-get can), run every test
+    python3 tasks.py notebooks    re-run each notebook top to bottom and store its outputs
+    python3 tasks.py bench        print the workbook's speed ratios
+    python3 tasks.py lock         recompute requirements.lock from pyproject.toml
+
+Set PIP_OPTIONS (e.g. "--no-index --find-links wheelhouse") to install from elsewhere.
+Extra arguments after `test` go to pytest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+VENV_PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".installed"
+LOCK = ROOT / "requirements.lock"
+MIN_PYTHON = (3, 11)  # SQLAlchemy 2.1
+
+
+def say(message: str) -> None:
+    print(f"[tasks] {message}", flush=True)
+
+
+def run(*args: str | Path, **kwargs) -> None:
+    subprocess.run([str(a) for a in args], check=True, cwd=ROOT, **kwargs)
+
+
+def base_python() -> str:
+    """This interpreter if new enough, else the first python3.x on PATH that is."""
+    if sys.version_info >= MIN_PYTHON:
+        return sys.executable
+    for name in ("python3.13", "python3.12", "python3.11"):
+        if found := shutil.which(name):
+            return found
+    sys.exit(f"error: Python {'.'.join(map(str, MIN_PYTHON))} or newer is needed; "
+             f"this is {sys.version.split()[0]}")
+
+
+def fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in (LOCK, ROOT / "pyproject.toml"):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def setup() -> None:
+    """Create .venv and install the lock into it, unless it is already up to date."""
+    wanted = fingerprint()
+    if STAMP.exists() and STAMP.read_text() == wanted and VENV_PYTHON.exists():
+        return
+    if not VENV_PYTHON.exists():
+        say(f"creating {VENV.name}")
+        run(base_python(), "-m", "venv", VENV)
+    pip = [VENV_PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+           *shlex.split(os.environ.get("PIP_OPTIONS", ""))]
+    say(f"installing {LOCK.name}")
+    run(*pip, "-r", LOCK)
+    run(*pip, "--no-deps", "--no-build-isolation", "-e", ".")
+    # The notebooks ask for the "python3" kernel: make it this environment's Python.
+    run(VENV_PYTHON, "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3",
+        "--display-name", "Python 3 (alembic workbook)", stdout=subprocess.DEVNULL)
+    STAMP.write_text(wanted)
+    say("environment ready")
+
+
+def lab(args: list[str]) -> None:
+    setup()
+    os.execv(BIN / "jupyter", [str(BIN / "jupyter"), "lab", "--notebook-dir", str(ROOT / "notebooks"),
+                               "00_welcome.ipynb", *args])
+
+
+def test(args: list[str]) -> None:
+    setup()
+    installer = ROOT / "tools" / "install-system-packages.sh"
+    if shutil.which("bash") and installer.exists():
+        subprocess.run(["bash", str(installer)], cwd=ROOT, check=True)
+    command = [str(VENV_PYTHON), "-m", "pytest", "-n", "auto", "--dist", "loadfile",
+               "--nbval", "--nbval-current-env",
+               "--nbval-sanitize-with", "tools/nbval-sanitize.cfg", *args]
+    sys.exit(subprocess.run(command, cwd=ROOT).returncode)
+
+
+def script(path: str):
+    def task(args: list[str]) -> None:
+        setup()
+        sys.exit(subprocess.run([str(VENV_PYTHON), path, *args], cwd=ROOT).returncode)
+    return task
+
+
+def lock(args: list[str]) -> None:
+    setup()
+    run(VENV_PYTHON, "-m", "pip", "install", "--quiet", "uv")
+    compiled = subprocess.run(
+        [str(BIN / "uv"), "pip", "compile", "pyproject.toml", "--extra", "test", "--universal",
+         "--python-version", "3.11", "--no-header", "--annotation-style", "line", "--quiet",
+         "-o", "-"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    LOCK.write_text("# Exact versions installed by `python3 tasks.py lab|test`. Generated from\n"
+                    "# pyproject.toml by `python3 tasks.py lock`; do not edit by hand.\n" + compiled)
+    say(f"wrote {LOCK.name}")
+
+
+TASKS = {
+    "setup": lambda args: setup(),
+    "lab": lab,
+    "test": test,
+    "notebooks": script("tools/run_notebooks.py"),
+    "bench": script("benchmarks/run.py"),
+    "lock": lock,
+}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in TASKS:
+        sys.exit(__doc__)
+    TASKS[sys.argv[1]](sys.argv[2:])

@@ -1,0 +1,309 @@
+"""Run the real ``alembic`` command line inside the kernel, against one project folder.
+
+Why not ``!alembic``: a new process costs about a second of imports per command.
+Why a worker thread: the async ``env.py`` calls ``asyncio.run()``, which refuses to run
+inside the kernel's already running event loop; a fresh thread has no loop.
+
+Each call starts from the same state whatever ran before it, so its output is what the
+``alembic`` command would print, and the same on every run:
+- logging is reset before and restored after (env.py's ``fileConfig`` reconfigures it);
+- the project's own ``app`` package is imported fresh (edits to models are seen), and
+  whatever ``app`` the kernel had is put back afterwards;
+- new revision files get a fixed "workbook clock" for their dates, and ``merge`` gets the
+  next readable id (``revision`` gets it from env.py's hook), unless ``--rev-id`` is given;
+- absolute paths under the project are shown relative to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import importlib
+import io
+import logging
+import os
+import re
+import sys
+import threading
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from alembic.config import CommandLine, Config
+from alembic.script import ScriptDirectory
+
+# New revisions made through the workbook are dated from here, a minute per revision.
+WORKBOOK_CLOCK = dt.datetime(2024, 12, 9, 7, 30, tzinfo=dt.timezone.utc)
+# Options of the alembic command line that take a value (to find the subcommand).
+_OPTIONS_WITH_VALUE = {"-c", "--config", "-n", "--name", "-x"}
+
+
+class _CommandLine(CommandLine):
+    """alembic's CommandLine, but its Config prints to the *current* ``sys.stdout``.
+
+    ``Config(stdout=sys.stdout)`` binds the stream when alembic is imported, which would
+    send ``check``/``heads`` output past the capture.
+    """
+
+    def main(self, argv=None) -> None:
+        options = self.parser.parse_args(argv)
+        if not hasattr(options, "cmd"):
+            self.parser.error("too few arguments")
+        toml, ini = self._inis_from_config(options)
+        config = Config(file_=ini, toml_file=toml, ini_section=options.name,
+                        cmd_opts=options, stdout=sys.stdout)
+        self.run_cmd(config, options)
+
+
+class AlembicCommandError(Exception):
+    """An alembic command failed; shown as alembic's own one-line ``FAILED:`` message."""
+
+    def __init__(self, message: str, details: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.details = details  # the full traceback, for the curious (workbook.last_error)
+
+    def _render_traceback_(self) -> list[str]:  # IPython: show this instead of a traceback
+        return [f"\x1b[31mFAILED:\x1b[0m {self.message}"]
+
+
+@dataclass
+class AlembicResult:
+    argv: list[str]
+    exit_code: int
+    chunks: list[tuple[str, str]]  # ("stdout" | "stderr", text), in the order written
+    error: str | None = None  # one-line message when the command failed
+    details: str = field(default="", repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and self.error is None
+
+    @property
+    def stdout(self) -> str:
+        return "".join(text for stream, text in self.chunks if stream == "stdout")
+
+    @property
+    def stderr(self) -> str:
+        return "".join(text for stream, text in self.chunks if stream == "stderr")
+
+    def replay(self) -> None:
+        """Write the output to this process's stdout/stderr, interleaved as it came."""
+        for stream, text in self.chunks:
+            getattr(sys, stream).write(text)
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+
+class _Recorder(io.TextIOBase):
+    """A text stream that records what is written to it, tagged with the stream's name."""
+
+    def __init__(self, name: str, chunks: list[tuple[str, str]]):
+        self.name, self.chunks = name, chunks
+
+    @property
+    def encoding(self) -> str:  # alembic encodes messages with the stream's encoding
+        return "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.chunks.append((self.name, text))
+        return len(text)
+
+
+def subcommand(argv: list[str]) -> str | None:
+    """The alembic subcommand in ``argv`` (``["-x", "a=1", "merge", ...]`` -> ``"merge"``)."""
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token in _OPTIONS_WITH_VALUE:
+            skip = True
+        elif not token.startswith("-"):
+            return token
+    return None
+
+
+def next_revision_id(project_dir: Path) -> str:
+    """One more than the highest numeric revision id (``0001`` for an empty history)."""
+    script = ScriptDirectory.from_config(Config(str(project_dir / "alembic.ini")))
+    numbers = [int(r.revision) for r in script.walk_revisions() if r.revision.isdigit()]
+    return f"{max(numbers, default=0) + 1:04d}"
+
+
+def with_readable_merge_id(argv: list[str], project_dir: Path) -> list[str]:
+    if subcommand(argv) != "merge" or any(a.startswith("--rev-id") for a in argv):
+        return argv
+    if not (project_dir / "alembic.ini").exists():
+        return argv
+    return [*argv, "--rev-id", next_revision_id(project_dir)]
+
+
+@contextlib.contextmanager
+def _isolated_logging():
+    """Start with no handlers (as a fresh process has) and put everything back afterwards."""
+    manager = logging.Logger.manager
+    loggers = [logging.root] + [
+        lg for lg in manager.loggerDict.values() if isinstance(lg, logging.Logger)
+    ]
+    saved = {lg: (lg.level, list(lg.handlers), lg.propagate, lg.disabled) for lg in loggers}
+    logging.root.handlers = []
+    try:
+        yield
+    finally:
+        for lg in [logging.root] + [
+            lg for lg in manager.loggerDict.values() if isinstance(lg, logging.Logger)
+        ]:
+            if lg in saved:
+                lg.level, handlers, lg.propagate, lg.disabled = saved[lg]
+                lg.handlers = handlers
+            else:  # created during the call (e.g. by env.py): leave it quiet
+                lg.handlers = []
+                lg.level = logging.NOTSET
+
+
+@contextlib.contextmanager
+def _project_imports(project_dir: Path):
+    """Import ``app`` (and friends) from the project folder, fresh, then restore the kernel's."""
+
+    def local_names() -> list[str]:
+        return [n for n in sys.modules if n == "app" or n.startswith("app.")]
+
+    stashed = {name: sys.modules.pop(name) for name in local_names()}
+    saved_path = list(sys.path)
+    saved_bytecode = sys.dont_write_bytecode
+    sys.path.insert(0, str(project_dir))
+    sys.dont_write_bytecode = True  # an edit within the same second must not hit a stale .pyc
+    importlib.invalidate_caches()
+    try:
+        yield
+    finally:
+        for name in local_names():
+            del sys.modules[name]
+        sys.modules.update(stashed)
+        sys.path[:] = saved_path
+        sys.dont_write_bytecode = saved_bytecode
+
+
+@contextlib.contextmanager
+def _workbook_clock():
+    original = ScriptDirectory._generate_create_date
+
+    def fixed_date(self: ScriptDirectory) -> dt.datetime:
+        return WORKBOOK_CLOCK + dt.timedelta(minutes=len(list(self.walk_revisions())))
+
+    ScriptDirectory._generate_create_date = fixed_date
+    try:
+        yield
+    finally:
+        ScriptDirectory._generate_create_date = original
+
+
+@contextlib.contextmanager
+def _working_directory(path: Path):
+    before = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def _relative(text: str, project_dir: Path) -> str:
+    """Paths relative to the project, and no memory addresses (``<now at 0x7f..>``)."""
+    for prefix in {str(project_dir), str(project_dir.resolve())}:
+        text = text.replace(prefix + os.sep, "").replace(prefix, ".")
+    return _ADDRESS.sub("", text)
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    first = text.splitlines()[0]
+    if isinstance(error, SyntaxError):
+        return f"SyntaxError: {first}"
+    return first if isinstance(error, _alembic_errors()) else f"{type(error).__name__}: {first}"
+
+
+def _alembic_errors() -> tuple[type[BaseException], ...]:
+    from alembic.util import CommandError
+
+    return (CommandError,)
+
+
+def run_alembic(project_dir: Path, argv: list[str]) -> AlembicResult:
+    """Run ``alembic *argv`` with ``project_dir`` as working directory; capture everything."""
+    project_dir = Path(project_dir)
+    argv = with_readable_merge_id(list(argv), project_dir)
+    chunks: list[tuple[str, str]] = []
+    stdout, stderr = _Recorder("stdout", chunks), _Recorder("stderr", chunks)
+    outcome: dict = {"exit_code": 0, "error": None, "details": ""}
+
+    def target() -> None:
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(_working_directory(project_dir))
+            stack.enter_context(contextlib.redirect_stdout(stdout))
+            stack.enter_context(contextlib.redirect_stderr(stderr))
+            stack.enter_context(_isolated_logging())
+            stack.enter_context(_project_imports(project_dir))
+            stack.enter_context(_workbook_clock())
+            try:
+                _CommandLine(prog="alembic").main(argv=argv)
+            except SystemExit as exit_:
+                code = exit_.code
+                outcome["exit_code"] = code if isinstance(code, int) else (0 if code is None else 1)
+            except BaseException as error:  # a failed migration, a broken model file, ...
+                outcome["exit_code"] = 1
+                outcome["error"] = _one_line(error)
+                outcome["details"] = "".join(traceback.format_exception(error))
+
+    thread = threading.Thread(target=target, name="alembic")
+    thread.start()
+    thread.join()
+
+    merged = _merge_chunks(chunks)
+    merged = [(stream, _relative(text, project_dir)) for stream, text in merged]
+    error = outcome["error"]
+    if error is None and outcome["exit_code"] != 0:
+        error = _failure_message(merged)
+    if error:
+        error = _relative(error, project_dir)
+        merged = [(stream, _without_message(text, error)) for stream, text in merged]
+        merged = [(stream, text) for stream, text in merged if text]
+    return AlembicResult(argv, outcome["exit_code"], merged, error,
+                         _relative(outcome["details"], project_dir))
+
+
+def _merge_chunks(chunks: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Join neighbouring writes to the same stream (then lines stay whole)."""
+    merged: list[tuple[str, str]] = []
+    for stream, text in chunks:
+        if merged and merged[-1][0] == stream:
+            merged[-1] = (stream, merged[-1][1] + text)
+        else:
+            merged.append((stream, text))
+    return merged
+
+
+def _failure_message(chunks: list[tuple[str, str]]) -> str:
+    """alembic prints ``FAILED: <message>``; argparse prints ``alembic: error: <message>``."""
+    lines = [line for _stream, text in chunks for line in text.splitlines()]
+    for line in lines:
+        if line.startswith("FAILED: "):
+            return line[len("FAILED: "):]
+    for line in lines:
+        if line.startswith("alembic: error: "):
+            return line[len("alembic: "):]
+    return "the command failed"
+
+
+def _without_message(text: str, message: str) -> str:
+    """Drop the lines that only repeat the failure message (it is shown once, as FAILED)."""
+    repeats = {f"FAILED: {message}", message, f"ERROR [alembic.util.messaging] {message}",
+               f"alembic: {message}"}
+    kept = [line for line in text.splitlines(keepends=True) if line.rstrip("\n") not in repeats]
+    return "".join(kept)

@@ -1,0 +1,61 @@
+"""Where each chapter starts: the files and database state the earlier chapters leave.
+
+A stage names a point in the reference project's history. Building a workspace at a
+stage copies the reference files (``alembic.ini``, ``alembic/``, ``app/core``), the
+revision scripts up to that point, and the models as they were then; the database is
+brought to that revision. So any chapter can run first, alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+STARTING_POINTS = PACKAGE_DIR / "starting_points"
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    summary: str
+    alembic: bool = True  # alembic.ini and alembic/ present (else the learner runs `init`)
+    models: str | None = None  # "repo", a folder under starting_points/, or None
+    revision: str | None = None  # the reference revision scripts and database are at
+
+    @property
+    def models_dir(self) -> Path | None:
+        if self.models is None:
+            return None
+        if self.models == "repo":
+            return REPO_ROOT / "app" / "models"
+        return STARTING_POINTS / self.models / "app" / "models"
+
+
+STAGES = {
+    stage.name: stage
+    for stage in [
+        Stage("empty", "an empty project: app/core only, no Alembic yet", alembic=False),
+        Stage("configured", "Alembic configured (alembic.ini, async env.py), no models yet"),
+        Stage("models", "the guide's models, no revisions yet, empty database", models="0001"),
+        Stage("0001", "the initial migration applied", models="0001", revision="0001"),
+        Stage("0005", "the column and schema changes of chapter 04 applied", models="0005",
+              revision="0005"),
+        Stage("0007", "the data migrations of chapter 05 applied", models="0007", revision="0007"),
+        Stage("head", "the whole reference history applied (0011)", models="repo", revision="0011"),
+    ]
+}
+
+# Files of the reference project every workspace with Alembic gets, as they are.
+ALEMBIC_FILES = ["alembic.ini", "alembic/env.py", "alembic/script.py.mako", "alembic/README"]
+APP_FILES = ["app/__init__.py", "app/core/__init__.py", "app/core/config.py", "app/core/database.py"]
+# Model files whose final form is also their form at every stage that has them.
+UNCHANGED_MODEL_FILES = ["base.py", "publisher.py", "category.py"]
+
+
+def get_stage(name: str) -> Stage:
+    try:
+        return STAGES[name]
+    except KeyError:
+        raise ValueError(f"unknown stage {name!r}; stages are: {', '.join(STAGES)}") from None

@@ -1,0 +1,7 @@
+"""Import every model here, so ``Base.metadata`` knows all tables when Alembic reads it."""
+
+from app.models.base import Base, TimestampMixin
+from app.models.book import Book, user_books
+from app.models.user import User
+
+__all__ = ["Base", "TimestampMixin", "User", "Book", "user_books"]

@@ -1,0 +1,25 @@
+"""Users, as the guide defines them (chapter 02)."""
+
+from typing import TYPE_CHECKING, List, Optional
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, TimestampMixin
+
+if TYPE_CHECKING:  # the guide's answer to circular imports: names only for type checkers
+    from app.models.book import Book
+
+
+class User(Base, TimestampMixin):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True, init=False)
+    email: Mapped[str] = mapped_column(String(255), unique=True, index=True)
+    hashed_password: Mapped[str] = mapped_column(String(255))
+    full_name: Mapped[Optional[str]] = mapped_column(String(255), default=None)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    books: Mapped[List["Book"]] = relationship(
+        secondary="user_books", back_populates="users", init=False, default_factory=list
+    )

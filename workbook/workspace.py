@@ -1,0 +1,354 @@
+"""A private, throwaway copy of the example project for each chapter.
+
+``start("03_autogenerate", stage="models")`` (re)builds ``workspace/03_autogenerate/``
+at that stage (see ``workbook.stages``), moves the kernel into it, and makes ``%alembic``
+act on it. Nothing outside the workspace folder is ever written or deleted.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import html
+import os
+import re
+import shlex
+import shutil
+import sqlite3
+import sys
+from pathlib import Path
+
+import alembic
+import sqlalchemy
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from workbook.runner import AlembicCommandError, AlembicResult, run_alembic
+from workbook.stages import (
+    ALEMBIC_FILES,
+    APP_FILES,
+    REPO_ROOT,
+    UNCHANGED_MODEL_FILES,
+    Stage,
+    get_stage,
+)
+
+WORKSPACES_VARIABLE = "WORKBOOK_WORKSPACES"
+DATABASE_FILE = "app.db"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class WorkspaceError(Exception):
+    """A workspace request that cannot be done; one line, no traceback in a notebook."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"\x1b[31mWorkspaceError:\x1b[0m {self}"]
+
+
+def workspaces_root() -> Path:
+    """``$WORKBOOK_WORKSPACES`` if set (the tests use a temporary one), else ``workspace/``."""
+    return Path(os.environ.get(WORKSPACES_VARIABLE) or REPO_ROOT / "workspace").resolve()
+
+
+def _checked_workspace_path(name: str) -> Path:
+    if not _NAME.match(name):
+        raise WorkspaceError(
+            f"workspace name {name!r} must be letters, digits, '_', '-' or '.', "
+            "not a path (e.g. '03_autogenerate')"
+        )
+    root = workspaces_root()
+    forbidden = {Path("/").resolve(), Path.home().resolve(), REPO_ROOT.resolve()}
+    if root in forbidden:
+        raise WorkspaceError(f"refusing to use {root} as the workspaces folder")
+    path = (root / name).resolve()
+    if path.parent != root:
+        raise WorkspaceError(f"refusing to touch {path}: it is outside the workspaces folder")
+    return path
+
+
+def _remove_tree(path: Path) -> None:
+    """Delete one workspace, after checking (again) that it is one."""
+    root = workspaces_root()
+    if path.is_symlink() or path.resolve().parent != root:
+        raise WorkspaceError(f"refusing to delete {path}: not a folder inside {root}")
+    if path.exists():
+        shutil.rmtree(path)
+
+
+def _copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+
+
+def _revision_files(revision: str) -> list[Path]:
+    """The reference revision scripts from ``revision`` down to base."""
+    script = ScriptDirectory.from_config(Config(str(REPO_ROOT / "alembic.ini")))
+    return sorted(Path(rev.path) for rev in script.iterate_revisions(revision, "base"))
+
+
+def _populate(path: Path, stage: Stage) -> None:
+    """Write the project files of ``stage`` into an empty folder ``path``."""
+    path.mkdir(parents=True)
+    for relative in APP_FILES:
+        _copy(REPO_ROOT / relative, path / relative)
+    (path / ".env").write_text(f"DATABASE_URL=sqlite+aiosqlite:///{DATABASE_FILE}\n")
+    if stage.alembic:
+        for relative in ALEMBIC_FILES:
+            _copy(REPO_ROOT / relative, path / relative)
+        (path / "alembic" / "versions").mkdir(exist_ok=True)
+    if stage.models_dir is not None:
+        models = path / "app" / "models"
+        for name in UNCHANGED_MODEL_FILES:
+            if _stage_has_model(stage, name):
+                _copy(REPO_ROOT / "app" / "models" / name, models / name)
+        for source in sorted(stage.models_dir.glob("*.py")):
+            _copy(source, models / source.name)
+    if stage.revision is not None:
+        for source in _revision_files(stage.revision):
+            _copy(source, path / "alembic" / "versions" / source.name)
+
+
+def _stage_has_model(stage: Stage, file_name: str) -> bool:
+    """A model file is part of a stage when the stage's ``__init__`` imports it."""
+    init = stage.models_dir / "__init__.py"
+    module = file_name.removesuffix(".py")
+    return init.exists() and f"app.models.{module} import" in init.read_text()
+
+
+def _fingerprint(path: Path) -> str:
+    """What the stage's database depends on: every file copied, and the library versions."""
+    digest = hashlib.sha256(f"{alembic.__version__} {sqlalchemy.__version__}".encode())
+    for file in sorted(p for p in path.rglob("*") if p.is_file() and p.name != DATABASE_FILE):
+        digest.update(str(file.relative_to(path)).encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _stage_database(path: Path, stage: Stage) -> None:
+    """Put the stage's database into ``path``: from the cache, or built once and cached."""
+    cache = workspaces_root() / ".cache"
+    cached = cache / f"{stage.name}-{_fingerprint(path)}.db"
+    if not cached.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        result = run_alembic(path, ["upgrade", stage.revision])
+        if not result.ok:
+            raise WorkspaceError(f"building stage {stage.name!r} failed: {result.error}")
+        partial = cache / f".{cached.name}.{os.getpid()}"
+        shutil.copyfile(path / DATABASE_FILE, partial)
+        os.replace(partial, cached)  # atomic: parallel kernels never see half a file
+    else:
+        shutil.copyfile(cached, path / DATABASE_FILE)
+
+
+class Workspace:
+    """One chapter's project folder: files, database, and the commands that act on them."""
+
+    def __init__(self, name: str, stage: str):
+        self.name = name
+        self.stage = get_stage(stage)
+        self.path = _checked_workspace_path(name)
+
+    def __repr__(self) -> str:
+        return f"<Workspace {self.name!r}: {self.stage.summary}>"
+
+    # -- life cycle -------------------------------------------------------------------
+    def reset(self) -> "Workspace":
+        """Throw the folder away and build it again at the stage (also repairs a broken one)."""
+        if Path.cwd().resolve().is_relative_to(self.path):
+            os.chdir(workspaces_root().parent)  # never stand in a folder being deleted
+        _remove_tree(self.path)
+        _populate(self.path, self.stage)
+        if self.stage.revision is not None:
+            _stage_database(self.path, self.stage)
+        return self
+
+    # -- alembic ----------------------------------------------------------------------
+    def alembic(self, line: str | list[str]) -> AlembicResult:
+        """Run ``alembic <line>`` in this workspace, print its output, raise on failure."""
+        argv = shlex.split(line) if isinstance(line, str) else list(line)
+        result = run_alembic(self.path, argv)
+        result.replay()
+        if result.error:
+            raise AlembicCommandError(result.error, result.details)
+        return result
+
+    def run(self, line: str | list[str]) -> AlembicResult:
+        """Like :meth:`alembic` but quiet and never raising: for checks and tools."""
+        argv = shlex.split(line) if isinstance(line, str) else list(line)
+        return run_alembic(self.path, argv)
+
+    @property
+    def ini_path(self) -> Path:
+        return self.path / "alembic.ini"
+
+    @property
+    def db_path(self) -> Path:
+        return self.path / DATABASE_FILE
+
+    @property
+    def sync_url(self) -> str:
+        """A plain (sync) SQLAlchemy URL of the workspace database, for inspecting it."""
+        return f"sqlite:///{self.db_path}"
+
+    def script_directory(self) -> ScriptDirectory:
+        return ScriptDirectory.from_config(Config(str(self.ini_path)))
+
+    def heads(self) -> list[str]:
+        return sorted(self.script_directory().get_heads())
+
+    def current(self) -> list[str]:
+        """The revisions recorded in ``alembic_version`` (empty before the first upgrade)."""
+        if not self.db_path.exists():
+            return []
+        with sqlite3.connect(self.db_path) as connection:
+            try:
+                rows = connection.execute("SELECT version_num FROM alembic_version").fetchall()
+            except sqlite3.OperationalError:
+                return []
+        return sorted(row[0] for row in rows)
+
+    def revision_file(self, revision: str) -> Path:
+        """The script of ``revision`` (an id, a unique prefix, or 'head')."""
+        script = self.script_directory().get_revision(revision)
+        if script is None:
+            raise WorkspaceError(f"no revision {revision!r} in this workspace")
+        return Path(script.path)
+
+    # -- files --------------------------------------------------------------------------
+    def file(self, relative: str | Path) -> Path:
+        """A path inside the workspace; refuses ``..`` and absolute paths outside it."""
+        path = (self.path / relative).resolve()
+        if not path.is_relative_to(self.path):
+            raise WorkspaceError(f"{relative} is outside the workspace")
+        return path
+
+    def read(self, relative: str | Path) -> str:
+        return self.file(relative).read_text()
+
+    def write(self, relative: str | Path, text: str) -> "FileChange":
+        """Write a file of the workspace and return what changed (shown as a diff)."""
+        path = self.file(relative)
+        before = path.read_text() if path.exists() else ""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return FileChange(str(Path(relative)), before, text)
+
+    def edit(self, relative: str | Path, old: str, new: str) -> "FileChange":
+        """Replace the one occurrence of ``old`` by ``new`` in a workspace file."""
+        text = self.read(relative)
+        count = text.count(old)
+        if count != 1:
+            where = "not found" if count == 0 else f"found {count} times"
+            raise WorkspaceError(f"{relative}: the text to replace was {where}")
+        return self.write(relative, text.replace(old, new))
+
+    def show(self, relative: str | Path, start: int = 1, end: int | None = None) -> "SourceView":
+        """A file of the workspace (or some of its lines), for reading in the notebook."""
+        lines = self.read(relative).splitlines()
+        return SourceView(str(Path(relative)), lines[start - 1:end], start)
+
+    def show_revision(self, revision: str) -> "SourceView":
+        path = self.revision_file(revision)
+        return self.show(path.relative_to(self.path))
+
+    def tree(self) -> "SourceView":
+        """The workspace's files, like ``tree``: what the project is made of."""
+        skip = {"__pycache__", ".ipynb_checkpoints"}
+        lines = []
+        for path in sorted(self.path.rglob("*")):
+            relative = path.relative_to(self.path)
+            if skip & set(relative.parts):
+                continue
+            depth = len(relative.parts) - 1
+            lines.append("    " * depth + relative.name + ("/" if path.is_dir() else ""))
+        return SourceView(f"{self.name}/", lines, 1, numbered=False)
+
+
+class FileChange:
+    """A file edit, displayed as a unified diff (plain text, or coloured HTML)."""
+
+    def __init__(self, name: str, before: str, after: str):
+        self.name, self.before, self.after = name, before, after
+        self.diff = list(difflib.unified_diff(
+            before.splitlines(), after.splitlines(),
+            f"a/{name}", f"b/{name}", lineterm="", n=1,
+        ))
+
+    def __repr__(self) -> str:
+        if not self.diff:
+            return f"{self.name}: unchanged"
+        return "\n".join(self.diff)
+
+    def _repr_html_(self) -> str:
+        if not self.diff:
+            return f"<pre>{html.escape(self.name)}: unchanged</pre>"
+        colours = {"+": "#e6ffec", "-": "#ffebe9", "@": "#ddf4ff"}
+        rows = []
+        for line in self.diff:
+            colour = colours.get(line[:1], "transparent")
+            if line.startswith(("+++", "---")):
+                colour = "#f6f8fa"
+            rows.append(f'<div style="background:{colour}">{html.escape(line) or "&nbsp;"}</div>')
+        return ('<pre style="font-size:0.85em;line-height:1.35">' + "".join(rows) + "</pre>")
+
+
+class SourceView:
+    """Lines of a file, numbered, as text (tests, plain viewers) and as HTML."""
+
+    def __init__(self, name: str, lines: list[str], first: int, numbered: bool = True):
+        self.name, self.lines, self.first, self.numbered = name, lines, first, numbered
+
+    def _rendered(self) -> list[str]:
+        if not self.numbered:
+            return self.lines
+        width = len(str(self.first + len(self.lines)))
+        return [f"{n:>{width}} | {line}" for n, line in enumerate(self.lines, self.first)]
+
+    def __repr__(self) -> str:
+        return "\n".join([f"# {self.name}", *self._rendered()])
+
+    def _repr_html_(self) -> str:
+        body = html.escape("\n".join(self._rendered()))
+        return (f'<div style="font-size:0.85em"><b>{html.escape(self.name)}</b>'
+                f'<pre style="line-height:1.35">{body}</pre></div>')
+
+
+# -- the notebook side ------------------------------------------------------------------
+_active: Workspace | None = None
+last_error: str = ""  # the full traceback of the last failed %alembic command
+
+
+def active_workspace() -> Workspace:
+    if _active is None:
+        raise WorkspaceError("no workspace yet: run workbook.start(...) in the first cell")
+    return _active
+
+
+def start(name: str, stage: str, *, quiet: bool = False) -> Workspace:
+    """Give this chapter a fresh workspace at ``stage`` and make ``%alembic`` act on it."""
+    global _active
+    workspace = Workspace(name, stage).reset()
+    _active = workspace
+    os.chdir(workspace.path)  # relative paths, %%writefile and !alembic work as in a terminal
+    os.environ["PYTHONDONTWRITEBYTECODE"] = "1"  # keep __pycache__ out of `!alembic` runs too
+    _register_magics()
+    if not quiet:
+        print(f"Workspace {name!r} is ready: {workspace.stage.summary}.")
+    return workspace
+
+
+def alembic_magic(line: str) -> None:
+    """%alembic <arguments>: the alembic command line, run in the active workspace."""
+    global last_error
+    try:
+        active_workspace().alembic(line)
+    except AlembicCommandError as error:
+        last_error = error.details
+        raise
+
+
+def _register_magics() -> None:
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython else None
+    if shell is not None:
+        shell.register_magic_function(alembic_magic, "line", "alembic")
