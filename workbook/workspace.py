@@ -214,6 +214,35 @@ class Workspace:
             raise WorkspaceError(f"no revision {revision!r} in this workspace")
         return Path(script.path)
 
+    # -- pictures and data --------------------------------------------------------------
+    def schema(self, tables: list[str] | None = None):
+        """The database's tables as text and as an ER diagram."""
+        from workbook import views
+
+        return views.schema(self.sync_url, tables=tables)
+
+    def snapshot(self):
+        """The schema now, to compare with a later one: ``views.schema_diff(before, after)``."""
+        from workbook import views
+
+        return views.snapshot_schema(self.sync_url)
+
+    def graph(self):
+        """The revision graph: heads, branch and merge points, where the database is."""
+        from workbook import views
+
+        return views.revision_graph(self.script_directory(), current=self.current())
+
+    def rows(self, table: str, limit: int = 20, order_by: str | None = None):
+        from workbook import views
+
+        return views.rows(self.sync_url, table, limit=limit, order_by=order_by)
+
+    def sql(self, statement: str, **params) -> int:
+        """Run one SQL statement on the workspace database; returns the rows it changed."""
+        with sqlite3.connect(self.db_path) as connection:
+            return connection.execute(statement, params).rowcount
+
     # -- files --------------------------------------------------------------------------
     def file(self, relative: str | Path) -> Path:
         """A path inside the workspace; refuses ``..`` and absolute paths outside it."""
@@ -343,7 +372,7 @@ def alembic_magic(line: str) -> None:
     try:
         active_workspace().alembic(line)
     except AlembicCommandError as error:
-        last_error = error.details
+        last_error = error.details or error.message
         raise
 
 

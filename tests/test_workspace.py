@@ -1,0 +1,159 @@
+"""Workspaces: built at any stage, fast, private, resettable, and never writing elsewhere."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import workbook
+from workbook import workspace as workspace_module
+from workbook.stages import REPO_ROOT, STAGES
+from workbook.workspace import Workspace, WorkspaceError
+
+
+@pytest.fixture(autouse=True)
+def private_workspaces(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBOOK_WORKSPACES", str(tmp_path / "workspaces"))
+    monkeypatch.chdir(tmp_path)  # start() moves into the workspace; put the cwd back after
+    return tmp_path / "workspaces"
+
+
+def tracked_files_state() -> str:
+    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                          cwd=REPO_ROOT, capture_output=True, text=True).stdout
+
+
+@pytest.mark.parametrize("stage", list(STAGES))
+def test_every_stage_builds_and_matches_its_models(stage):
+    ws = workbook.start(f"t_{stage}", stage, quiet=True)
+    assert Path.cwd() == ws.path
+    if STAGES[stage].revision:
+        assert ws.current() == [STAGES[stage].revision]
+        result = ws.run("check")
+        assert result.ok, result.error  # the stage's models and migrations agree
+    else:
+        assert ws.current() == []
+
+
+def test_start_is_fast_once_the_stage_is_cached():
+    workbook.start("warm", "head", quiet=True)
+    started = time.perf_counter()
+    workbook.start("again", "head", quiet=True)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_start_resets_everything_the_learner_did(capsys):
+    ws = workbook.start("reset_me", "0001", quiet=True)
+    ws.write("notes.txt", "scratch")
+    ws.edit("app/models/user.py", "String(255), default=None", "String(99), default=None")
+    ws.run("downgrade base")
+    ws = workbook.start("reset_me", "0001")
+    assert not (ws.path / "notes.txt").exists()
+    assert "String(99)" not in ws.read("app/models/user.py")
+    assert ws.current() == ["0001"]
+    assert capsys.readouterr().out == (
+        "Workspace 'reset_me' is ready: the initial migration applied.\n")
+
+
+def test_reset_recovers_a_broken_workspace():
+    ws = workbook.start("broken", "0005", quiet=True)
+    ws.write("app/models/user.py", "this is not python")
+    (ws.path / "alembic.ini").unlink()
+    ws.reset()
+    assert ws.run("current").ok and ws.current() == ["0005"]
+
+
+def test_reset_while_the_database_is_open():
+    import sqlite3
+
+    ws = workbook.start("open_db", "0001", quiet=True)
+    connection = sqlite3.connect(ws.db_path)
+    connection.execute("SELECT count(*) FROM users").fetchall()
+    ws.reset()
+    connection.close()
+    assert ws.current() == ["0001"]
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/b", "", ".hidden", "/etc", "x y"])
+def test_names_that_are_paths_are_refused(name):
+    with pytest.raises(WorkspaceError, match="must be letters"):
+        Workspace(name, "empty")
+
+
+def test_refuses_the_repository_or_home_as_workspaces_folder(monkeypatch):
+    for forbidden in (REPO_ROOT, Path.home()):
+        monkeypatch.setenv("WORKBOOK_WORKSPACES", str(forbidden))
+        with pytest.raises(WorkspaceError, match="refusing"):
+            Workspace("x", "empty")
+
+
+def test_never_deletes_a_symlinked_workspace(private_workspaces, tmp_path):
+    outside = tmp_path / "precious"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("keep")
+    private_workspaces.mkdir(parents=True)
+    (private_workspaces / "linked").symlink_to(outside)
+    with pytest.raises(WorkspaceError, match="refusing"):
+        Workspace("linked", "empty").reset()
+    assert (outside / "keep.txt").read_text() == "keep"
+
+
+def test_files_outside_the_workspace_are_refused():
+    ws = workbook.start("files", "empty", quiet=True)
+    with pytest.raises(WorkspaceError, match="outside the workspace"):
+        ws.write("../elsewhere.txt", "x")
+
+
+def test_edit_shows_a_diff_and_refuses_ambiguous_text():
+    ws = workbook.start("edit", "models", quiet=True)
+    change = ws.edit("app/models/user.py", "    is_active: Mapped[bool] = mapped_column(default=True)\n",
+                     "    is_active: Mapped[bool] = mapped_column(default=True)\n"
+                     "    nickname: Mapped[Optional[str]] = mapped_column(String(50), default=None)\n")
+    text = repr(change)
+    assert "+    nickname: Mapped[Optional[str]]" in text
+    assert text.startswith("--- a/app/models/user.py\n+++ b/app/models/user.py")
+    assert "#e6ffec" in change._repr_html_()
+    with pytest.raises(WorkspaceError, match=r"found \d+ times"):
+        ws.edit("app/models/user.py", "mapped_column(", "x(")
+    with pytest.raises(WorkspaceError, match="not found"):
+        ws.edit("app/models/user.py", "no such text", "x")
+
+
+def test_tree_and_show_are_relative_and_stable():
+    ws = workbook.start("views", "0001", quiet=True)
+    tree = repr(ws.tree())
+    assert tree.splitlines()[0] == "# views/"
+    assert "    versions/" in tree and str(ws.path) not in tree
+    shown = repr(ws.show("alembic.ini", 1, 3))
+    assert shown.splitlines()[1].startswith("1 | # The reference migration environment")
+    assert repr(ws.show_revision("0001")).startswith("# alembic/versions/20241209_0730_0001_")
+
+
+def test_nothing_tracked_is_written():
+    before = tracked_files_state()
+    for stage in STAGES:
+        ws = workbook.start(f"tracked_{stage}", stage, quiet=True)
+        if STAGES[stage].alembic and STAGES[stage].models:
+            ws.run(["revision", "--autogenerate", "-m", "noop"])
+    assert tracked_files_state() == before
+
+
+def test_parallel_cold_starts_agree(private_workspaces):
+    """Two processes building the same stage at once (empty cache) both succeed."""
+    code = ("import workbook, sys; ws = workbook.start(sys.argv[1], 'head', quiet=True); "
+            "print(ws.current())")
+    env = {**os.environ, "WORKBOOK_WORKSPACES": str(private_workspaces)}
+    procs = [subprocess.Popen([sys.executable, "-c", code, f"p{i}"], env=env, cwd=REPO_ROOT,
+                              stdout=subprocess.PIPE, text=True) for i in range(2)]
+    outputs = [p.communicate(timeout=60)[0] for p in procs]
+    assert outputs == ["['0011']\n", "['0011']\n"]
+    assert not list((private_workspaces / ".cache").glob(".*"))  # no half-written files left
+
+
+def test_active_workspace_before_start(monkeypatch):
+    monkeypatch.setattr(workspace_module, "_active", None)
+    with pytest.raises(WorkspaceError, match="run workbook.start"):
+        workbook.active_workspace()

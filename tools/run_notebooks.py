@@ -1,0 +1,83 @@
+"""Re-run notebooks top to bottom in a fresh kernel and store their outputs.
+
+    python3 tasks.py notebooks                    # every chapter
+    python3 tasks.py notebooks notebooks/03_*.ipynb
+
+Stored outputs are only ever produced here, never edited by hand. A cell may raise only
+if it is marked ``# NBVAL_RAISES_EXCEPTION``; any other error stops with a message.
+Metadata is normalised so that re-running changes nothing but real outputs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+RAISES = "# NBVAL_RAISES_EXCEPTION"
+
+
+def normalise(notebook: nbformat.NotebookNode) -> None:
+    notebook.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
+    notebook.nbformat, notebook.nbformat_minor = 4, 5
+    for cell in notebook.cells:
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("ExecuteTime", None)
+        if cell.cell_type == "code" and cell.source.strip() == "":
+            cell.outputs, cell.execution_count = [], None
+
+
+def unexpected_errors(notebook: nbformat.NotebookNode) -> list[str]:
+    problems = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        raised = [o for o in cell.outputs if o.output_type == "error"]
+        marked = RAISES in cell.source
+        if raised and not marked:
+            problems.append(f"cell {index}: {raised[0].ename}: {raised[0].evalue}")
+        if marked and not raised:
+            problems.append(f"cell {index}: marked {RAISES} but did not raise")
+    return problems
+
+
+def run(path: Path, workspaces: Path) -> float:
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:  # start clean: nothing stale can survive
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    os.environ["WORKBOOK_WORKSPACES"] = str(workspaces)
+    started = time.perf_counter()
+    client = NotebookClient(notebook, kernel_name="python3", timeout=300, allow_errors=True,
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    elapsed = time.perf_counter() - started
+    problems = unexpected_errors(notebook)
+    if problems:
+        raise SystemExit(f"{path.name}: not saved, unexpected outcome:\n  " + "\n  ".join(problems))
+    normalise(notebook)
+    nbformat.validate(notebook)
+    nbformat.write(notebook, path)
+    return elapsed
+
+
+def main(arguments: list[str]) -> None:
+    paths = [Path(a).resolve() for a in arguments] or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    with tempfile.TemporaryDirectory(prefix="workbook-run-") as workspaces:
+        for path in paths:
+            elapsed = run(path, Path(workspaces))
+            print(f"{path.relative_to(ROOT)}: ran in {elapsed:.1f} s, outputs stored", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
