@@ -56,6 +56,14 @@ def fingerprint() -> str:
     return digest.hexdigest()
 
 
+def link_project() -> None:
+    """Make ``app`` and ``workbook`` importable from .venv: a path entry, no build step."""
+    site_packages = subprocess.run(
+        [str(VENV_PYTHON), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True, capture_output=True, text=True).stdout.strip()
+    (Path(site_packages) / "alembic_workbook.pth").write_text(f"{ROOT}\n")
+
+
 def setup() -> None:
     """Create .venv and install the lock into it, unless it is already up to date."""
     wanted = fingerprint()
@@ -68,7 +76,7 @@ def setup() -> None:
            *shlex.split(os.environ.get("PIP_OPTIONS", ""))]
     say(f"installing {LOCK.name}")
     run(*pip, "-r", LOCK)
-    run(*pip, "--no-deps", "--no-build-isolation", "-e", ".")
+    link_project()
     # The notebooks ask for the "python3" kernel: make it this environment's Python.
     run(VENV_PYTHON, "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3",
         "--display-name", "Python 3 (alembic workbook)", stdout=subprocess.DEVNULL)

@@ -17,11 +17,12 @@ from logging.config import fileConfig
 from alembic import context
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import event, pool
+from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_engine_from_config
 
 from app.core.config import ConfigError, get_settings
+from app.core.database import make_sqlite_transactional
 from app.models import Base
 
 config = context.config
@@ -83,27 +84,11 @@ def run_migrations_offline() -> None:
 def do_run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        transactional_ddl=True,  # SQLite too: see make_sqlite_transactional
+        transactional_ddl=True,  # SQLite too: see app.core.database.make_sqlite_transactional
         **configure_options(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()
-
-
-def make_sqlite_transactional(engine: AsyncEngine) -> None:
-    """Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
-
-    pysqlite commits before DDL on its own, so a failed migration would leave partial
-    DDL behind. With isolation_level=None and an explicit BEGIN, DDL rolls back too.
-    """
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _no_implicit_transactions(dbapi_connection, _record):
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _explicit_begin(conn):
-        conn.exec_driver_sql("BEGIN")
 
 
 async def run_async_migrations(engine: AsyncEngine | None = None) -> None:
@@ -114,7 +99,7 @@ async def run_async_migrations(engine: AsyncEngine | None = None) -> None:
             {"sqlalchemy.url": url}, prefix="sqlalchemy.", poolclass=pool.NullPool
         )
     if engine.dialect.name == "sqlite":
-        make_sqlite_transactional(engine)
+        make_sqlite_transactional(engine.sync_engine)
     try:
         try:
             connection = await engine.connect()

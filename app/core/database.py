@@ -8,7 +8,7 @@ connection runs ``PRAGMA foreign_keys=ON``. (Migrations use their own engine in
 from __future__ import annotations
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from app.core.config import get_settings
@@ -18,6 +18,23 @@ def _enable_sqlite_foreign_keys(dbapi_connection, _connection_record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def make_sqlite_transactional(sync_engine: Engine) -> None:
+    """Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+
+    The sqlite3 module commits before DDL on its own, so a migration that fails halfway
+    would leave partial DDL behind. With isolation_level=None and an explicit BEGIN,
+    DDL rolls back like everything else. (Used by alembic/env.py and the workbook.)
+    """
+
+    @event.listens_for(sync_engine, "connect")
+    def _no_implicit_transactions(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(sync_engine, "begin")
+    def _explicit_begin(connection):
+        connection.exec_driver_sql("BEGIN")
 
 
 def create_engine(url: URL | str | None = None, **kwargs) -> AsyncEngine:
