@@ -60,6 +60,9 @@ def configure_options(dialect_name: str) -> dict:
     return dict(
         target_metadata=target_metadata,
         render_as_batch=dialect_name == "sqlite",  # ALTER via copy-and-swap on SQLite
+        # All or nothing, SQLite too (online: app.core.database.make_sqlite_transactional;
+        # offline: the --sql script is wrapped in BEGIN/COMMIT).
+        transactional_ddl=True,
         compare_type=True,
         # Server defaults are compared: models and migrations use the same portable
         # expressions (func.now(), true()), which both SQLite and PostgreSQL reflect.
@@ -84,7 +87,6 @@ def run_migrations_offline() -> None:
 def do_run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        transactional_ddl=True,  # SQLite too: see app.core.database.make_sqlite_transactional
         **configure_options(connection.dialect.name),
     )
     with context.begin_transaction():

@@ -157,3 +157,17 @@ def test_active_workspace_before_start(monkeypatch):
     monkeypatch.setattr(workspace_module, "_active", None)
     with pytest.raises(WorkspaceError, match="run workbook.start"):
         workbook.active_workspace()
+
+
+def test_absolute_paths_are_shown_relative_to_the_workspace():
+    ws = workbook.start("absolute", "0001", quiet=True)
+    change = ws.edit(ws.revision_file("0001"), "Initial migration", "First migration")
+    assert repr(change).startswith("--- a/alembic/versions/20241209_0730_0001_")
+    assert str(ws.path) not in repr(ws.show(ws.path / "alembic.ini", 1, 2))
+
+
+def test_the_shell_finds_this_environments_alembic():
+    workbook.start("shell", "0001", quiet=True)
+    result = subprocess.run("alembic current", shell=True, capture_output=True, text=True,
+                            env={**os.environ})
+    assert result.returncode == 0 and "0001 (head)" in result.stdout

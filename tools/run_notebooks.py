@@ -33,6 +33,15 @@ def normalise(notebook: nbformat.NotebookNode) -> None:
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
         cell.metadata.pop("ExecuteTime", None)
+        if cell.cell_type == "code":
+            # nbval reads the comment, nbmake and nbclient the tag: keep them in step.
+            tags = [t for t in cell.metadata.get("tags", []) if t != "raises-exception"]
+            if RAISES in cell.source:
+                tags.append("raises-exception")
+            if tags:
+                cell.metadata["tags"] = tags
+            else:
+                cell.metadata.pop("tags", None)
         if cell.cell_type == "code" and cell.source.strip() == "":
             cell.outputs, cell.execution_count = [], None
 

@@ -6,9 +6,22 @@ Every chapter starts with::
     ws = workbook.start("03_autogenerate", stage="models")
 """
 
+from workbook import views
 from workbook.runner import AlembicCommandError
 from workbook.stages import STAGES
 from workbook.workspace import Workspace, WorkspaceError, active_workspace, start
 
-__all__ = ["start", "Workspace", "WorkspaceError", "AlembicCommandError", "STAGES",
+
+
+def timeline(ws=None):
+    """The timeline widget of ``ws`` (default: this chapter's workspace).
+
+    Imported on first use: ipywidgets is not needed by chapters without a widget.
+    """
+    from workbook.timeline_widget import timeline as make_timeline
+
+    return make_timeline(ws)
+
+
+__all__ = ["timeline", "views", "start", "Workspace", "WorkspaceError", "AlembicCommandError", "STAGES",
            "active_workspace"]

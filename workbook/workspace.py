@@ -72,7 +72,13 @@ def _remove_tree(path: Path) -> None:
     if path.is_symlink() or path.resolve().parent != root:
         raise WorkspaceError(f"refusing to delete {path}: not a folder inside {root}")
     if path.exists():
-        shutil.rmtree(path)
+        shutil.rmtree(path, onerror=_make_writable_and_retry)
+
+
+def _make_writable_and_retry(function, path, _error) -> None:
+    """Read-only files (git's objects, on Windows) would stop a reset halfway."""
+    os.chmod(path, 0o700)
+    function(path)
 
 
 def _copy(source: Path, target: Path) -> None:
@@ -260,7 +266,7 @@ class Workspace:
         before = path.read_text() if path.exists() else ""
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-        return FileChange(str(Path(relative)), before, text)
+        return FileChange(str(path.relative_to(self.path)), before, text)
 
     def edit(self, relative: str | Path, old: str, new: str) -> "FileChange":
         """Replace the one occurrence of ``old`` by ``new`` in a workspace file."""
@@ -273,12 +279,12 @@ class Workspace:
 
     def show(self, relative: str | Path, start: int = 1, end: int | None = None) -> "SourceView":
         """A file of the workspace (or some of its lines), for reading in the notebook."""
-        lines = self.read(relative).splitlines()
-        return SourceView(str(Path(relative)), lines[start - 1:end], start)
+        path = self.file(relative)
+        lines = path.read_text().splitlines()
+        return SourceView(str(path.relative_to(self.path)), lines[start - 1:end], start)
 
     def show_revision(self, revision: str) -> "SourceView":
-        path = self.revision_file(revision)
-        return self.show(path.relative_to(self.path))
+        return self.show(self.revision_file(revision))
 
     def tree(self) -> "SourceView":
         """The workspace's files, like ``tree``: what the project is made of."""
@@ -360,10 +366,19 @@ def start(name: str, stage: str, *, quiet: bool = False) -> Workspace:
     _active = workspace
     os.chdir(workspace.path)  # relative paths, %%writefile and !alembic work as in a terminal
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"  # keep __pycache__ out of `!alembic` runs too
+    _put_python_first_on_path()
     _register_magics()
     if not quiet:
         print(f"Workspace {name!r} is ready: {workspace.stage.summary}.")
     return workspace
+
+
+def _put_python_first_on_path() -> None:
+    """`!alembic` must find this environment's alembic, even when PATH does not (CI)."""
+    scripts = str(Path(sys.executable).parent)
+    entries = os.environ.get("PATH", "").split(os.pathsep)
+    if entries[:1] != [scripts]:
+        os.environ["PATH"] = os.pathsep.join([scripts, *[e for e in entries if e != scripts]])
 
 
 def alembic_magic(line: str) -> None:

@@ -1,0 +1,55 @@
+"""The timeline widget moves the database and redraws; its fallbacks are stable."""
+
+import pytest
+
+import workbook
+from workbook.timeline_widget import BASE, direction, revision_choices, timeline
+
+
+@pytest.fixture
+def ws(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBOOK_WORKSPACES", str(tmp_path / "workspaces"))
+    monkeypatch.chdir(tmp_path)
+    return workbook.start("timeline", "head", quiet=True)
+
+
+def test_choices_run_from_base_to_head(ws):
+    values = [value for _label, value in revision_choices(ws)]
+    assert values[0] == BASE and values[-1] == "0011" and len(values) == 12
+    assert values.index("0007") < values.index("0008") < values.index("0010")
+
+
+def test_direction_follows_the_history(ws):
+    assert direction(ws, "0005") == "downgrade"
+    assert direction(ws, BASE) == "downgrade"
+    ws.run("downgrade 0007")
+    assert direction(ws, "0009") == "upgrade"
+
+
+def test_buttons_move_and_reset(ws):
+    view = timeline(ws)
+    view.picker.value = "0005"
+    view.move_button.click()
+    assert ws.current() == ["0005"]
+    assert "now at 0005" in view.status.value
+    assert "publishers" in view.schema_view.value and "categories" not in view.schema_view.value
+    view.picker.value = "0009"
+    view.move_button.click()
+    assert ws.current() == ["0009"]
+    view.reset_button.click()
+    assert ws.current() == ["0011"] and "workspace rebuilt" in view.status.value
+
+
+def test_a_failed_move_says_why_and_changes_nothing(ws):
+    view = timeline(ws)
+    message = view.move("0042")
+    assert "failed: Can't locate revision identified by '0042'" in message
+    assert ws.current() == ["0011"]
+
+
+def test_fallbacks_for_viewers_without_widgets(ws):
+    bundle = timeline(ws)._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/plain"].startswith("Timeline of workspace 'timeline' (the database is at 0011)")
+    assert bundle["text/html"].count("<svg") == 2
+    assert bundle["text/plain"] == timeline(ws)._repr_mimebundle_()["text/plain"]
