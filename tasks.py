@@ -111,12 +111,14 @@ def script(path: str):
 def lock(args: list[str]) -> None:
     setup()
     run(VENV_PYTHON, "-m", "pip", "install", "--quiet", "uv")
-    compiled = subprocess.run(
-        [str(BIN / "uv"), "pip", "compile", "pyproject.toml", "--extra", "test", "--universal",
-         "--python-version", "3.11", "--no-header", "--annotation-style", "line", "--quiet",
-         "-o", "-"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    compiled = VENV / "requirements.compiled"
+    run(BIN / "uv", "pip", "compile", "pyproject.toml", "--extra", "test", "--universal",
+        "--python-version", "3.11", "--no-header", "--annotation-style", "line", "--quiet",
+        "-o", compiled)
     LOCK.write_text("# Exact versions installed by `python3 tasks.py lab|test`. Generated from\n"
-                    "# pyproject.toml by `python3 tasks.py lock`; do not edit by hand.\n" + compiled)
+                    "# pyproject.toml by `python3 tasks.py lock`; do not edit by hand.\n"
+                    + compiled.read_text())
+    compiled.unlink()
     say(f"wrote {LOCK.name}")
 
 

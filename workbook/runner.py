@@ -87,7 +87,10 @@ def _sqlite_connection():
     engine = sqlalchemy.create_engine(url.set(drivername="sqlite"),
                                       poolclass=sqlalchemy.pool.NullPool)
     make_sqlite_transactional(engine)
-    return engine.connect()
+    try:
+        return engine.connect()
+    except Exception:  # e.g. the file's folder is missing: env.py words the error
+        return None
 
 
 class _CommandLine(CommandLine):
