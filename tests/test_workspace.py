@@ -171,3 +171,22 @@ def test_the_shell_finds_this_environments_alembic():
     result = subprocess.run("alembic current", shell=True, capture_output=True, text=True,
                             env={**os.environ})
     assert result.returncode == 0 and "0001 (head)" in result.stdout
+
+
+def test_the_database_follows_the_env_file():
+    ws = workbook.start("dotenv", "0001", quiet=True)
+    ws.write(".env", "DATABASE_URL=sqlite+aiosqlite:///library.db\n")
+    assert ws.db_path == ws.path / "library.db"
+    with pytest.raises(WorkspaceError, match="no database yet"):
+        ws.sql("SELECT 1")
+    assert not (ws.path / "library.db").exists()  # looking never creates it
+    assert ws.run("upgrade head").ok and ws.current() == ["0001"]
+    ws.write(".env", "DATABASE_URL=nonsense\n")
+    with pytest.raises(WorkspaceError, match="DATABASE_URL is not a database URL"):
+        ws.db_path
+
+
+def test_a_project_without_models_never_borrows_the_repositorys():
+    ws = workbook.start("no_models", "configured", quiet=True)
+    result = ws.run("check")
+    assert result.error == "ModuleNotFoundError: No module named 'app.models'"

@@ -19,6 +19,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import importlib
+import importlib.abc
+import importlib.machinery
 import io
 import logging
 import os
@@ -227,6 +229,26 @@ def _isolated_logging():
                 lg.level = logging.NOTSET
 
 
+class _ProjectPackagesOnly(importlib.abc.MetaPathFinder):
+    """Find ``app`` and ``app.*`` in the project folder or nowhere.
+
+    Without it, a project that lacks (say) ``app/models`` could silently import another
+    ``app`` found later on sys.path, such as the repository's own.
+    """
+
+    def __init__(self, project_dir: Path):
+        self.project_dir = str(project_dir)
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "app" and not fullname.startswith("app."):
+            return None
+        search = [self.project_dir] if fullname == "app" else path
+        spec = importlib.machinery.PathFinder.find_spec(fullname, search)
+        if spec is None:
+            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
+        return spec
+
+
 @contextlib.contextmanager
 def _project_imports(project_dir: Path):
     """Import ``app`` (and friends) from the project folder, fresh, then restore the kernel's."""
@@ -237,6 +259,8 @@ def _project_imports(project_dir: Path):
     stashed = {name: sys.modules.pop(name) for name in local_names()}
     saved_path = list(sys.path)
     saved_bytecode = sys.dont_write_bytecode
+    guard = _ProjectPackagesOnly(project_dir)
+    sys.meta_path.insert(0, guard)
     sys.path.insert(0, str(project_dir))
     sys.dont_write_bytecode = True  # an edit within the same second must not hit a stale .pyc
     importlib.invalidate_caches()
@@ -246,6 +270,7 @@ def _project_imports(project_dir: Path):
         for name in local_names():
             del sys.modules[name]
         sys.modules.update(stashed)
+        sys.meta_path.remove(guard)
         sys.path[:] = saved_path
         sys.dont_write_bytecode = saved_bytecode
 

@@ -38,6 +38,24 @@ DATABASE_FILE = "app.db"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
+def _reference_config():
+    """The project's own configuration code (``app/core/config.py``), loaded privately.
+
+    The same rules env.py follows, without touching ``sys.modules["app"]`` (which may
+    be the workspace's own package while a chapter runs).
+    """
+    import importlib.util
+
+    name = "workbook._reference_config"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, REPO_ROOT / "app" / "core" / "config.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
 class WorkspaceError(Exception):
     """A workspace request that cannot be done; one line, no traceback in a notebook."""
 
@@ -189,7 +207,15 @@ class Workspace:
 
     @property
     def db_path(self) -> Path:
-        return self.path / DATABASE_FILE
+        """The SQLite file env.py migrates: DATABASE_URL of the environment or ``.env``."""
+        try:
+            url = _reference_config().get_settings(root=self.path).database_url
+        except ValueError as error:  # ConfigError: the learner's .env says something odd
+            raise WorkspaceError(str(error)) from None
+        if url.get_backend_name() != "sqlite" or not url.database:
+            raise WorkspaceError(f"this workspace's database is not a SQLite file "
+                                 f"({url.render_as_string(hide_password=True)})")
+        return Path(url.database)
 
     @property
     def sync_url(self) -> str:
@@ -246,6 +272,8 @@ class Workspace:
 
     def sql(self, statement: str, **params) -> int:
         """Run one SQL statement on the workspace database; returns the rows it changed."""
+        if not self.db_path.exists():
+            raise WorkspaceError("no database yet: run %alembic upgrade head first")
         with sqlite3.connect(self.db_path) as connection:
             return connection.execute(statement, params).rowcount
 

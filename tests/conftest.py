@@ -1,0 +1,74 @@
+"""Shared fixtures: a real PostgreSQL server (tests/postgres.py) and one database per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests import postgres
+
+
+def _skip_because(why: postgres.PostgresUnavailable):
+    pytest.skip(f"PostgreSQL leg skipped: {why}")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """``postgresql+asyncpg://USER:PASSWORD@127.0.0.1:PORT/DB`` of a real server.
+
+    TEST_POSTGRES_URL if set, else a throwaway cluster shared by this process's tests
+    (each xdist worker starts its own). Skips, with the reason in pytest's summary,
+    when no server can be had.
+    """
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(postgres.postgres_server())
+        except postgres.PostgresUnavailable as why:
+            _skip_because(why)
+        yield url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def postgres_database_url(postgres_url: str) -> Iterator[str]:
+    """Like ``postgres_url``, but a new empty database, dropped after the test."""
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(postgres.fresh_database(make_url(postgres_url)))
+        except postgres.PostgresUnavailable as why:
+            _skip_because(why)
+        yield url.render_as_string(hide_password=False)
+
+
+# -- exercises (tests/test_exercises_*.py) ------------------------------------------------
+@pytest.fixture(scope="session")
+def _exercise_workspaces_root(tmp_path_factory: pytest.TempPathFactory):
+    """One workspaces folder per test process: the stage database cache is shared."""
+    return tmp_path_factory.mktemp("exercise-workspaces")
+
+
+@pytest.fixture
+def exercise_workspace(_exercise_workspaces_root, tmp_path, monkeypatch, request):
+    """``exercise_workspace(stage)`` -> a fresh, active workspace for one exercise test.
+
+    WORKBOOK_WORKSPACES points at a temporary folder, and the working directory, the
+    environment and the active workspace are put back after the test.
+    """
+    import itertools
+    import re
+
+    from workbook import workspace as workspace_module
+
+    monkeypatch.setenv("WORKBOOK_WORKSPACES", str(_exercise_workspaces_root))
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")  # start() sets it
+    monkeypatch.chdir(tmp_path)  # start() moves into the workspace
+    monkeypatch.setattr(workspace_module, "_active", None)
+    numbers = itertools.count()
+    prefix = re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)[:80]
+
+    def start(stage: str):
+        return workspace_module.start(f"{prefix}-{next(numbers)}", stage, quiet=True)
+
+    return start

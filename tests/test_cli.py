@@ -1,0 +1,163 @@
+"""The real ``alembic`` command line, as a learner types it, on the reference environment.
+
+Each command runs in a subprocess from the repository root (alembic.ini finds its
+scripts through %(here)s) with DATABASE_URL, ENVIRONMENT and TEST_DATABASE_URL set
+explicitly, so neither the shell nor a developer's .env can change what is tested.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ALEMBIC = Path(sys.executable).with_name("alembic")  # the virtualenv's console script
+OFFLINE_POSTGRES_URL = "postgresql+asyncpg://nobody:CHANGE_ME@127.0.0.1:1/offline"  # never reached
+
+
+def alembic(*args: str, url: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "ENVIRONMENT": "development",
+        "TEST_DATABASE_URL": "",  # empty beats a value in .env
+        **variables,
+    }
+    return subprocess.run(
+        [str(ALEMBIC), *args], cwd=ROOT, env=env, capture_output=True, text=True,
+        stdin=subprocess.DEVNULL, timeout=120,
+    )
+
+
+def succeeds(*args: str, url: str) -> str:
+    """Run alembic, insist it worked without a traceback, return its stdout."""
+    result = alembic(*args, url=url)
+    assert result.returncode == 0, f"alembic {' '.join(args)} failed:\n{result.stdout}{result.stderr}"
+    assert "Traceback" not in result.stdout + result.stderr
+    return result.stdout
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def sqlite_rows(path: Path, sql: str) -> set:
+    """Read the SQLite file directly: quicker than another `alembic current` subprocess."""
+    with closing(sqlite3.connect(path)) as connection:  # sqlite3's own `with` does not close
+        return {row[0] for row in connection.execute(sql)}
+
+
+def sqlite_tables(path: Path) -> set[str]:
+    return sqlite_rows(path, "SELECT name FROM sqlite_master WHERE type = 'table'")
+
+
+def recorded_revisions(path: Path) -> set[str]:
+    return sqlite_rows(path, "SELECT version_num FROM alembic_version")
+
+
+@pytest.fixture
+def empty_db(tmp_path: Path) -> Path:
+    return tmp_path / "workbook.db"
+
+
+@pytest.fixture(scope="module")
+def migrated_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database at head, shared by the commands that only read."""
+    url = sqlite_url(tmp_path_factory.mktemp("cli") / "workbook.db")
+    succeeds("upgrade", "head", url=url)
+    return url
+
+
+def test_alembic_console_script_is_next_to_python() -> None:
+    assert ALEMBIC.exists(), f"no alembic at {ALEMBIC}: is the project installed in this environment?"
+
+
+def test_upgrade_head_then_current_shows_head(empty_db: Path) -> None:
+    url = sqlite_url(empty_db)
+    succeeds("upgrade", "head", url=url)
+    assert succeeds("current", url=url) == "0011 (head)\n"
+
+
+def test_history_verbose_shows_the_whole_graph(migrated_url: str) -> None:
+    history = succeeds("history", "--verbose", url=migrated_url)
+    for number in range(1, 12):
+        assert f"Rev: {number:04d}" in history
+    assert "Rev: 0011 (head)" in history
+    assert "Rev: 0010 (mergepoint)\nMerges: 0008, 0009" in history
+    assert "Rev: 0007 (branchpoint)" in history
+    assert "Parent: <base>" in history
+
+
+def test_heads_prints_exactly_one_head(migrated_url: str) -> None:
+    assert succeeds("heads", url=migrated_url).splitlines() == ["0011 (head)"]
+
+
+def test_check_finds_models_and_migrations_in_step(migrated_url: str) -> None:
+    assert succeeds("check", url=migrated_url).strip() == "No new upgrade operations detected."
+
+
+def test_step_down_and_up_then_back_to_base(empty_db: Path) -> None:
+    url = sqlite_url(empty_db)
+    succeeds("upgrade", "head", url=url)
+    succeeds("downgrade", "-1", url=url)
+    assert recorded_revisions(empty_db) == {"0010"}
+    succeeds("upgrade", "+1", url=url)
+    assert recorded_revisions(empty_db) == {"0011"}
+    succeeds("downgrade", "base", url=url)
+    assert recorded_revisions(empty_db) == set()
+    assert sqlite_tables(empty_db) == {"alembic_version"}
+
+
+def test_stamp_head_records_the_revision_without_running_it(empty_db: Path) -> None:
+    url = sqlite_url(empty_db)
+    succeeds("stamp", "head", url=url)
+    assert recorded_revisions(empty_db) == {"0011"}
+    assert sqlite_tables(empty_db) == {"alembic_version"}
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_upgrade_head_sql_prints_the_sql_without_connecting(dialect: str, empty_db: Path) -> None:
+    url = sqlite_url(empty_db) if dialect == "sqlite" else OFFLINE_POSTGRES_URL
+    sql = succeeds("upgrade", "head", "--sql", url=url)
+    assert "CREATE TABLE users (" in sql
+    assert "INSERT INTO alembic_version (version_num) VALUES ('0001')" in sql
+    assert "UPDATE alembic_version SET version_num='0011'" in sql
+    assert not empty_db.exists()
+
+
+BAD_SETTINGS = {
+    "not-a-url": (
+        {"DATABASE_URL": "nonsense"},
+        "FAILED: DATABASE_URL is not a database URL",
+    ),
+    "unreachable-server": (
+        {"DATABASE_URL": "postgresql+asyncpg://bob:s3cret@127.0.0.1:1/db"},
+        "FAILED: cannot connect to postgresql+asyncpg://bob:***@127.0.0.1:1/db",
+    ),
+    "sync-driver": (
+        {"DATABASE_URL": "postgresql://bob:s3cret@127.0.0.1/db"},
+        "FAILED: DATABASE_URL uses 'postgresql', which is not an async driver; "
+        "the async engine needs e.g. postgresql+asyncpg://",
+    ),
+    "test-environment-without-its-url": (
+        {"ENVIRONMENT": "test", "TEST_DATABASE_URL": ""},
+        "FAILED: ENVIRONMENT=test but TEST_DATABASE_URL is not set",
+    ),
+}
+
+
+@pytest.mark.parametrize("variables, first_words", BAD_SETTINGS.values(), ids=BAD_SETTINGS)
+def test_bad_settings_fail_in_one_line(variables: dict, first_words: str, empty_db: Path) -> None:
+    result = alembic("current", url=sqlite_url(empty_db), **variables)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert len(result.stdout.splitlines()) == 1, result.stdout
+    assert result.stdout.startswith(first_words), result.stdout
+    assert "Traceback" not in output
+    assert "s3cret" not in output

@@ -1,0 +1,161 @@
+"""Exercises of chapter 01: DATABASE_URL in .env, and env.py inside a running event loop."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from workbook.exercises import Correct, Incorrect, NotAttempted, chapter01
+from workbook.exercises.chapter01 import GUIDE_ENV_PY, q1, q2
+
+
+def state(ws) -> str:
+    """Every file of the workspace (database included): a check must not change any."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in ws.path.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(ws.path)).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def assert_incorrect(result, phrase):
+    assert isinstance(result, Incorrect), result
+    assert phrase in result.message
+    assert "\n" not in result.message and "/tmp" not in result.message
+
+
+# -- q1: DATABASE_URL ------------------------------------------------------------------------
+def test_q1_not_attempted(exercise_workspace):
+    ws = exercise_workspace("configured")
+    assert isinstance(q1.result(workspace=ws), NotAttempted)
+
+
+def test_q1_reference_solution_is_correct(exercise_workspace):
+    ws = exercise_workspace("configured")
+    q1._solve(ws)
+    assert isinstance(q1.result(workspace=ws), Correct)
+    assert ".env" in q1.solution_text and "sqlite+aiosqlite:///library.db" in q1.solution_text
+
+
+def test_q1_an_absolute_path_to_the_workspace_file_is_correct_too(exercise_workspace):
+    ws = exercise_workspace("configured")
+    ws.write(".env", f"DATABASE_URL=sqlite+aiosqlite:///{ws.path / 'library.db'}\n")
+    assert isinstance(q1.result(workspace=ws), Correct)
+
+
+@pytest.mark.parametrize("env, phrase", [
+    ("DATABASE_URL=sqlite:///library.db\n", "the async env.py needs sqlite+aiosqlite"),
+    ("DATABASE_URL=sqlite+pysqlite:///library.db\n", "the async env.py needs sqlite+aiosqlite"),
+    ("DATABASE_URL=sqlite+aiosqlite:///books.db\n", "not `library.db`"),
+    ("DATABASE_URL=sqlite+aiosqlite:////tmp/library.db\n", "not the one in the workspace"),
+    ("DATABASE_URL=postgresql+asyncpg://u:p@localhost/library\n", "not a SQLite URL"),
+    ("# nothing here\n", "has no `DATABASE_URL=` line"),
+])
+def test_q1_wrong_urls(exercise_workspace, env, phrase):
+    ws = exercise_workspace("configured")
+    ws.write(".env", env)
+    assert_incorrect(q1.result(workspace=ws), phrase)
+
+
+def test_q1_a_url_in_alembic_ini_is_wrong(exercise_workspace):
+    ws = exercise_workspace("configured")
+    ws.edit("alembic.ini", "[alembic]\n", "[alembic]\nsqlalchemy.url = sqlite+aiosqlite:///library.db\n")
+    assert_incorrect(q1.result(workspace=ws), "keep the URL out of alembic.ini")
+
+
+def test_q1_alembic_inits_placeholder_url_is_not_a_url(exercise_workspace):
+    ws = exercise_workspace("configured")
+    ws.edit("alembic.ini", "[alembic]\n",
+            "[alembic]\nsqlalchemy.url = driver://user:pass@localhost/dbname\n")
+    q1._solve(ws)
+    assert isinstance(q1.result(workspace=ws), Correct)
+
+
+def test_q1_broken_workspace(exercise_workspace):
+    ws = exercise_workspace("configured")
+    ws.write("alembic.ini", "this is not an ini file\n[\n")
+    assert_incorrect(q1.result(workspace=ws), "alembic.ini does not parse")
+    (ws.path / ".env").unlink()
+    ws.write("alembic.ini", "[alembic]\n")
+    assert_incorrect(q1.result(workspace=ws), "there is no `.env` file")
+
+
+# -- q2: env.py inside an event loop -----------------------------------------------------------
+_GUIDE_ONLINE = chapter01._GUIDE_ONLINE
+_ASYNCIO_ALWAYS = '''\
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    asyncio.run(run_async_migrations())
+'''
+_CONNECTION_ALWAYS = '''\
+def run_migrations_online() -> None:
+    do_run_migrations(config.attributes["connection"])
+'''
+
+
+@pytest.fixture
+def guide_env(exercise_workspace):
+    ws = exercise_workspace("0001")
+    q2.setup(workspace=ws)
+    assert ws.read("alembic/env.py") == GUIDE_ENV_PY
+    return ws
+
+
+def test_q2_not_attempted(guide_env, capsys):
+    result = q2.result(workspace=guide_env)
+    assert isinstance(result, NotAttempted) and "still the guide's version" in result.message
+
+
+def test_q2_not_set_up(exercise_workspace):
+    ws = exercise_workspace("0001")
+    result = q2.result(workspace=ws)
+    assert isinstance(result, NotAttempted) and "run `q2.setup()` first" in result.message
+
+
+def test_q2_setup_says_what_it_did(exercise_workspace, capsys):
+    ws = exercise_workspace("0001")
+    q2.setup(workspace=ws)
+    assert capsys.readouterr().out == ("Setup: alembic/env.py is now the guide's version, which "
+                                       "always calls asyncio.run().\n")
+
+
+def test_q2_the_guide_env_py_fails_inside_a_running_loop(guide_env):
+    error = chapter01.upgrade_inside_event_loop(guide_env.path)
+    assert error is not None and chapter01.RUNNING_LOOP in error
+    assert chapter01.current_without_connection(guide_env.path) is None
+
+
+def test_q2_reference_solution_is_correct_and_the_check_changes_nothing(guide_env):
+    q2._solve(guide_env)
+    before = state(guide_env)
+    assert isinstance(q2.result(workspace=guide_env), Correct)
+    assert state(guide_env) == before
+    assert guide_env.run("current").ok  # and %alembic still works
+
+
+@pytest.mark.parametrize("online, phrase", [
+    (_ASYNCIO_ALWAYS, "env.py still calls asyncio.run() even when a connection is given"),
+    (_CONNECTION_ALWAYS, "Keep asyncio.run() for when no connection is given"),
+], ids=["asyncio-run-always", "connection-always"])
+def test_q2_wrong_answers(guide_env, online, phrase):
+    guide_env.edit("alembic/env.py", _GUIDE_ONLINE, online)
+    assert_incorrect(q2.result(workspace=guide_env), phrase)
+
+
+def test_q2_broken_env_py(guide_env):
+    guide_env.edit("alembic/env.py", "def run_migrations_online() -> None:",
+                   "def run_migrations_online() -> None")
+    result = q2.result(workspace=guide_env)
+    assert_incorrect(result, "SyntaxError")
+
+
+def test_chapter01_hints_and_solutions_display(capsys):
+    for exercise in [chapter01.q1, chapter01.q2]:
+        fresh = type(exercise)()
+        for _ in range(len(fresh.hints) + 1):
+            fresh.hint()
+        fresh.solution()
+        out = capsys.readouterr().out
+        count = len(fresh.hints)
+        assert f"Hint 1 of {count}" in out and f"Hint {count} of {count}" in out
+        assert out.count("Hint 1 of") == 2 and "Solution:\n" in out

@@ -1,0 +1,173 @@
+"""Exercises of chapter 03: the add-a-column loop, and a rename autogenerate got wrong."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from workbook.exercises import Correct, Incorrect, NotAttempted, chapter03
+from workbook.exercises.chapter03 import RENAME_MESSAGE, q1, q2
+from workbook.exercises.inspect import find_revision
+
+_DESCRIPTION = chapter03._DESCRIPTION
+_LANGUAGE = chapter03._LANGUAGE
+
+
+def state(ws) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in ws.path.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(ws.path)).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def assert_incorrect(result, phrase):
+    assert isinstance(result, Incorrect), result
+    assert phrase in result.message
+    assert "\n" not in result.message and "/tmp" not in result.message
+
+
+def run(ws, line):
+    result = ws.run(line)
+    assert result.ok, result.error
+    return result
+
+
+# -- q1: language ------------------------------------------------------------------------------
+def test_q1_not_attempted(exercise_workspace):
+    ws = exercise_workspace("0001")
+    assert isinstance(q1.result(workspace=ws), NotAttempted)
+
+
+@pytest.mark.parametrize("stage", ["0001", "models"])
+def test_q1_reference_solution_is_correct(exercise_workspace, stage):
+    ws = exercise_workspace(stage)
+    q1._solve(ws)
+    before = state(ws)
+    result = q1.result(workspace=ws)
+    assert isinstance(result, Correct), result
+    assert state(ws) == before
+
+
+def test_q1_model_only(exercise_workspace):
+    ws = exercise_workspace("0001")
+    ws.edit("app/models/book.py", _DESCRIPTION, _DESCRIPTION + _LANGUAGE)
+    assert_incorrect(q1.result(workspace=ws), "autogenerate a revision")
+
+
+def test_q1_revision_not_applied(exercise_workspace):
+    ws = exercise_workspace("0001")
+    ws.edit("app/models/book.py", _DESCRIPTION, _DESCRIPTION + _LANGUAGE)
+    run(ws, 'revision --autogenerate -m "Add language to books"')
+    assert_incorrect(q1.result(workspace=ws), "apply it, `%alembic upgrade head`")
+
+
+def test_q1_wrong_length_in_the_model(exercise_workspace):
+    ws = exercise_workspace("0001")
+    ws.edit("app/models/book.py", _DESCRIPTION, _DESCRIPTION + _LANGUAGE.replace("(8)", "(10)"))
+    assert_incorrect(q1.result(workspace=ws), "Book.language is VARCHAR(10); the exercise asks "
+                                              "for String(8)")
+
+
+def test_q1_hand_edited_revision_that_disagrees_with_the_model(exercise_workspace):
+    ws = exercise_workspace("0001")
+    ws.edit("app/models/book.py", _DESCRIPTION, _DESCRIPTION + _LANGUAGE)
+    run(ws, 'revision --autogenerate -m "Add language to books"')
+    ws.edit(ws.revision_file("head"), "sa.String(length=8)", "sa.String(length=16)")
+    run(ws, "upgrade head")
+    assert_incorrect(q1.result(workspace=ws), "books.language is VARCHAR(16) in the database")
+
+
+def test_q1_another_model_change_left_unmigrated(exercise_workspace):
+    ws = exercise_workspace("0001")
+    q1._solve(ws)
+    ws.edit("app/models/book.py", _LANGUAGE,
+            _LANGUAGE + "    pages: Mapped[Optional[int]] = mapped_column(default=None)\n")
+    assert_incorrect(q1.result(workspace=ws), "the models and the database still differ (as "
+                     "`%alembic check` would say): books.pages is in the models but not in "
+                     "the database.")
+
+
+def test_q1_broken_model_file(exercise_workspace):
+    ws = exercise_workspace("0001")
+    ws.edit("app/models/book.py", "class Book(Base, TimestampMixin):", "class Book(Base, TimestampMixin)")
+    assert_incorrect(q1.result(workspace=ws), "your models do not import: SyntaxError")
+
+
+# -- q2: rename --------------------------------------------------------------------------------
+_UPGRADE_COPY_ONLY = """\
+        batch_op.add_column(sa.Column('name', sa.String(length=255), nullable=True))
+
+    op.execute("UPDATE users SET name = full_name")
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('full_name')"""
+_UPGRADE_KEEPS_BOTH = """\
+        batch_op.add_column(sa.Column('name', sa.String(length=255), nullable=True))
+
+    op.execute("UPDATE users SET name = full_name")"""
+
+
+@pytest.fixture
+def renamed(exercise_workspace):
+    ws = exercise_workspace("0001")
+    q2.setup(workspace=ws)
+    return ws
+
+
+def test_q2_not_set_up(exercise_workspace):
+    ws = exercise_workspace("0001")
+    result = q2.result(workspace=ws)
+    assert isinstance(result, NotAttempted) and "run `q2.setup()` first" in result.message
+
+
+def test_q2_setup_autogenerates_without_applying_and_is_idempotent(renamed, capsys):
+    script = find_revision(renamed, RENAME_MESSAGE)
+    assert script.revision == "0002" and renamed.current() == ["0001"]
+    assert "drop_column('full_name')" in renamed.read(script.path)
+    q2.setup(workspace=renamed)
+    assert capsys.readouterr().out.startswith('Setup: already done: the revision "Rename')
+    result = q2.result(workspace=renamed)
+    assert isinstance(result, NotAttempted), result
+    assert result.message == ("revision 0002 still drops `full_name` and adds an empty `name`: "
+                              "every stored name would be lost.")
+
+
+def test_q2_reference_solution_is_correct_and_the_check_changes_nothing(renamed):
+    q2._solve(renamed)
+    before = state(renamed)
+    assert isinstance(q2.result(workspace=renamed), Correct)
+    assert state(renamed) == before and renamed.current() == ["0001"]
+    run(renamed, "upgrade head")
+    assert isinstance(q2.result(workspace=renamed), Correct)  # applied: still right
+
+
+@pytest.mark.parametrize("upgrade, phrase", [
+    (_UPGRADE_COPY_ONLY, "the downgrade loses the data: after it, 'Ada Lovelace' is None"),
+    (_UPGRADE_KEEPS_BOTH, "users still has `full_name`"),
+], ids=["copy-up-only", "keeps-both"])
+def test_q2_wrong_answers(renamed, upgrade, phrase):
+    renamed.edit(renamed.revision_file("head"), chapter03._AUTOGENERATED_UPGRADE, upgrade)
+    assert_incorrect(q2.result(workspace=renamed), phrase)
+
+
+def test_q2_upgrade_fixed_downgrade_not(renamed):
+    renamed.edit(renamed.revision_file("head"), chapter03._AUTOGENERATED_UPGRADE,
+                 chapter03._RENAMED_UPGRADE)
+    assert_incorrect(q2.result(workspace=renamed), "the downgrade loses the data")
+
+
+def test_q2_broken_revision(renamed):
+    renamed.edit(renamed.revision_file("head"), "def downgrade() -> None:", "def downgrade() -> None")
+    assert_incorrect(q2.result(workspace=renamed), "SyntaxError")
+
+
+def test_chapter03_hints_and_solutions_display(capsys):
+    for exercise in [chapter03.q1, chapter03.q2]:
+        fresh = type(exercise)()
+        for _ in range(len(fresh.hints) + 1):
+            fresh.hint()
+        fresh.solution()
+        out = capsys.readouterr().out
+        count = len(fresh.hints)
+        assert f"Hint {count} of {count}" in out and out.count("Hint 1 of") == 2
+        assert "Solution:\n" in out and ("ws.revision_file" in out or "%alembic" in out)

@@ -1,0 +1,369 @@
+"""Exercises in the style of Kaggle's learntools: ``q1.check()``, ``q1.hint()``, ``q1.solution()``.
+
+A chapter module defines one small :class:`Exercise` subclass per question and an
+instance of each (``q1``, ``q2``, ...). A subclass sets ``title``, ``hints`` (weakest
+first) and its solution, and implements ``_check(workspace, *answer)``, which looks at
+the learner's workspace (files, models, database) and returns one of the three results:
+
+- :class:`NotAttempted`: nothing changed yet (or the answer is still ``____``);
+- :class:`Incorrect`: what is wrong, and what to try;
+- :class:`Correct`: what is right, in one sentence.
+
+``check()`` never raises at the learner: a broken workspace, or a checker that cannot
+read it, becomes an ``Incorrect`` with a one-line reason. Every message is plain,
+deterministic text (no paths, no memory addresses), shown as coloured HTML with a
+``text/plain`` twin in the same display bundle, so stored notebook outputs compare
+exactly under nbval.
+
+The solution of an exercise is a list of :class:`Step` objects: the same steps render
+the text ``solution()`` shows and are applied by ``_solve()``, which the tests use, so
+the tests check exactly what the solution shows.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shlex
+from pathlib import Path
+from typing import Any, ClassVar
+
+from workbook.runner import _one_line as _runner_one_line
+from workbook.runner import _relative
+from workbook.workspace import Workspace, WorkspaceError, active_workspace, workspaces_root
+
+__all__ = [
+    "PLACEHOLDER", "____", "Result", "Correct", "Incorrect", "NotAttempted", "Exercise",
+    "Problem", "Step", "Write", "Edit", "EditRevision", "Alembic", "Note", "show",
+]
+
+
+# -- the learner's unanswered variable ---------------------------------------------------
+class _Placeholder:
+    """The value of ``____``: an answer that was not given yet."""
+
+    _instance: ClassVar["_Placeholder | None"] = None
+
+    def __new__(cls) -> "_Placeholder":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "____"
+
+    def __reduce__(self):  # copies and pickles stay the one placeholder
+        return (_Placeholder, ())
+
+
+PLACEHOLDER = _Placeholder()
+____ = PLACEHOLDER
+
+
+# -- results -------------------------------------------------------------------------------
+class Result:
+    """What a check found: a kind (Correct, Incorrect, NotAttempted) and a message."""
+
+    label: ClassVar[str] = ""
+    symbol: ClassVar[str] = ""
+    colour: ClassVar[str] = ""
+    ok: ClassVar[bool] = False
+
+    def __init__(self, message: str = ""):
+        self.message = str(message).strip()
+
+    @property
+    def plain(self) -> str:
+        return f"{self.symbol} {self.label}: {self.message}" if self.message else \
+            f"{self.symbol} {self.label}"
+
+    def html(self) -> str:
+        head = f'<b style="color:{self.colour}">{self.symbol} {self.label}:</b>'
+        return f'<div style="line-height:1.45">{head} {_inline(self.message)}</div>'
+
+    def __repr__(self) -> str:
+        return self.plain
+
+    def _repr_html_(self) -> str:
+        return self.html()
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.message == other.message  # type: ignore
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.message))
+
+
+class Correct(Result):
+    label, symbol, colour, ok = "Correct", "✓", "#1a7f37", True
+
+
+class Incorrect(Result):
+    label, symbol, colour = "Incorrect", "✗", "#cf222e"
+
+
+class NotAttempted(Result):
+    label, symbol, colour = "Not attempted", "○", "#9a6700"
+
+
+class Problem(Exception):
+    """Raised by checker helpers: a problem of the workspace, shown as ``Incorrect(message)``."""
+
+
+# -- display -------------------------------------------------------------------------------
+_CODE = re.compile(r"`([^`]+)`")
+_SCRATCH = re.compile(r"\.scratch/[^/\s]+/?")  # a scratch copy's random folder name
+
+
+def _inline(text: str) -> str:
+    """Escaped HTML, with `code` spans."""
+    return _CODE.sub(r"<code>\1</code>", html.escape(text, quote=False))
+
+
+def _markdown_html(text: str) -> str:
+    """Just enough Markdown for hints and solutions: paragraphs, `code` and fenced blocks."""
+    parts: list[str] = []
+    for index, chunk in enumerate(re.split(r"^```[a-z]*\n(.*?)^```\n?", text, flags=re.S | re.M)):
+        if index % 2:  # a fenced block's content
+            parts.append('<pre style="font-size:0.85em;line-height:1.35;padding:0.5em;'
+                         'background:#f6f8fa">' + html.escape(chunk.rstrip("\n"), quote=False)
+                         + "</pre>")
+        else:
+            for paragraph in re.split(r"\n\s*\n", chunk.strip()):
+                if paragraph.strip():
+                    parts.append(f"<p>{_inline(paragraph.strip())}</p>")
+    return "".join(parts)
+
+
+def show(plain: str, html_text: str) -> None:
+    """Display one output with a plain-text and an HTML form (print outside IPython)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency of the workbook
+        get_ipython = lambda: None  # noqa: E731
+    if get_ipython() is None:
+        print(plain)
+        return
+    from IPython.display import display
+
+    display({"text/plain": plain, "text/html": html_text}, raw=True)
+
+
+def unpath(text: str, *paths: Path) -> str:
+    """``text`` with paths under ``paths`` (and the workspaces folder) made relative."""
+    try:
+        root = workspaces_root()
+    except Exception:  # pragma: no cover
+        root = None
+    for path in [*paths, *([root] if root else [])]:
+        text = _relative(text, Path(path))
+    return _SCRATCH.sub("", text)
+
+
+def clean(text: str, *paths: Path) -> str:
+    """The first line of ``text``, with paths made relative (see :func:`unpath`)."""
+    lines = str(text).strip().splitlines()
+    return unpath(lines[0] if lines else "", *paths)
+
+
+def _one_line(error: BaseException, *paths: Path) -> str:
+    """An exception as one line without paths or addresses."""
+    return clean(_runner_one_line(error), *paths)
+
+
+# -- solution steps ----------------------------------------------------------------------
+def _literal(text: str) -> str:
+    """A Python string literal for ``text``: triple-quoted when that reads better."""
+    if "\n" in text and '"""' not in text and "\\" not in text and not text.endswith('"'):
+        return '"""' + text + '"""'
+    return repr(text)
+
+
+class Step:
+    """One thing a learner does: shown in the solution and applied by the tests."""
+
+    def render(self) -> str:
+        raise NotImplementedError
+
+    def apply(self, workspace: Workspace) -> None:
+        raise NotImplementedError
+
+
+class Note(Step):
+    """A sentence between steps (nothing to apply)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def render(self) -> str:
+        return self.text
+
+    def apply(self, workspace: Workspace) -> None:
+        pass
+
+
+class Write(Step):
+    """Write a whole file (shown as a ``%%writefile`` cell)."""
+
+    def __init__(self, path: str, text: str):
+        self.path, self.text = path, text
+
+    def render(self) -> str:
+        return f"```python\n%%writefile {self.path}\n{self.text.rstrip()}\n```"
+
+    def apply(self, workspace: Workspace) -> None:
+        workspace.write(self.path, self.text)
+
+
+class Edit(Step):
+    """Replace one piece of a workspace file (shown as ``ws.edit(...)``)."""
+
+    def __init__(self, path: str, old: str, new: str):
+        self.path, self.old, self.new = path, old, new
+
+    def _target(self) -> str:
+        return repr(self.path)
+
+    def render(self) -> str:
+        return (f"```python\nws.edit({self._target()},\n{_literal(self.old)},\n"
+                f"{_literal(self.new)})\n```")
+
+    def _file(self, workspace: Workspace) -> Path | str:
+        return self.path
+
+    def apply(self, workspace: Workspace) -> None:
+        workspace.edit(self._file(workspace), self.old, self.new)
+
+
+class EditRevision(Edit):
+    """Replace one piece of a revision script (``ws.revision_file("head")`` by default)."""
+
+    def __init__(self, old: str, new: str, revision: str = "head"):
+        super().__init__("", old, new)
+        self.revision = revision
+
+    def _target(self) -> str:
+        return f"ws.revision_file({self.revision!r})"
+
+    def _file(self, workspace: Workspace) -> Path:
+        return workspace.revision_file(self.revision)
+
+
+class Alembic(Step):
+    """Run an alembic command (shown as ``%alembic ...``)."""
+
+    def __init__(self, line: str):
+        self.line = line
+
+    def render(self) -> str:
+        return f"```python\n%alembic {self.line}\n```"
+
+    def apply(self, workspace: Workspace) -> None:
+        result = workspace.run(shlex.split(self.line))
+        if not result.ok:
+            raise WorkspaceError(f"alembic {self.line} failed: {result.error}")
+
+
+# -- exercises ----------------------------------------------------------------------------
+class Exercise:
+    """One question. Subclasses set the class attributes and implement ``_check``."""
+
+    title: ClassVar[str] = ""
+    prompt: ClassVar[str] = ""  # the question, as the notebook states it
+    hints: ClassVar[list[str]] = []
+    solution_intro: ClassVar[str] = ""
+    solution_steps: ClassVar[list[Step]] = []
+    solution_outro: ClassVar[str] = ""
+    setup_note: ClassVar[str] = ""  # what setup() prepared, printed after it ran
+
+    def __init__(self) -> None:
+        self._next_hint = 0
+
+    def __repr__(self) -> str:
+        return f"<Exercise: {self.title}>"
+
+    # -- what subclasses implement ---------------------------------------------------
+    def _check(self, workspace: Workspace, *answer: Any) -> Result:
+        raise NotImplementedError
+
+    def _setup(self, workspace: Workspace) -> str:
+        """Prepare the workspace; return a one-line note of what was done."""
+        return "nothing to prepare for this exercise"
+
+    def _solve(self, workspace: Workspace) -> tuple:
+        """Apply the reference solution; returns the answer to pass to ``check``."""
+        for step in self.solution_steps:
+            step.apply(workspace)
+        return ()
+
+    @property
+    def solution_text(self) -> str:
+        parts = [self.solution_intro, *(s.render() for s in self.solution_steps),
+                 self.solution_outro]
+        return "\n\n".join(part.strip("\n") for part in parts if part)
+
+    # -- the learner's buttons ---------------------------------------------------------
+    def result(self, *answer: Any, workspace: Workspace | None = None) -> Result:
+        """The check's result, without displaying it (for tests and tools)."""
+        try:
+            workspace = workspace if workspace is not None else active_workspace()
+        except WorkspaceError as error:
+            return Incorrect(f"{error}")
+        try:
+            result = self._check(workspace, *answer)
+        except Problem as problem:
+            result = Incorrect(clean(str(problem), workspace.path))
+        except Exception as error:  # never raise at the learner
+            result = Incorrect("the checker could not read your workspace: "
+                               f"{_one_line(error, workspace.path)}")
+        if not isinstance(result, Result):  # a checker bug, said plainly
+            result = Incorrect(f"the checker returned {type(result).__name__}, not a result")
+        result.message = unpath(result.message, workspace.path)
+        return result
+
+    def check(self, *answer: Any, workspace: Workspace | None = None) -> None:
+        """Check the answer (or the workspace) and show the result."""
+        result = self.result(*answer, workspace=workspace)
+        show(result.plain, result.html())
+
+    def hint(self, level: int | None = None) -> None:
+        """Show the next hint (each call a stronger one, then round again), or hint ``level``."""
+        count = len(self.hints)
+        if count == 0:
+            show("There is no hint for this exercise.", "<p>There is no hint for this exercise.</p>")
+            return
+        if level is None:
+            index = self._next_hint
+        elif isinstance(level, int) and 1 <= level <= count:
+            index = level - 1
+        else:
+            message = f"There are {count} hints: hint(1) to hint({count})."
+            show(message, f"<p>{_inline(message)}</p>")
+            return
+        self._next_hint = (index + 1) % count
+        label = f"Hint {index + 1} of {count}"
+        text = self.hints[index]
+        show(f"{label}: {text}",
+             f'<div style="line-height:1.45"><b style="color:#0969da">{label}:</b> '
+             f"{_markdown_html(text).removeprefix('<p>').removesuffix('</p>')}</div>")
+
+    def solution(self) -> None:
+        """Show the solution."""
+        text = self.solution_text
+        show(f"Solution:\n{text}",
+             '<div style="line-height:1.45"><b style="color:#8250df">Solution:</b>'
+             f"{_markdown_html(text)}</div>")
+
+    def setup(self, workspace: Workspace | None = None) -> None:
+        """Prepare the workspace for this exercise (some exercises start from a mistake)."""
+        try:
+            workspace = workspace if workspace is not None else active_workspace()
+            note = self._setup(workspace)
+        except Exception as error:
+            where = [workspace.path] if isinstance(workspace, Workspace) else []
+            message = (f"Setup could not run: {_one_line(error, *where)}. "
+                       "Rebuild the workspace (run the chapter's first cell again), then retry.")
+            show(message, f'<div style="color:#cf222e">{_inline(message)}</div>')
+            return
+        message = f"Setup: {note}."
+        show(message, f'<div style="color:#57606a">{_inline(message)}</div>')
