@@ -25,10 +25,14 @@ RAISES = "# NBVAL_RAISES_EXCEPTION"
 
 
 def normalise(notebook: nbformat.NotebookNode) -> None:
+    # Widget state lets a viewer draw a stored widget before any kernel runs.
+    widgets = notebook.metadata.get("widgets")
     notebook.metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
     }
+    if widgets:
+        notebook.metadata["widgets"] = widgets
     notebook.nbformat, notebook.nbformat_minor = 4, 5
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
