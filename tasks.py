@@ -86,8 +86,9 @@ def setup() -> None:
 
 def lab(args: list[str]) -> None:
     setup()
-    os.execv(BIN / "jupyter", [str(BIN / "jupyter"), "lab", "--notebook-dir", str(ROOT / "notebooks"),
-                               "00_welcome.ipynb", *args])
+    # Served from the repository root: the file browser shows notebooks/ and workspace/.
+    os.chdir(ROOT)
+    os.execv(BIN / "jupyter", [str(BIN / "jupyter"), "lab", "notebooks/00_welcome.ipynb", *args])
 
 
 def test(args: list[str]) -> None:
