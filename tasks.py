@@ -88,7 +88,9 @@ def lab(args: list[str]) -> None:
     setup()
     # Served from the repository root: the file browser shows notebooks/ and workspace/.
     os.chdir(ROOT)
-    os.execv(BIN / "jupyter", [str(BIN / "jupyter"), "lab", "notebooks/00_welcome.ipynb", *args])
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # containers
+    os.execv(BIN / "jupyter", [str(BIN / "jupyter"), "lab", "notebooks/00_welcome.ipynb",
+                               *as_root, *args])
 
 
 def test(args: list[str]) -> None:
