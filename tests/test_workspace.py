@@ -190,3 +190,26 @@ def test_a_project_without_models_never_borrows_the_repositorys():
     ws = workbook.start("no_models", "configured", quiet=True)
     result = ws.run("check")
     assert result.error == "ModuleNotFoundError: No module named 'app.models'"
+
+
+def test_fill_revision_writes_both_bodies_and_keeps_the_docstrings():
+    ws = workbook.start("fill", "0001", quiet=True)
+    assert ws.run(["revision", "-m", "Add a nickname"]).ok
+    change = ws.fill_revision(
+        "0002",
+        upgrade="""
+            with op.batch_alter_table("users") as batch_op:
+                batch_op.add_column(sa.Column("nickname", sa.String(50)))
+        """,
+        downgrade="""
+            with op.batch_alter_table("users") as batch_op:
+                batch_op.drop_column("nickname")
+        """)
+    text = ws.read(ws.revision_file("0002"))
+    assert '    """Apply migration."""\n    with op.batch_alter_table("users") as batch_op:\n' in text
+    assert "auto generated" not in text and "\n\n\ndef downgrade() -> None:" in text
+    assert text.endswith('batch_op.drop_column("nickname")\n')
+    assert "+        batch_op.add_column" in repr(change)
+    assert ws.run("upgrade head").ok and ws.run("downgrade -1").ok
+    with pytest.raises(WorkspaceError, match="no single top-level def"):
+        workspace_module._with_function_body("x = 1\n", "upgrade", "pass")

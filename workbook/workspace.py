@@ -16,6 +16,7 @@ import shlex
 import shutil
 import sqlite3
 import sys
+import textwrap
 from pathlib import Path
 
 import alembic
@@ -305,6 +306,20 @@ class Workspace:
             raise WorkspaceError(f"{relative}: the text to replace was {where}")
         return self.write(relative, text.replace(old, new))
 
+    def fill_revision(self, revision: str, upgrade: str | None = None,
+                      downgrade: str | None = None) -> "FileChange":
+        """Write the bodies of ``upgrade()`` and ``downgrade()`` of a revision script.
+
+        For hand-written migrations: ``%alembic revision -m "..."`` makes the file, this
+        fills it in (and shows the diff). The functions' docstrings are kept.
+        """
+        path = self.revision_file(revision)
+        text = path.read_text()
+        for name, body in (("upgrade", upgrade), ("downgrade", downgrade)):
+            if body is not None:
+                text = _with_function_body(text, name, body)
+        return self.write(path, text)
+
     def show(self, relative: str | Path, start: int = 1, end: int | None = None) -> "SourceView":
         """A file of the workspace (or some of its lines), for reading in the notebook."""
         path = self.file(relative)
@@ -325,6 +340,22 @@ class Workspace:
             depth = len(relative.parts) - 1
             lines.append("    " * depth + relative.name + ("/" if path.is_dir() else ""))
         return SourceView(f"{self.name}/", lines, 1, numbered=False)
+
+
+def _with_function_body(source: str, name: str, body: str) -> str:
+    """``source`` with the body of top-level ``def name(...)`` replaced by ``body``."""
+    lines = source.splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if line.startswith(f"def {name}(")]
+    if len(starts) != 1:
+        raise WorkspaceError(f"the script has no single top-level def {name}()")
+    first = end = starts[0] + 1
+    while end < len(lines) and (not lines[end].strip() or lines[end].startswith((" ", "\t"))):
+        end += 1
+    while end > first and not lines[end - 1].strip():  # keep the blank lines after it
+        end -= 1
+    docstring = lines[first:first + 1] if lines[first].strip().startswith('"""') else []
+    code = textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") + "\n"
+    return "".join(lines[:first] + docstring + [code] + lines[end:])
 
 
 class FileChange:
