@@ -24,13 +24,18 @@ class Stage:
     models: str | None = None  # "repo", a folder under starting_points/, or None
     revision: str | None = None  # the reference revision scripts and database are at
 
-    @property
-    def models_dir(self) -> Path | None:
+    def model_files(self) -> dict[str, Path]:
+        """File name -> source. A starting point holds only the files that changed since
+        the one before it; the rest come from earlier starting points."""
         if self.models is None:
-            return None
+            return {}
         if self.models == "repo":
-            return REPO_ROOT / "app" / "models"
-        return STARTING_POINTS / self.models / "app" / "models"
+            return {p.name: p for p in sorted((REPO_ROOT / "app" / "models").glob("*.py"))}
+        files: dict[str, Path] = {}
+        for folder in sorted(STARTING_POINTS.iterdir()):  # 0001, 0005, 0007, ... in order
+            if folder.name <= self.models:
+                files.update({p.name: p for p in sorted((folder / "app" / "models").glob("*.py"))})
+        return files
 
 
 STAGES = {

@@ -121,23 +121,22 @@ def _populate(path: Path, stage: Stage) -> None:
         for relative in ALEMBIC_FILES:
             _copy(REPO_ROOT / relative, path / relative)
         (path / "alembic" / "versions").mkdir(exist_ok=True)
-    if stage.models_dir is not None:
+    if stage.models is not None:
         models = path / "app" / "models"
-        for name in UNCHANGED_MODEL_FILES:
-            if _stage_has_model(stage, name):
+        own = stage.model_files()
+        for name in UNCHANGED_MODEL_FILES:  # final form = form at every stage that has them
+            if name not in own and _imports_model(own["__init__.py"], name):
                 _copy(REPO_ROOT / "app" / "models" / name, models / name)
-        for source in sorted(stage.models_dir.glob("*.py")):
-            _copy(source, models / source.name)
+        for name, source in own.items():
+            _copy(source, models / name)
     if stage.revision is not None:
         for source in _revision_files(stage.revision):
             _copy(source, path / "alembic" / "versions" / source.name)
 
 
-def _stage_has_model(stage: Stage, file_name: str) -> bool:
-    """A model file is part of a stage when the stage's ``__init__`` imports it."""
-    init = stage.models_dir / "__init__.py"
-    module = file_name.removesuffix(".py")
-    return init.exists() and f"app.models.{module} import" in init.read_text()
+def _imports_model(init: Path, file_name: str) -> bool:
+    """A model file is part of a stage when the stage's ``app/models/__init__`` imports it."""
+    return f"app.models.{file_name.removesuffix('.py')} import" in init.read_text()
 
 
 def _fingerprint(path: Path) -> str:
