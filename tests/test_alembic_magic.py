@@ -242,3 +242,26 @@ def test_the_magic_in_an_ipython_shell(capsys):
 def test_run_alembic_outside_any_workspace(tmp_path):
     result = run_alembic(tmp_path, ["current"])
     assert not result.ok and "No 'script_location' key found" in result.error
+
+
+def test_several_heads_print_in_revision_order_every_time():
+    transcripts = set()
+    for attempt in range(3):
+        ws = workbook.start(f"order{attempt}", "head", quiet=True)
+        output(ws, "downgrade 0007")
+        output(ws, "upgrade 0009")
+        output(ws, "upgrade 0008")
+        transcripts.add((output(ws, "current").stdout, output(ws, "branches").stdout))
+    (current, branches), = transcripts
+    assert current == "0008\n0009\n"
+    assert branches.splitlines()[:3] == [
+        "0007 (branchpoint)", "     -> 0008", "     -> 0009"]
+
+
+def test_warnings_are_one_line_without_paths():
+    ws = workbook.start("warn", "head", quiet=True)
+    output(ws, "downgrade 0007")
+    output(ws, "upgrade 0008")
+    output(ws, "upgrade 0009")
+    result = in_running_loop(ws.run, "downgrade -1")  # two heads: alembic warns
+    assert "UserWarning: " in result.stderr and "site-packages" not in result.stderr

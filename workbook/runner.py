@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -28,6 +29,7 @@ import re
 import sys
 import threading
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -289,6 +291,65 @@ def _workbook_clock():
         ScriptDirectory._generate_create_date = original
 
 
+def _sorted_branches(config: Config, verbose: bool = False) -> None:
+    """Show current branch points."""
+    script = ScriptDirectory.from_config(config)
+    for sc in script.walk_revisions():
+        if sc.is_branch_point:
+            children = (script.get_revision(rev) for rev in sorted(sc.nextrev))
+            config.print_stdout(
+                "%s\n%s\n",
+                sc.cmd_format(verbose, include_branches=True),
+                "\n".join(
+                    "%s -> %s" % (" " * len(str(sc.revision)),
+                                  child.cmd_format(False, include_branches=True,
+                                                   include_doc=verbose))
+                    for child in children
+                ),
+            )
+
+
+@contextlib.contextmanager
+def _stable_order():
+    """Print in revision order what alembic prints in set order.
+
+    ``current`` with several heads iterates a set of scripts, ``branches`` a frozenset of
+    ids: their order changes from run to run. Same lines, sorted.
+    """
+    from alembic import command
+
+    original_current = ScriptDirectory.get_all_current
+    original_branches = command.branches
+
+    def get_all_current(self, id_):
+        return sorted(original_current(self, id_), key=lambda script: script.revision)
+
+    ScriptDirectory.get_all_current = get_all_current
+    # The parser registers alembic.command's functions by name and module: keep both.
+    command.branches = functools.wraps(original_branches)(_sorted_branches)
+    try:
+        yield
+    finally:
+        ScriptDirectory.get_all_current = original_current
+        command.branches = original_branches
+
+
+@contextlib.contextmanager
+def _one_line_warnings(stderr):
+    """A warning as ``UserWarning: message`` (the default form shows a site-packages path)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            seen = set()
+            for warning in caught:
+                line = f"{warning.category.__name__}: {warning.message}\n"
+                if line not in seen:
+                    seen.add(line)
+                    stderr.write(line)
+
+
 @contextlib.contextmanager
 def _working_directory(path: Path):
     before = os.getcwd()
@@ -339,6 +400,8 @@ def run_alembic(project_dir: Path, argv: list[str]) -> AlembicResult:
             stack.enter_context(_isolated_logging())
             stack.enter_context(_project_imports(project_dir))
             stack.enter_context(_workbook_clock())
+            stack.enter_context(_stable_order())
+            stack.enter_context(_one_line_warnings(stderr))
             try:
                 _CommandLine(prog="alembic").main(argv=argv)
             except SystemExit as exit_:

@@ -178,12 +178,15 @@ class Workspace:
     # -- life cycle -------------------------------------------------------------------
     def reset(self) -> "Workspace":
         """Throw the folder away and build it again at the stage (also repairs a broken one)."""
-        if Path.cwd().resolve().is_relative_to(self.path):
+        inside = Path.cwd().resolve().is_relative_to(self.path)
+        if inside:
             os.chdir(workspaces_root().parent)  # never stand in a folder being deleted
         _remove_tree(self.path)
         _populate(self.path, self.stage)
         if self.stage.revision is not None:
             _stage_database(self.path, self.stage)
+        if inside:
+            os.chdir(self.path)  # a kernel that was in the workspace stays in it
         return self
 
     # -- alembic ----------------------------------------------------------------------
