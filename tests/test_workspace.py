@@ -213,3 +213,12 @@ def test_fill_revision_writes_both_bodies_and_keeps_the_docstrings():
     assert ws.run("upgrade head").ok and ws.run("downgrade -1").ok
     with pytest.raises(WorkspaceError, match="no single top-level def"):
         workspace_module._with_function_body("x = 1\n", "upgrade", "pass")
+
+
+def test_show_definition_finds_code_by_name():
+    ws = workbook.start("definition", "0001", quiet=True)
+    shown = repr(ws.show_definition("app/core/database.py", "make_sqlite_transactional"))
+    assert "def make_sqlite_transactional(sync_engine: Engine) -> None:" in shown
+    assert 'connection.exec_driver_sql("BEGIN")' in shown and "def create_engine" not in shown
+    with pytest.raises(WorkspaceError, match="defines no function or class 'nope'"):
+        ws.show_definition("app/core/database.py", "nope")

@@ -328,6 +328,18 @@ class Workspace:
         lines = path.read_text().splitlines()
         return SourceView(str(path.relative_to(self.path)), lines[start - 1:end], start)
 
+    def show_definition(self, relative: str | Path, name: str) -> "SourceView":
+        """The function or class ``name`` of a Python file (found by name, not line number)."""
+        import ast
+
+        tree = ast.parse(self.read(relative))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
+                    and node.name == name:
+                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                return self.show(relative, first, node.end_lineno)
+        raise WorkspaceError(f"{relative} defines no function or class {name!r}")
+
     def show_revision(self, revision: str) -> "SourceView":
         return self.show(self.revision_file(revision))
 

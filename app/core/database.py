@@ -23,8 +23,9 @@ def _enable_sqlite_foreign_keys(dbapi_connection, _connection_record) -> None:
 def make_sqlite_transactional(sync_engine: Engine) -> None:
     """Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
 
-    The sqlite3 module commits before DDL on its own, so a migration that fails halfway
-    would leave partial DDL behind. With isolation_level=None and an explicit BEGIN,
+    The sqlite3 module opens a transaction only before INSERT/UPDATE/DELETE/REPLACE, so
+    DDL runs outside any transaction and is committed at once: a migration that fails
+    halfway leaves partial DDL behind. With isolation_level=None and an explicit BEGIN,
     DDL rolls back like everything else. (Used by alembic/env.py and the workbook.)
     """
 
