@@ -93,6 +93,13 @@ def do_run_migrations(connection: Connection) -> None:
         context.run_migrations()
 
 
+def connection_problem(error: Exception) -> str:
+    """One line on why connecting failed, worded the same on every operating system."""
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused (is the server running, and on that host and port?)"
+    return str(getattr(error, "orig", None) or error).splitlines()[0]
+
+
 async def run_async_migrations(engine: AsyncEngine | None = None) -> None:
     owns_engine = engine is None
     if engine is None:
@@ -107,8 +114,7 @@ async def run_async_migrations(engine: AsyncEngine | None = None) -> None:
             connection = await engine.connect()
         except Exception as error:  # unreachable server, wrong password, missing driver...
             safe = engine.url.render_as_string(hide_password=True)
-            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-            raise CommandError(f"cannot connect to {safe}: {reason}") from None
+            raise CommandError(f"cannot connect to {safe}: {connection_problem(error)}") from None
         try:
             await connection.run_sync(do_run_migrations)
         finally:

@@ -71,6 +71,7 @@ def test_empty_environment_value_still_beats_dotenv(tmp_path: Path) -> None:
     ],
 )
 def test_sqlite_paths(raw: str, expected: str, tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()  # a SQLite file's folder must exist
     url = parse_database_url(raw, root=tmp_path)
     assert url.database == expected.format(root=tmp_path)
 
@@ -176,3 +177,10 @@ def test_plain_sqlite_engine_would_not(tmp_path: Path) -> None:
     """Why create_engine's PRAGMA matters: SQLite ignores foreign keys by default."""
     engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'fk.db'}", poolclass=pool.NullPool)
     asyncio.run(insert_orphan(engine))  # no error
+
+
+def test_a_sqlite_file_in_a_missing_folder_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="in a folder that does not exist"):
+        parse_database_url("sqlite+aiosqlite:///missing_dir/app.db", root=tmp_path)
+    assert parse_database_url("sqlite+aiosqlite:///app.db", root=tmp_path).database == str(
+        tmp_path / "app.db")

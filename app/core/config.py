@@ -73,7 +73,13 @@ def parse_database_url(raw: str, variable: str = "DATABASE_URL", root: Path = PR
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         path = Path(url.database)
         if not path.is_absolute():
-            url = url.set(database=str(root / path))
+            path = root / path
+            url = url.set(database=str(path))
+        if not path.parent.is_dir():  # SQLite creates the file, never its folder
+            raise ConfigError(
+                f"{variable} points to a SQLite file in a folder that does not exist: "
+                f"{path.parent}"
+            )
     return url
 
 
