@@ -71,14 +71,13 @@ def parse_database_url(raw: str, variable: str = "DATABASE_URL", root: Path = PR
             f"the async engine needs e.g. {hint}://..."
         )
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        path = Path(url.database)
-        if not path.is_absolute():
-            path = root / path
-            url = url.set(database=str(path))
+        given = Path(url.database)
+        path = given if given.is_absolute() else root / given
+        url = url.set(database=str(path))
         if not path.parent.is_dir():  # SQLite creates the file, never its folder
             raise ConfigError(
                 f"{variable} points to a SQLite file in a folder that does not exist: "
-                f"{path.parent}"
+                f"{given.parent}"
             )
     return url
 
