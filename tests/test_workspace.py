@@ -222,3 +222,11 @@ def test_show_definition_finds_code_by_name():
     assert 'connection.exec_driver_sql("BEGIN")' in shown and "def create_engine" not in shown
     with pytest.raises(WorkspaceError, match="defines no function or class 'nope'"):
         ws.show_definition("app/core/database.py", "nope")
+
+
+def test_passwords_in_files_are_never_shown():
+    ws = workbook.start("secrets", "0001", quiet=True)
+    change = ws.write(".env", "DATABASE_URL=postgresql+asyncpg://bob:s3cret@db:5432/books\n")
+    shown = repr(change) + change._repr_html_() + repr(ws.show(".env"))
+    assert "s3cret" not in shown and "bob:***@db:5432" in shown
+    assert "s3cret" in ws.read(".env")  # the file itself is the learner's

@@ -372,13 +372,22 @@ def _with_function_body(source: str, name: str, body: str) -> str:
     return "".join(lines[:first] + docstring + [code] + lines[end:])
 
 
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]+@")
+
+
+def masked(text: str) -> str:
+    """``scheme://user:secret@host`` -> ``scheme://user:***@host``: files are shown, never
+    the passwords in them."""
+    return _URL_PASSWORD.sub(r"\1***@", text)
+
+
 class FileChange:
     """A file edit, displayed as a unified diff (plain text, or coloured HTML)."""
 
     def __init__(self, name: str, before: str, after: str):
         self.name, self.before, self.after = name, before, after
         self.diff = list(difflib.unified_diff(
-            before.splitlines(), after.splitlines(),
+            masked(before).splitlines(), masked(after).splitlines(),
             f"a/{name}", f"b/{name}", lineterm="", n=1,
         ))
 
@@ -407,10 +416,11 @@ class SourceView:
         self.name, self.lines, self.first, self.numbered = name, lines, first, numbered
 
     def _rendered(self) -> list[str]:
+        lines = [masked(line) for line in self.lines]
         if not self.numbered:
-            return self.lines
+            return lines
         width = len(str(self.first + len(self.lines)))
-        return [f"{n:>{width}} | {line}" for n, line in enumerate(self.lines, self.first)]
+        return [f"{n:>{width}} | {line}" for n, line in enumerate(lines, self.first)]
 
     def __repr__(self) -> str:
         return "\n".join([f"# {self.name}", *self._rendered()])
