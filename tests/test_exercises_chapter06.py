@@ -1,0 +1,215 @@
+"""Exercises of chapter 06: resolve two heads with a merge, find a branch point."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+
+from workbook.exercises import Correct, Incorrect, NotAttempted, ____, chapter06
+from workbook.exercises.chapter06 import BRANCH_POINT, MINE, THEIRS, q1, q2
+from workbook.exercises.inspect import find_revision, workspace_schema
+
+
+def state(ws) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in ws.path.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(ws.path)).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def assert_incorrect(result, phrase):
+    assert isinstance(result, Incorrect), result
+    assert phrase in result.message, result.message
+    assert "\n" not in result.message and "/tmp" not in result.message
+
+
+def run(ws, line):
+    result = ws.run(line)
+    assert result.ok, result.error
+    return result
+
+
+@pytest.fixture
+def ws(exercise_workspace):
+    return exercise_workspace("0007")
+
+
+# -- q1: two heads -----------------------------------------------------------------------------
+@pytest.fixture
+def conflict(ws):
+    q1.setup(workspace=ws)
+    return ws
+
+
+def test_q1_not_set_up(ws):
+    result = q1.result(workspace=ws)
+    assert isinstance(result, NotAttempted) and "run `q1.setup()` first" in result.message
+
+
+def test_q1_setup_makes_two_heads_from_0007(conflict, capsys):
+    assert conflict.heads() == ["0008", "0009"]
+    assert conflict.current() == ["0008"]
+    assert find_revision(conflict, MINE).revision == "0008"
+    theirs = find_revision(conflict, THEIRS)
+    assert theirs.revision == "0009" and theirs.down_revision == "0007"
+    assert "language" in workspace_schema(conflict)["books"].columns
+    assert "location" in conflict.read("app/models/user.py")
+    assert os.getcwd() == str(conflict.path)  # the kernel stays in the workspace
+    result = q1.result(workspace=conflict)
+    assert isinstance(result, NotAttempted) and "still two heads, 0008, 0009" in result.message
+
+
+def test_q1_setup_again_starts_over(conflict, capsys):
+    run(conflict, 'merge heads -m "Merge"')
+    q1.setup(workspace=conflict)
+    assert capsys.readouterr().out.count("Setup: the workspace was rebuilt at 0007") == 1
+    assert conflict.heads() == ["0008", "0009"]
+    assert isinstance(q1.result(workspace=conflict), NotAttempted)
+
+
+def test_q1_reference_solution_is_correct_and_the_check_changes_nothing(conflict):
+    q1._solve(conflict)
+    before = state(conflict)
+    result = q1.result(workspace=conflict)
+    assert isinstance(result, Correct), result
+    assert "0010 merges 0008 and 0009" in result.message
+    assert state(conflict) == before
+
+
+def test_q1_more_revisions_after_the_merge_are_fine(conflict):
+    q1._solve(conflict)
+    run(conflict, 'revision -m "Something after the merge"')
+    run(conflict, "upgrade head")
+    assert isinstance(q1.result(workspace=conflict), Correct)
+
+
+def test_q1_deleting_the_teammates_revision(conflict):
+    conflict.revision_file("0009").unlink()
+    run(conflict, "upgrade head")  # one head again, and it "works"
+    assert_incorrect(q1.result(workspace=conflict), f'the revision "{THEIRS}" is gone')
+
+
+def test_q1_deleting_your_own_applied_revision(conflict):
+    conflict.revision_file("0008").unlink()
+    assert_incorrect(q1.result(workspace=conflict), f'the revision "{MINE}" is gone')
+
+
+def test_q1_merged_but_not_upgraded(conflict):
+    run(conflict, 'merge heads -m "Merge language and location"')
+    assert_incorrect(q1.result(workspace=conflict),
+                     "the merge 0010 is written but not applied: the database is at 0008. "
+                     "`%alembic upgrade head` applies 0009")
+
+
+def test_q1_upgrade_heads_without_a_merge(conflict):
+    run(conflict, "upgrade heads")
+    assert conflict.current() == ["0008", "0009"]
+    assert_incorrect(q1.result(workspace=conflict), "the database has both branches applied "
+                                                    "(`upgrade heads`), but the history still "
+                                                    "has 2 heads (0008, 0009)")
+
+
+def test_q1_a_third_head(conflict):
+    run(conflict, 'revision -m "Another" --head 0007 --splice')
+    assert_incorrect(q1.result(workspace=conflict), "there are still 3 heads (0008, 0009, 0010)")
+
+
+def test_q1_rebased_instead_of_merged(conflict):
+    conflict.edit(conflict.revision_file("0009"), "down_revision: Union[str, Sequence[str], None] = '0007'",
+                  "down_revision: Union[str, Sequence[str], None] = '0008'")
+    run(conflict, "upgrade head")
+    assert_incorrect(q1.result(workspace=conflict), "no revision merges 0008 and 0009")
+
+
+def test_q1_merged_and_upgraded_but_a_model_disagrees(conflict):
+    q1._solve(conflict)
+    conflict.edit("app/models/user.py", chapter06._LOCATION, "")
+    assert_incorrect(q1.result(workspace=conflict), "the models and the database still differ")
+
+
+def test_q1_broken_revision_file(conflict):
+    conflict.edit(conflict.revision_file("0009"), "def upgrade() -> None:", "def upgrade( -> None:")
+    assert_incorrect(q1.result(workspace=conflict), "the revision scripts do not load: SyntaxError")
+
+
+# -- q2: the branch point ---------------------------------------------------------------------
+@pytest.fixture
+def history(ws):
+    q2.setup(workspace=ws)
+    return ws
+
+
+def test_q2_not_set_up(ws):
+    result = q2.result(BRANCH_POINT, workspace=ws)
+    assert isinstance(result, NotAttempted) and "run `q2.setup()` first" in result.message
+
+
+def test_q2_setup_builds_one_branch_point(history):
+    script = history.script_directory()
+    points = [s.revision for s in script.walk_revisions() if s.is_branch_point]
+    assert points == [BRANCH_POINT]
+    assert history.heads() == ["6a9e2d14c7b3"]
+    assert history.current() == ["0007"]
+    assert isinstance(q2.result(____, workspace=history), NotAttempted)
+    assert isinstance(q2.result(workspace=history), NotAttempted)
+
+
+def test_q2_reference_answer_is_correct(history):
+    before = state(history)
+    answer, = q2._solve(history)
+    result = q2.result(answer, workspace=history)
+    assert isinstance(result, Correct), result
+    assert "2c7f0d93e1b4 and e9a06b3f5c12" in result.message
+    assert state(history) == before
+    assert isinstance(q2.result(f" {BRANCH_POINT[:6]} ", workspace=history), Correct)
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    ("6a9e2d14c7b3", "6a9e2d14c7b3 is a head"),
+    ("f03b7e5d9a28", "f03b7e5d9a28 is a merge point: the branches come together there"),
+    ("0007", "0007 has one child (8d2f41c07a3e)"),
+    ("47d1c8a2f690", "47d1c8a2f690 has one child (f03b7e5d9a28)"),
+    ("deadbeef", "there is no revision 'deadbeef' in this history"),
+    ("", "there is no revision '' in this history"),
+    (8, "`answer` should be a revision id, a string"),
+], ids=["head", "merge", "one-child", "other", "unknown", "empty", "not-a-string"])
+def test_q2_wrong_answers(history, answer, phrase):
+    assert_incorrect(q2.result(answer, workspace=history), phrase)
+
+
+def test_q2_broken_revision_file(history):
+    path = history.revision_file(BRANCH_POINT)
+    path.write_text(path.read_text().replace("def upgrade() -> None:", "def upgrade( -> None:"))
+    assert_incorrect(q2.result(BRANCH_POINT, workspace=history), "SyntaxError")
+
+
+def test_chapter06_hints_and_solutions_display(capsys):
+    for exercise in [chapter06.q1, chapter06.q2]:
+        fresh = type(exercise)()
+        for _ in range(len(fresh.hints) + 1):
+            fresh.hint()
+        fresh.solution()
+        out = capsys.readouterr().out
+        count = len(fresh.hints)
+        assert f"Hint {count} of {count}" in out and out.count("Hint 1 of") == 2
+        assert "Solution:\n" in out
+    q2.solution()
+    assert f'answer = "{BRANCH_POINT}"' in capsys.readouterr().out
+
+
+def test_q2_setup_writes_what_alembic_writes(history, exercise_workspace):
+    """The setup writes its seven files directly (fast); they match what alembic writes."""
+    other = exercise_workspace("0007")
+    rev_id, message, _parents = chapter06.HISTORY[0]
+    run(other, f'revision -m "{message}" --rev-id {rev_id}')
+    for rev_id, _message, _parents in chapter06.HISTORY[1:5]:  # up to the merge's parents
+        source = history.revision_file(rev_id)
+        other.write(f"alembic/versions/{source.name}", source.read_text())
+    merge_id, message, parents = chapter06.HISTORY[5]
+    run(other, f'merge -m "{message}" --rev-id {merge_id} {" ".join(parents)}')
+    for rev_id in (chapter06.HISTORY[0][0], merge_id):
+        made, written = other.revision_file(rev_id), history.revision_file(rev_id)
+        assert made.name == written.name
+        assert made.read_text() == written.read_text()

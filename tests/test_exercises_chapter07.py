@@ -1,0 +1,238 @@
+"""Exercises of chapter 07: roll back to a named revision, recover a half-applied migration."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+
+from workbook.exercises import Correct, Incorrect, NotAttempted, chapter07
+from workbook.exercises.chapter07 import LEFTOVER, SLUG_MESSAGE, TARGET, q1, q2
+from workbook.exercises.inspect import find_revision, workspace_schema
+from workbook.stages import REPO_ROOT
+
+
+def state(ws) -> str:
+    digest = hashlib.sha256()
+    files = (p for p in ws.path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for path in sorted(files):
+        digest.update(str(path.relative_to(ws.path)).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def assert_incorrect(result, phrase):
+    assert isinstance(result, Incorrect), result
+    assert phrase in result.message, result.message
+    assert "\n" not in result.message and "/tmp" not in result.message
+
+
+def run(ws, line):
+    result = ws.run(line)
+    assert result.ok, result.error
+    return result
+
+
+@pytest.fixture
+def ws(exercise_workspace):
+    return exercise_workspace("head")
+
+
+# -- q1: roll back to 0005 -----------------------------------------------------------------------
+@pytest.fixture
+def seeded(ws):
+    q1.setup(workspace=ws)
+    return ws
+
+
+def test_q1_not_attempted_without_setup(ws):
+    result = q1.result(workspace=ws)
+    assert isinstance(result, NotAttempted) and "run `q1.setup()` first" in result.message
+
+
+def test_q1_setup_adds_the_rows_and_is_idempotent(seeded, capsys):
+    assert chapter07._markers(seeded.db_path) == {"publisher": True, "book": True, "user": True}
+    result = q1.result(workspace=seeded)
+    assert isinstance(result, NotAttempted) and "still at head (0011)" in result.message
+    q1.setup(workspace=seeded)
+    assert capsys.readouterr().out.startswith("Setup: already done")
+
+
+def test_q1_setup_from_below_head_upgrades_first(ws):
+    run(ws, "downgrade 0007")
+    q1.setup(workspace=ws)
+    assert ws.current() == ["0011"] and all(chapter07._markers(ws.db_path).values())
+
+
+def test_q1_setup_that_cannot_upgrade(ws, capsys):
+    run(ws, "stamp 0005")  # a lie: upgrade head fails on the existing categories table
+    q1.setup(workspace=ws)
+    out = capsys.readouterr().out
+    assert out.startswith("Setup could not run: WorkspaceError: alembic upgrade heads failed: ")
+    assert "table categories already exists" in out and out.count("\n") == 1
+
+
+def test_q1_reference_solution_is_correct_and_the_check_changes_nothing(seeded):
+    q1._solve(seeded)
+    assert seeded.current() == [TARGET]
+    before = state(seeded)
+    result = q1.result(workspace=seeded)
+    assert isinstance(result, Correct), result
+    assert state(seeded) == before
+    assert "%alembic downgrade 0005" in q1.solution_text
+
+
+def test_q1_one_step_back(seeded):
+    run(seeded, "downgrade -1")
+    assert_incorrect(q1.result(workspace=seeded), "`downgrade -1` undoes only the newest revision")
+
+
+def test_q1_stamped_instead_of_downgraded(seeded):
+    run(seeded, f"stamp {TARGET}")
+    result = q1.result(workspace=seeded)
+    assert_incorrect(result, "alembic_version says 0005, but the tables are not those of 0005")
+    assert "table categories should not exist at 0005" in result.message
+    assert "Did you `stamp`?" in result.message
+
+
+def test_q1_through_base_loses_the_rows(seeded):
+    run(seeded, "downgrade base")
+    run(seeded, f"upgrade {TARGET}")
+    assert_incorrect(q1.result(workspace=seeded), "rows are gone (publisher, book, user): did you "
+                                                  "go through base?")
+
+
+def test_q1_at_base(seeded):
+    run(seeded, "downgrade base")
+    assert_incorrect(q1.result(workspace=seeded), "the database is at base (empty)")
+
+
+@pytest.mark.parametrize("target, phrase", [
+    ("0004", "below 0005: you went too far. `%alembic upgrade 0005`"),
+    ("0008", "the database is at 0008, 0009, still above 0005"),
+], ids=["too-far", "not-far-enough"])
+def test_q1_wrong_revision(seeded, target, phrase):
+    run(seeded, f"downgrade {target}")
+    assert_incorrect(q1.result(workspace=seeded), phrase)
+
+
+def test_q1_deleted_scripts(seeded):
+    run(seeded, f"downgrade {TARGET}")
+    for revision in ("0011", "0010"):
+        seeded.revision_file(revision).unlink()
+    assert_incorrect(q1.result(workspace=seeded), "revision script(s) 0010, 0011 were deleted or "
+                                                  "edited")
+
+
+def test_q1_broken_env_file(seeded):
+    seeded.write(".env", "DATABASE_URL=not a url\n")
+    assert_incorrect(q1.result(workspace=seeded), "DATABASE_URL in .env is not a database URL")
+
+
+# -- q2: recover a half-applied migration ---------------------------------------------------------
+@pytest.fixture
+def failed(ws, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    q2.setup(workspace=ws)
+    assert "DATABASE_URL" not in os.environ  # the setup's env.py leaves the kernel alone
+    return ws
+
+
+def _columns(ws, table):
+    return set(workspace_schema(ws)[table].columns)
+
+
+def test_q2_not_set_up(ws):
+    result = q2.result(workspace=ws)
+    assert isinstance(result, NotAttempted) and "run `q2.setup()` first" in result.message
+
+
+def test_q2_setup_leaves_a_half_applied_migration(failed, capsys):
+    script = find_revision(failed, SLUG_MESSAGE)
+    assert script.revision == "0012" and failed.heads() == ["0012"]
+    assert failed.current() == ["0011"]  # alembic_version never recorded it
+    tables = workspace_schema(failed)
+    assert LEFTOVER in tables and "slug" in tables["books"].columns  # the debris, and step 1
+    assert failed.read("alembic/env.py") == (REPO_ROOT / "alembic" / "env.py").read_text()
+    result = q2.result(workspace=failed)
+    assert isinstance(result, NotAttempted) and "as q2.setup() left it" in result.message
+    q2.setup(workspace=failed)
+    assert capsys.readouterr().out.startswith("Setup: already done")
+
+
+def test_q2_setup_from_below_head_upgrades_first(ws):
+    run(ws, "downgrade 0005")
+    q2.setup(workspace=ws)
+    assert ws.current() == ["0011"] and LEFTOVER in workspace_schema(ws)
+
+
+def test_q2_reference_solution_is_correct_and_the_check_changes_nothing(failed):
+    q2._solve(failed)
+    before = state(failed)
+    result = q2.result(workspace=failed)
+    assert isinstance(result, Correct), result
+    assert state(failed) == before
+    assert "ALTER TABLE books DROP COLUMN slug" in q2.solution_text
+
+
+def test_q2_retry_with_the_column_still_there(failed):
+    failed.sql(f"DROP TABLE {LEFTOVER}")
+    chapter07.EditRevision(chapter07._BROKEN_SLUG, chapter07._FIXED_SLUG).apply(failed)
+    assert "duplicate column name: slug" in failed.run("upgrade head").error
+    assert_incorrect(q2.result(workspace=failed), "books already has slug, but alembic_version "
+                                                  "says 0011: step 1 of the migration")
+
+
+def test_q2_cleaned_up_but_not_fixed(failed):
+    failed.sql(f"DROP TABLE {LEFTOVER}")
+    failed.sql("ALTER TABLE books DROP COLUMN slug")
+    assert not failed.run("upgrade head").ok  # atomic now: fails, leaves nothing
+    assert LEFTOVER not in workspace_schema(failed) and "slug" not in _columns(failed, "books")
+    assert_incorrect(q2.result(workspace=failed), "still fails: UNIQUE constraint failed: "
+                                                  "books.slug. Two books share a title")
+
+
+def test_q2_fixed_but_not_upgraded(failed):
+    steps = q2.solution_steps[:-1]  # everything but the upgrade
+    for step in steps:
+        step.apply(failed)
+    assert_incorrect(q2.result(workspace=failed), "clean but still at 0011: run `%alembic "
+                                                  "upgrade head`")
+
+
+def test_q2_leftover_not_dropped(failed):
+    chapter07.EditRevision(chapter07._BROKEN_SLUG, chapter07._FIXED_SLUG).apply(failed)
+    assert_incorrect(q2.result(workspace=failed), f"the leftover table {LEFTOVER} is still there")
+
+
+def test_q2_stamped_instead_of_finished(failed):
+    failed.sql(f"DROP TABLE {LEFTOVER}")
+    run(failed, "stamp head")
+    assert_incorrect(q2.result(workspace=failed),
+                     "have no slug: the backfill did not run. (`stamp` records a revision")
+
+
+def test_q2_recovered_by_deleting_a_book(failed):
+    failed.sql(f"DROP TABLE {LEFTOVER}")
+    failed.sql("ALTER TABLE books DROP COLUMN slug")
+    failed.sql("DELETE FROM books WHERE id = (SELECT max(id) FROM books WHERE title = 'Dune')")
+    run(failed, "upgrade head")  # no duplicate title left: the unfixed backfill works
+    assert_incorrect(q2.result(workspace=failed), "books had 2 rows when the migration failed "
+                                                  "and has 1 now")
+
+
+def test_q2_broken_database(failed):
+    failed.db_path.write_bytes(b"garbage" * 1000)
+    assert_incorrect(q2.result(workspace=failed), "the checker could not read your workspace")
+
+
+def test_chapter07_hints_and_solutions_display(capsys):
+    for exercise in [chapter07.q1, chapter07.q2]:
+        fresh = type(exercise)()
+        for _ in range(len(fresh.hints) + 1):
+            fresh.hint()
+        fresh.solution()
+        out = capsys.readouterr().out
+        count = len(fresh.hints)
+        assert f"Hint {count} of {count}" in out and out.count("Hint 1 of") == 2
+        assert "Solution:\n" in out

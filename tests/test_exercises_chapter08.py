@@ -1,0 +1,254 @@
+"""Exercises of chapter 08: a CI gate, the SQL for a DBA, a PostgreSQL rollback script."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+
+from workbook.exercises import Correct, Incorrect, NotAttempted, chapter08
+from workbook.exercises.chapter08 import CI_SCRIPT, ROLLBACK_FILE, SQL_FILE, q1, q2, q3
+
+POSTGRES = "postgresql+asyncpg://app:CHANGE_ME@db.example.com:5432/library"
+
+
+def state(ws) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in ws.path.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(ws.path)).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def assert_incorrect(result, phrase):
+    assert isinstance(result, Incorrect), result
+    assert phrase in result.message, result.message
+    assert "\n" not in result.message and "/tmp" not in result.message
+
+
+def run(ws, line):
+    result = ws.run(line)
+    assert result.ok, result.error
+    return result
+
+
+def offline_sql(ws, line, monkeypatch=None, url=None) -> str:
+    if url is not None:
+        monkeypatch.setenv("DATABASE_URL", url)
+    try:
+        return run(ws, line).stdout
+    finally:
+        if url is not None:
+            monkeypatch.delenv("DATABASE_URL")
+
+
+@pytest.fixture
+def ws(exercise_workspace, monkeypatch):
+    for name in ("DATABASE_URL", "TEST_DATABASE_URL", "ENVIRONMENT"):  # the .env must count
+        monkeypatch.delenv(name, raising=False)
+    return exercise_workspace("head")
+
+
+@pytest.fixture
+def chapter_end(ws):
+    """The workspace as the chapter leaves it, as far as the exercises care: 0012 applied."""
+    ws.edit("app/models/book.py",
+            "    page_count: Mapped[Optional[int]] = mapped_column(default=None)\n",
+            "    page_count: Mapped[Optional[int]] = mapped_column(default=None)\n"
+            "    language: Mapped[Optional[str]] = mapped_column(String(10), default=None)\n")
+    run(ws, 'revision --autogenerate -m "Add language to books"')
+    run(ws, "upgrade head")
+    return ws
+
+
+# -- q1: a CI gate ---------------------------------------------------------------------------------
+ONLY_CHECK = """\
+import subprocess
+import sys
+
+sys.exit(subprocess.run([sys.executable, "-m", "alembic", "check"]).returncode)
+"""
+IGNORES_THE_EXIT_CODE = """\
+import os
+
+os.system("alembic upgrade head")
+os.system("alembic check")
+"""
+ALWAYS_RED = "import sys\n\nsys.exit(1)\n"
+
+
+def test_q1_not_attempted(ws):
+    assert isinstance(q1.result(workspace=ws), NotAttempted)
+
+
+def test_q1_reference_solution_is_correct_and_the_check_changes_nothing(chapter_end):
+    q1._solve(chapter_end)
+    before = state(chapter_end)
+    assert isinstance(q1.result(workspace=chapter_end), Correct)
+    assert state(chapter_end) == before
+    assert f"%%writefile {CI_SCRIPT}" in q1.solution_text
+
+
+def test_q1_a_script_that_ignores_exit_codes(ws):
+    ws.write(CI_SCRIPT, IGNORES_THE_EXIT_CODE)
+    assert_incorrect(q1.result(workspace=ws), "a model change without a migration passes your gate")
+
+
+def test_q1_check_alone_lets_two_heads_through(ws):
+    ws.write(CI_SCRIPT, ONLY_CHECK)
+    assert_incorrect(q1.result(workspace=ws), "a history with two heads passes your gate")
+
+
+def test_q1_a_gate_that_is_always_red(ws):
+    ws.write(CI_SCRIPT, ALWAYS_RED)
+    assert_incorrect(q1.result(workspace=ws), "where nothing is wrong, `python ci_check.py` "
+                                              "fails (exit code 1)")
+
+
+def test_q1_broken_script(ws):
+    ws.write(CI_SCRIPT, "import sys\nsys.exit(\n")
+    assert_incorrect(q1.result(workspace=ws), "SyntaxError")
+
+
+def test_q1_broken_workspace(ws):
+    ws.write(CI_SCRIPT, ONLY_CHECK)
+    ws.write(".env", f"DATABASE_URL={POSTGRES}\n")
+    assert_incorrect(q1.result(workspace=ws), "the checks need the workspace's SQLite file")
+
+
+# -- q2: the SQL for a DBA -------------------------------------------------------------------------
+def test_q2_not_attempted(ws):
+    assert isinstance(q2.result(workspace=ws), NotAttempted)
+
+
+def test_q2_reference_solution_is_correct_and_the_check_changes_nothing(chapter_end):
+    q2._solve(chapter_end)
+    assert "ALTER TABLE books ADD COLUMN language" in chapter_end.read(SQL_FILE)
+    before = state(chapter_end)
+    result = q2.result(workspace=chapter_end)
+    assert isinstance(result, Correct), result
+    assert "to head (0012)" in result.message
+    assert state(chapter_end) == before
+    assert f"!alembic upgrade 0009:head --sql > {SQL_FILE}" in q2.solution_text
+
+
+def test_q2_a_file_made_before_the_last_revision(ws):
+    q2._solve(ws)  # 0009 to 0011
+    ws.edit("app/models/book.py",
+            "    page_count: Mapped[Optional[int]] = mapped_column(default=None)\n",
+            "    page_count: Mapped[Optional[int]] = mapped_column(default=None)\n"
+            "    language: Mapped[Optional[str]] = mapped_column(String(10), default=None)\n")
+    run(ws, 'revision --autogenerate -m "Add language to books"')
+    assert_incorrect(q2.result(workspace=ws), "is at 0011, not at head (0012)")
+
+
+def test_q2_the_whole_history(ws):
+    ws.write(SQL_FILE, offline_sql(ws, "upgrade head --sql"))
+    assert_incorrect(q2.result(workspace=ws), "the script starts from an empty database")
+
+
+def test_q2_the_wrong_start(ws):
+    ws.write(SQL_FILE, offline_sql(ws, "upgrade 0010:head --sql"))
+    assert_incorrect(q2.result(workspace=ws), "a database that was at 0009 is at 0009, not at head")
+
+
+def test_q2_postgresql_sql(ws, monkeypatch):
+    ws.write(SQL_FILE, offline_sql(ws, "upgrade 0009:head --sql", monkeypatch, POSTGRES))
+    assert_incorrect(q2.result(workspace=ws), "this is PostgreSQL's SQL")
+
+
+def test_q2_log_lines_in_the_file(ws):
+    result = run(ws, "upgrade 0009:head --sql")
+    ws.write(SQL_FILE, result.stderr + result.stdout)
+    assert_incorrect(q2.result(workspace=ws), "contains alembic's log lines")
+
+
+def test_q2_not_sql(ws):
+    ws.write(SQL_FILE, "please upgrade the database\n")
+    assert_incorrect(q2.result(workspace=ws), "applying `upgrade_0009_head.sql` to a database at "
+                                              "0009 fails: near \"please\": syntax error")
+
+
+def test_q2_broken_database(ws):
+    q2._solve(ws)
+    ws.db_path.write_bytes(b"garbage" * 1000)
+    assert_incorrect(q2.result(workspace=ws), "could not bring a copy of the database to 0009")
+
+
+# -- q3: the PostgreSQL rollback -----------------------------------------------------------------
+def test_q3_not_attempted(ws):
+    assert isinstance(q3.result(workspace=ws), NotAttempted)
+
+
+def test_q3_reference_solution_is_correct_and_the_check_changes_nothing(chapter_end):
+    q3._solve(chapter_end)
+    assert "DATABASE_URL" not in os.environ
+    sql = chapter_end.read(ROLLBACK_FILE)
+    assert "ALTER TABLE books DROP COLUMN language" in sql
+    assert "ALTER TABLE users ALTER COLUMN display_name DROP NOT NULL" in sql
+    before = state(chapter_end)
+    assert isinstance(q3.result(workspace=chapter_end), Correct)
+    assert state(chapter_end) == before
+    assert "DATABASE_URL" not in os.environ
+    assert f"!DATABASE_URL={chapter08._EXAMPLE_URL} alembic downgrade head:0010" in q3.solution_text
+
+
+def test_q3_sqlite_sql(ws):
+    ws.write(ROLLBACK_FILE, offline_sql(ws, "upgrade 0009:0011 --sql"))
+    assert_incorrect(q3.result(workspace=ws), "this is SQLite's SQL")
+
+
+def test_q3_an_upgrade(ws, monkeypatch):
+    ws.write(ROLLBACK_FILE, offline_sql(ws, "upgrade 0010:head --sql", monkeypatch, POSTGRES))
+    assert_incorrect(q3.result(workspace=ws), "the script does not downgrade")
+
+
+def test_q3_one_revision_too_far(ws, monkeypatch):
+    ws.write(ROLLBACK_FILE, offline_sql(ws, "downgrade head:0009 --sql", monkeypatch, POSTGRES))
+    # Unmerging 0010 keeps 0008 and 0009; which one the last statement names varies by run.
+    result = q3.result(workspace=ws)
+    assert_incorrect(result, ", not at 0010: the range is `head:0010`")
+    assert result.message.startswith(("the script ends at 0008", "the script ends at 0009"))
+
+
+def test_q3_a_stale_script(ws, monkeypatch):
+    ws.write(ROLLBACK_FILE, offline_sql(ws, "downgrade head:0010 --sql", monkeypatch, POSTGRES))
+    ws.edit("app/models/book.py",
+            "    page_count: Mapped[Optional[int]] = mapped_column(default=None)\n",
+            "    page_count: Mapped[Optional[int]] = mapped_column(default=None)\n"
+            "    language: Mapped[Optional[str]] = mapped_column(String(10), default=None)\n")
+    run(ws, 'revision --autogenerate -m "Add language to books"')
+    assert_incorrect(q3.result(workspace=ws), "differs from what `alembic downgrade head:0010 "
+                                              "--sql` writes for PostgreSQL now")
+
+
+def test_q3_database_url_left_set(ws, monkeypatch):
+    q3._solve(ws)
+    monkeypatch.setenv("DATABASE_URL", POSTGRES)
+    assert_incorrect(q3.result(workspace=ws), "DATABASE_URL is still set")
+
+
+def test_q3_log_lines_in_the_file(ws, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", POSTGRES)
+    result = run(ws, "downgrade head:0010 --sql")
+    monkeypatch.delenv("DATABASE_URL")
+    ws.write(ROLLBACK_FILE, result.stderr + result.stdout)
+    assert_incorrect(q3.result(workspace=ws), "contains alembic's log lines")
+
+
+def test_q3_broken_workspace(ws):
+    q3._solve(ws)
+    ws.write(".env", f"DATABASE_URL={POSTGRES}\n")
+    assert_incorrect(q3.result(workspace=ws), "the checks need the workspace's SQLite file")
+
+
+def test_chapter08_hints_and_solutions_display(capsys):
+    for exercise in [chapter08.q1, chapter08.q2, chapter08.q3]:
+        fresh = type(exercise)()
+        for _ in range(len(fresh.hints) + 1):
+            fresh.hint()
+        fresh.solution()
+        out = capsys.readouterr().out
+        count = len(fresh.hints)
+        assert f"Hint {count} of {count}" in out and out.count("Hint 1 of") == 2
+        assert "Solution:\n" in out

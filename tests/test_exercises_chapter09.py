@@ -1,0 +1,322 @@
+"""Exercises of chapter 09: the capstone (four parts, one checklist) and the broken workspace."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from workbook.exercises import Correct, Incorrect, NotAttempted, chapter09
+from workbook.exercises.chapter09 import DONE, TEAMMATE_MESSAGE, TODO, WRONG, q1, q2
+from workbook.exercises.core import Alembic, Edit, EditRevision, Write
+from workbook.exercises.inspect import find_revision, workspace_schema
+
+
+def state(ws) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in ws.path.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(ws.path)).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def clean_message(result) -> None:
+    assert "\n" not in result.message and "/tmp" not in result.message and ".scratch" not in result.message
+
+
+def item(result, part: str):
+    """The (mark, detail) of the checklist line whose part starts with ``part``."""
+    for mark, name, detail in result.items:
+        if name.startswith(part):
+            return mark, detail
+    raise AssertionError(f"no part {part!r} in {result.plain}")
+
+
+def assert_part(result, part: str, mark: str, phrase: str) -> None:
+    assert isinstance(result, (Incorrect, NotAttempted)) or mark == DONE, result.plain
+    clean_message(result)
+    got_mark, detail = item(result, part)
+    assert got_mark == mark, result.plain
+    assert phrase in detail, detail
+
+
+def run(ws, line):
+    result = ws.run(line)
+    assert result.ok, result.error
+    return result
+
+
+def apply(ws, steps) -> None:
+    for step in steps:
+        step.apply(ws)
+
+
+@pytest.fixture
+def ws(exercise_workspace):
+    return exercise_workspace("head")
+
+
+# The reference solution's steps, by part.
+PART_A = q1.solution_steps[:6]
+PART_B = q1.solution_steps[6:12]
+
+
+def do_merge(ws):
+    q1.setup(workspace=ws)
+    run(ws, 'merge heads -m "Merge reviews and publishers.website"')
+    run(ws, "upgrade head")
+
+
+# -- q1: the capstone ---------------------------------------------------------------------------------
+def test_q1_not_attempted(ws):
+    result = q1.result(workspace=ws)
+    assert isinstance(result, NotAttempted)
+    assert [mark for mark, _, _ in result.items] == [TODO] * 4
+    assert "run `q1.setup()` once parts A and B are done" in result.message
+    clean_message(result)
+
+
+def test_q1_setup_waits_for_part_a_then_makes_two_heads_and_is_idempotent(ws, capsys):
+    before = state(ws)
+    q1.setup(workspace=ws)
+    assert capsys.readouterr().out.startswith("Setup: not yet: do parts A and B first")
+    assert state(ws) == before
+    apply(ws, PART_A + PART_B)
+    q1.setup(workspace=ws)
+    out = capsys.readouterr().out
+    assert "revision 0014 (\"Add website to publishers\"), made from 0011" in out
+    assert ws.heads() == ["0013", "0014"]
+    assert "website" in ws.read("app/models/publisher.py")
+    q1.setup(workspace=ws)
+    assert capsys.readouterr().out.startswith("Setup: already done")
+    assert ws.heads() == ["0013", "0014"]
+
+
+def test_q1_reference_solution_is_correct_and_the_check_changes_nothing(ws):
+    q1._solve(ws)
+    before = state(ws)
+    result = q1.result(workspace=ws)
+    assert isinstance(result, Correct), result.plain
+    assert [mark for mark, _, _ in result.items] == [DONE] * 4
+    assert state(ws) == before
+    assert "SELECT count(*) FROM reviews WHERE reviews.book_id = books.id" in q1.solution_text
+    clean_message(result)
+
+
+def test_q1_part_a_done_others_waiting(ws):
+    apply(ws, PART_A)
+    result = q1.result(workspace=ws)
+    assert isinstance(result, Incorrect)
+    assert result.summary == "1 of 4 parts done."
+    assert_part(result, "A", DONE, "revision 0012 creates reviews")
+    assert_part(result, "B", TODO, "no review_count yet")
+    assert_part(result, "D", TODO, "checked once A, B and C are done")
+    assert "\n  ✓ A · the reviews table: " in result.plain  # one line per part
+
+
+def test_q1_model_not_imported(ws):
+    ws.write("app/models/review.py", chapter09.REVIEW_MODEL)
+    result = q1.result(workspace=ws)
+    assert_part(result, "A", WRONG, "app/models/review.py defines reviews, but Alembic cannot see "
+                                    "it: import the model in app/models/__init__.py")
+
+
+def test_q1_model_without_a_revision(ws):
+    apply(ws, PART_A[:3])
+    assert_part(q1.result(workspace=ws), "A", WRONG, "no revision of yours creates reviews")
+
+
+def test_q1_revision_not_applied(ws):
+    apply(ws, PART_A[:4])
+    assert_part(q1.result(workspace=ws), "A", WRONG, "`%alembic upgrade head`")
+
+
+@pytest.mark.parametrize("old, new, phrase", [
+    (', index=True)', ')', "reviews.book_id has no index"),
+    ('ForeignKey("users.id", ondelete="CASCADE")', 'ForeignKey("users.id")',
+     "the foreign key on reviews.user_id has no ON DELETE CASCADE"),
+    ('ForeignKey("books.id", ondelete="CASCADE"), ', '', "reviews.book_id has no foreign key to books.id"),
+], ids=["no-index", "no-cascade", "no-fk"])
+def test_q1_wrong_reviews_tables(ws, old, new, phrase):
+    model = chapter09.REVIEW_MODEL.replace(old, new, 1)
+    assert model != chapter09.REVIEW_MODEL
+    apply(ws, [Write("app/models/review.py", model), *PART_A[1:]])
+    assert_part(q1.result(workspace=ws), "A", WRONG, phrase)
+
+
+def test_q1_review_count_without_the_backfill(ws):
+    no_backfill = [s for s in PART_B if not isinstance(s, EditRevision)]
+    apply(ws, PART_A + no_backfill)
+    result = q1.result(workspace=ws)
+    assert_part(result, "A", DONE, "creates reviews")
+    assert_part(result, "B", WRONG, "have 2, 1 and 0 reviews, revision 0013 leaves review_count "
+                                    "at 0, 0, 0: backfill it")
+
+
+def test_q1_review_count_without_a_server_default(ws):
+    steps = [Edit(s.path, s.old, s.new.replace(', server_default="0"', "")) if isinstance(s, Edit) else s
+             for s in PART_B if not isinstance(s, EditRevision)]
+    # On this empty table, adding a NOT NULL column without a default works; with rows it
+    # would fail. The check names the missing default.
+    apply(ws, PART_A + steps)
+    assert_part(q1.result(workspace=ws), "B", WRONG, "books.review_count has no server default 0")
+
+
+def test_q1_table_and_column_in_one_revision(ws):
+    apply(ws, PART_A[:3])  # the model and its import, no revision yet
+    apply(ws, PART_B[:2])  # review_count in the Book model too
+    run(ws, 'revision --autogenerate -m "Reviews and review_count"')
+    ws.edit(ws.revision_file("head"), chapter09._AUTOGENERATED_REVIEW_COUNT,
+            chapter09._AUTOGENERATED_REVIEW_COUNT + chapter09._BACKFILL)
+    run(ws, "upgrade head")
+    assert_part(q1.result(workspace=ws), "B", WRONG, "both creates reviews and adds review_count: "
+                                                     "put the backfill in a revision of its own")
+
+
+def test_q1_two_heads_not_merged(ws):
+    apply(ws, PART_A + PART_B)
+    q1.setup(workspace=ws)
+    result = q1.result(workspace=ws)
+    assert_part(result, "A", DONE, "creates reviews")
+    assert_part(result, "B", DONE, "backfills it")
+    assert_part(result, "C", WRONG, "there are 2 heads (0013, 0014): `%alembic merge heads")
+
+
+def test_q1_merged_but_not_applied(ws):
+    apply(ws, PART_A + PART_B)
+    q1.setup(workspace=ws)
+    run(ws, 'merge heads -m "Merge"')
+    assert_part(q1.result(workspace=ws), "C", WRONG, "merge revision 0015 is there, but the "
+                                                     "database is not at head")
+
+
+def test_q1_a_rebase_instead_of_a_merge(ws):
+    apply(ws, PART_A + PART_B)
+    q1.setup(workspace=ws)
+    teammate = find_revision(ws, TEAMMATE_MESSAGE)
+    ws.edit(teammate.path, "down_revision: Union[str, Sequence[str], None] = '0011'",
+            "down_revision: Union[str, Sequence[str], None] = '0013'")
+    run(ws, "upgrade head")
+    assert_part(q1.result(workspace=ws), "C", WRONG, "no merge revision joins the teammate's 0014")
+
+
+def test_q1_a_downgrade_that_does_nothing_fails_the_drill(ws):
+    apply(ws, PART_A + PART_B[:-1])
+    ws.edit(ws.revision_file("head"), "        batch_op.drop_column('review_count')\n", "        pass\n")
+    run(ws, "upgrade head")
+    do_merge(ws)
+    result = q1.result(workspace=ws)
+    assert_part(result, "C", DONE, "merges the teammate's 0014")
+    assert_part(result, "B", WRONG, "downgrade() of revision 0013 leaves books.review_count behind")
+
+
+def test_q1_broken_model_file_is_one_line(ws):
+    apply(ws, PART_A)
+    ws.edit("app/models/review.py", "class Review(Base, TimestampMixin):", "class Review(Base, TimestampMixin)")
+    result = q1.result(workspace=ws)
+    assert type(result) is Incorrect
+    assert "your models do not import: SyntaxError" in result.message
+    clean_message(result)
+
+
+# -- q2: the broken workspace -----------------------------------------------------------------------------
+@pytest.fixture
+def broken(ws):
+    q2.setup(workspace=ws)
+    return ws
+
+
+_FIX_ENV = Write(".env", chapter09.GOOD_ENV)
+_IMPORT_TAG = next(s for s in q2.solution_steps if isinstance(s, Edit))
+
+
+def test_q2_not_set_up(ws):
+    result = q2.result(workspace=ws)
+    assert isinstance(result, NotAttempted) and "run `q2.setup()` first" in result.message
+
+
+def test_q2_setup_breaks_two_things_and_is_idempotent(broken, capsys):
+    assert not broken.run("current").ok
+    assert "from app.models.tag import Tag" not in broken.read("app/models/__init__.py")
+    result = q2.result(workspace=broken)
+    assert isinstance(result, NotAttempted) and result.summary == "the workspace is still broken."
+    assert_part(result, "the database URL", TODO,
+                "DATABASE_URL names an unknown database driver 'sqlite+aoisqlite'")
+    before = state(broken)
+    q2.setup(workspace=broken)
+    assert capsys.readouterr().out.startswith("Setup: already done")
+    assert state(broken) == before
+
+
+def test_q2_reference_solution_is_correct_and_the_check_changes_nothing(broken):
+    q2._solve(broken)
+    before = state(broken)
+    result = q2.result(workspace=broken)
+    assert isinstance(result, Correct), result.plain
+    assert state(broken) == before
+    assert "tags" in workspace_schema(broken)
+
+
+def test_q2_only_the_url_fixed(broken):
+    apply(broken, [_FIX_ENV])
+    result = q2.result(workspace=broken)
+    assert isinstance(result, Incorrect) and result.summary == "1 of 3 fixed."
+    assert_part(result, "the database URL", DONE, "Alembic reaches app.db again")
+    assert_part(result, "Tag visible", TODO, "is it imported?")
+
+
+def test_q2_another_file_is_an_empty_database(broken):
+    broken.write(".env", "DATABASE_URL=sqlite+aiosqlite:///library.db\n")
+    assert_part(q2.result(workspace=broken), "the database URL", WRONG,
+                "library.db is an empty database (no revision, no tables)")
+
+
+def test_q2_a_missing_folder_is_named_without_connecting(broken):
+    broken.write(".env", "DATABASE_URL=sqlite+aiosqlite:///db/app.db\n")
+    assert_part(q2.result(workspace=broken), "the database URL", WRONG,
+                "a SQLite file in db/, a folder that does not exist")
+    assert not broken.file("db").exists()
+
+
+def test_q2_a_sync_driver_is_still_wrong(broken):
+    broken.write(".env", "DATABASE_URL=sqlite:///app.db\n")
+    assert_part(q2.result(workspace=broken), "the database URL", WRONG,
+                "which is not an async driver")
+
+
+def test_q2_autogenerate_before_the_import_is_empty(broken):
+    apply(broken, [_FIX_ENV, Alembic('revision --autogenerate -m "Add tags table"')])
+    result = q2.result(workspace=broken)
+    assert_part(result, "the tags table", TODO, "no revision creates tags yet")
+
+
+def test_q2_revision_not_applied(broken):
+    apply(broken, [_FIX_ENV, _IMPORT_TAG, Alembic('revision --autogenerate -m "Add tags table"')])
+    assert_part(q2.result(workspace=broken), "the tags table", WRONG,
+                "revision 0012 creates tags, but the database has none: `%alembic upgrade head`")
+
+
+def test_q2_broken_model_file_is_one_line(broken):
+    broken.edit("app/models/tag.py", "class Tag(Base):", "class Tag(Base)")
+    apply(broken, [_IMPORT_TAG])
+    result = q2.result(workspace=broken)
+    assert type(result) is Incorrect and "your models do not import: SyntaxError" in result.message
+    clean_message(result)
+
+
+# -- display ----------------------------------------------------------------------------------------------
+def test_chapter09_hints_solutions_and_checklists_display(capsys, ws):
+    for exercise in [chapter09.q1, chapter09.q2]:
+        fresh = type(exercise)()
+        for _ in range(len(fresh.hints) + 1):
+            fresh.hint()
+        fresh.solution()
+        out = capsys.readouterr().out
+        count = len(fresh.hints)
+        assert f"Hint {count} of {count}" in out and out.count("Hint 1 of") == 2
+        assert "Solution:\n" in out
+    q1.check(workspace=ws)
+    out = capsys.readouterr().out
+    assert out.startswith("○ Not attempted: none of the four parts is done yet.\n  ○ A · ")
+    result = q1.result(workspace=ws)
+    assert "<ul" in result.html() and result.html().count("<li>") == 4
+    assert chapter09.capstone is q1
