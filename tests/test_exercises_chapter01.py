@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 
 import pytest
 
-from workbook.exercises import Correct, Incorrect, NotAttempted, chapter01
+from workbook.exercises import Correct, NotAttempted, chapter01
 from workbook.exercises.chapter01 import GUIDE_ENV_PY, q1, q2
-
-
-def state(ws) -> str:
-    """Every file of the workspace (database included): a check must not change any."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in ws.path.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        digest.update(str(path.relative_to(ws.path)).encode() + path.read_bytes())
-    return digest.hexdigest()
-
-
-def assert_incorrect(result, phrase):
-    assert isinstance(result, Incorrect), result
-    assert phrase in result.message
-    assert "\n" not in result.message and "/tmp" not in result.message
+from tests.exercise_helpers import assert_incorrect, state
 
 
 # -- q1: DATABASE_URL ------------------------------------------------------------------------

@@ -6,8 +6,9 @@ import sys
 
 import pytest
 
-from workbook.exercises import Correct, Incorrect, NotAttempted, chapter02
+from workbook.exercises import Correct, NotAttempted, chapter02
 from workbook.exercises.chapter02 import REVIEW_PY, TAG_PY, q1, q2
+from tests.exercise_helpers import assert_incorrect
 
 _IMPORT_REVIEW = ("from app.models.user import User\n",
                   "from app.models.review import Review\nfrom app.models.user import User\n")
@@ -16,12 +17,6 @@ _IMPORT_TAG = ("from app.models.user import User\n",
 _OWN_BASE = ("from app.models.base import Base\n",
              "from sqlalchemy.orm import DeclarativeBase, MappedAsDataclass\n\n\n"
              "class Base(MappedAsDataclass, DeclarativeBase):\n    pass\n")
-
-
-def assert_incorrect(result, phrase):
-    assert isinstance(result, Incorrect), result
-    assert phrase in result.message
-    assert "\n" not in result.message and "/tmp" not in result.message
 
 
 @pytest.fixture

@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 
 import pytest
 
-from workbook.exercises import Correct, Incorrect, NotAttempted, chapter03
+from workbook.exercises import Correct, NotAttempted, chapter03
 from workbook.exercises.chapter03 import RENAME_MESSAGE, q1, q2
 from workbook.exercises.inspect import find_revision
+from tests.exercise_helpers import assert_incorrect, run, state
 
 _DESCRIPTION = chapter03._DESCRIPTION
 _LANGUAGE = chapter03._LANGUAGE
-
-
-def state(ws) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(p for p in ws.path.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        digest.update(str(path.relative_to(ws.path)).encode() + path.read_bytes())
-    return digest.hexdigest()
-
-
-def assert_incorrect(result, phrase):
-    assert isinstance(result, Incorrect), result
-    assert phrase in result.message
-    assert "\n" not in result.message and "/tmp" not in result.message
-
-
-def run(ws, line):
-    result = ws.run(line)
-    assert result.ok, result.error
-    return result
 
 
 # -- q1: language ------------------------------------------------------------------------------

@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 
 import pytest
 
-from workbook.exercises import Correct, Incorrect, NotAttempted, ____, chapter05
+from workbook.exercises import Correct, NotAttempted, ____, chapter05
 from workbook.exercises.chapter05 import SPLIT_MESSAGE, q1, q2, q3
 from workbook.exercises.inspect import find_revision, workspace_schema
-
-
-def state(ws) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(p for p in ws.path.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        digest.update(str(path.relative_to(ws.path)).encode() + path.read_bytes())
-    return digest.hexdigest()
-
-
-def assert_incorrect(result, phrase):
-    assert isinstance(result, Incorrect), result
-    assert phrase in result.message, result.message
-    assert "\n" not in result.message and "/tmp" not in result.message
-
-
-def run(ws, line):
-    result = ws.run(line)
-    assert result.ok, result.error
-    return result
+from tests.exercise_helpers import assert_incorrect, run, state
 
 
 @pytest.fixture

@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 import pytest
 
-from workbook.exercises import Correct, Incorrect, NotAttempted, chapter07
+from workbook.exercises import Correct, NotAttempted, chapter07
 from workbook.exercises.chapter07 import LEFTOVER, SLUG_MESSAGE, TARGET, q1, q2
 from workbook.exercises.inspect import find_revision, workspace_schema
 from workbook.stages import REPO_ROOT
-
-
-def state(ws) -> str:
-    digest = hashlib.sha256()
-    files = (p for p in ws.path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    for path in sorted(files):
-        digest.update(str(path.relative_to(ws.path)).encode() + path.read_bytes())
-    return digest.hexdigest()
-
-
-def assert_incorrect(result, phrase):
-    assert isinstance(result, Incorrect), result
-    assert phrase in result.message, result.message
-    assert "\n" not in result.message and "/tmp" not in result.message
-
-
-def run(ws, line):
-    result = ws.run(line)
-    assert result.ok, result.error
-    return result
+from tests.exercise_helpers import assert_incorrect, run, state
 
 
 @pytest.fixture

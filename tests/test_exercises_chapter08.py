@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 import pytest
 
-from workbook.exercises import Correct, Incorrect, NotAttempted, chapter08
+from workbook.exercises import Correct, NotAttempted, chapter08
+from tests.exercise_helpers import assert_incorrect, run, state
 from workbook.exercises.chapter08 import CI_SCRIPT, ROLLBACK_FILE, SQL_FILE, q1, q2, q3
 
 POSTGRES = "postgresql+asyncpg://app:CHANGE_ME@db.example.com:5432/library"
-
-
-def state(ws) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(p for p in ws.path.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        digest.update(str(path.relative_to(ws.path)).encode() + path.read_bytes())
-    return digest.hexdigest()
-
-
-def assert_incorrect(result, phrase):
-    assert isinstance(result, Incorrect), result
-    assert phrase in result.message, result.message
-    assert "\n" not in result.message and "/tmp" not in result.message
-
-
-def run(ws, line):
-    result = ws.run(line)
-    assert result.ok, result.error
-    return result
 
 
 def offline_sql(ws, line, monkeypatch=None, url=None) -> str:

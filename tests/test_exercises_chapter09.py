@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 
 import pytest
 
@@ -10,13 +9,7 @@ from workbook.exercises import Correct, Incorrect, NotAttempted, chapter09
 from workbook.exercises.chapter09 import DONE, TEAMMATE_MESSAGE, TODO, WRONG, q1, q2
 from workbook.exercises.core import Alembic, Edit, EditRevision, Write
 from workbook.exercises.inspect import find_revision, workspace_schema
-
-
-def state(ws) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(p for p in ws.path.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        digest.update(str(path.relative_to(ws.path)).encode() + path.read_bytes())
-    return digest.hexdigest()
+from tests.exercise_helpers import run, state
 
 
 def clean_message(result) -> None:
@@ -37,12 +30,6 @@ def assert_part(result, part: str, mark: str, phrase: str) -> None:
     got_mark, detail = item(result, part)
     assert got_mark == mark, result.plain
     assert phrase in detail, detail
-
-
-def run(ws, line):
-    result = ws.run(line)
-    assert result.ok, result.error
-    return result
 
 
 def apply(ws, steps) -> None:

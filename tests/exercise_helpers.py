@@ -1,0 +1,28 @@
+"""What every exercise-checker test needs: the workspace's fingerprint and short asserts."""
+
+import hashlib
+
+from workbook.exercises import Incorrect
+
+
+def state(ws) -> str:
+    """Every file of the workspace (database included): a check must not change any."""
+    digest = hashlib.sha256()
+    files = (p for p in ws.path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for path in sorted(files):
+        digest.update(str(path.relative_to(ws.path)).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def assert_incorrect(result, phrase):
+    """Incorrect, with ``phrase`` in a one-line message that names no machine path."""
+    assert isinstance(result, Incorrect), result
+    assert phrase in result.message, result.message
+    assert "\n" not in result.message and "/tmp" not in result.message
+
+
+def run(ws, line):
+    """An alembic command that must succeed."""
+    result = ws.run(line)
+    assert result.ok, result.error
+    return result
