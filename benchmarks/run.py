@@ -110,7 +110,7 @@ def main(arguments: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="workbook-bench-") as folder:
         workspaces = Path(folder)
         in_kernel, new_process = bench_alembic(workspaces)
-        print(f"upgrade head, base -> 0011 (median of 5):")
+        print("upgrade head, base -> 0011 (median of 5):")
         print(f"  %alembic (in the kernel)   {in_kernel * 1000:7.0f} ms")
         print(f"  !alembic (new process)     {new_process * 1000:7.0f} ms")
         print(f"  ratio                      {new_process / in_kernel:7.1f}x faster in the kernel")

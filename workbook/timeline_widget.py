@@ -14,7 +14,6 @@ import html
 
 import ipywidgets as widgets
 
-from workbook import views
 from workbook.workspace import Workspace, active_workspace
 
 BASE = "base"

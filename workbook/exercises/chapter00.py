@@ -65,7 +65,7 @@ class CurrentRevision(Exercise):
         if len(ids) > 1:
             if sorted(text.replace(",", " ").split()) == ids:
                 return Correct(f"the database is at {' and '.join(ids)} (two heads).")
-            return Incorrect(f"the database is at more than one revision; `%alembic current` "
+            return Incorrect("the database is at more than one revision; `%alembic current` "
                              "lists them all.")
         if text == ids[0]:
             return Correct(f"the database is at revision {ids[0]}; `alembic_version` "
