@@ -6,8 +6,15 @@
     python3 tasks.py notebooks    re-run each notebook top to bottom and store its outputs
     python3 tasks.py bench        print the workbook's speed ratios
     python3 tasks.py lock         recompute requirements.lock from pyproject.toml
+    python3 tasks.py wheelhouse   collect every wheel of the lock into wheelhouse/ (offline setup)
+    python3 tasks.py guide        regenerate the chapter summaries in docs/INSTRUCTOR_GUIDE.md
+    python3 tasks.py progress     show the learner's exercise progress (workbook.progress);
+                                  `progress reset [NN]` clears it (all, or one chapter)
 
-Set PIP_OPTIONS (e.g. "--no-index --find-links wheelhouse") to install from elsewhere.
+Set PIP_OPTIONS (e.g. "--no-index --find-links wheelhouse") to install from elsewhere:
+after `python3 tasks.py wheelhouse` on a connected machine of the same platform,
+`PIP_OPTIONS="--no-index --find-links wheelhouse" python3 tasks.py lab` needs no network.
+Deleting workspace/ resets every workspace and clears the progress kept there.
 Extra arguments after `test` go to pytest.
 """
 
@@ -72,10 +79,17 @@ def setup() -> None:
     if not VENV_PYTHON.exists():
         say(f"creating {VENV.name}")
         run(base_python(), "-m", "venv", VENV)
-    pip = [VENV_PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-           *shlex.split(os.environ.get("PIP_OPTIONS", ""))]
-    say(f"installing {LOCK.name}")
-    run(*pip, "-r", LOCK)
+    options = shlex.split(os.environ.get("PIP_OPTIONS", ""))
+    pip = [VENV_PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *options]
+    say(f"installing {LOCK.name}" + (f" (PIP_OPTIONS: {shlex.join(options)})" if options else ""))
+    try:
+        run(*pip, "-r", LOCK)
+    except subprocess.CalledProcessError:
+        if "--no-index" in options:  # offline: the usual cause is a wheelhouse for elsewhere
+            sys.exit("error: the offline install failed (see above). Build the wheelhouse on a "
+                     "machine with the same system, processor and Python version: "
+                     "`python3 tasks.py wheelhouse`")
+        raise
     link_project()
     # The notebooks ask for the "python3" kernel: make it this environment's Python.
     run(VENV_PYTHON, "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3",
@@ -104,10 +118,10 @@ def test(args: list[str]) -> None:
     sys.exit(subprocess.run(command, cwd=ROOT).returncode)
 
 
-def script(path: str):
+def script(*command: str):
     def task(args: list[str]) -> None:
         setup()
-        sys.exit(subprocess.run([str(VENV_PYTHON), path, *args], cwd=ROOT).returncode)
+        sys.exit(subprocess.run([str(VENV_PYTHON), *command, *args], cwd=ROOT).returncode)
     return task
 
 
@@ -132,6 +146,9 @@ TASKS = {
     "notebooks": script("tools/run_notebooks.py"),
     "bench": script("benchmarks/run.py"),
     "lock": lock,
+    "wheelhouse": script("tools/wheelhouse.py"),
+    "guide": script("tools/instructor_guide.py"),
+    "progress": script("-m", "workbook.progress"),
 }
 
 if __name__ == "__main__":

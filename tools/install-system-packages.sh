@@ -7,9 +7,10 @@
 # line and exits 0: the tests that need a package then skip and say why.
 set -euo pipefail
 
-# Add a package here when a test starts needing it (e.g. chromium for browser tests).
+# Add a package here when a test starts needing it.
 PACKAGES=(
     postgresql  # initdb/pg_ctl for tests/postgres.py's throwaway clusters
+    chromium    # /usr/bin/chromium, driven headless by tests/test_browser.py (Playwright)
 )
 
 say() { echo "install-system-packages: $*"; }

@@ -23,5 +23,14 @@ def timeline(ws=None):
     return make_timeline(ws)
 
 
-__all__ = ["timeline", "views", "start", "Workspace", "WorkspaceError", "AlembicCommandError", "STAGES",
-           "active_workspace"]
+def __getattr__(name):
+    # ``workbook.progress`` without importing it (and ipywidgets) at every chapter's start.
+    if name == "progress":
+        import importlib
+
+        return importlib.import_module("workbook.progress")
+    raise AttributeError(f"module 'workbook' has no attribute {name!r}")
+
+
+__all__ = ["start", "Workspace", "WorkspaceError", "AlembicCommandError", "STAGES",
+           "active_workspace", "views", "timeline", "progress"]

@@ -265,6 +265,19 @@ class Alembic(Step):
 
 
 # -- exercises ----------------------------------------------------------------------------
+def _record_progress(exercise: "Exercise", result: Result) -> None:
+    """Note the outcome in the learner's progress (``workbook.progress``), silently.
+
+    Never fails a check: a progress file that cannot be written only goes unrecorded.
+    """
+    try:
+        from workbook import progress
+
+        progress.record_check(exercise, result)
+    except Exception:  # noqa: BLE001
+        pass
+
+
 class Exercise:
     """One question. Subclasses set the class attributes and implement ``_check``."""
 
@@ -324,6 +337,7 @@ class Exercise:
     def check(self, *answer: Any, workspace: Workspace | None = None) -> None:
         """Check the answer (or the workspace) and show the result."""
         result = self.result(*answer, workspace=workspace)
+        _record_progress(self, result)
         show(result.plain, result.html())
 
     def hint(self, level: int | None = None) -> None:
