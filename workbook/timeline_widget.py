@@ -51,8 +51,9 @@ class Timeline:
                                           icon="play")
         self.reset_button = widgets.Button(description="Reset workspace", icon="undo")
         self.status = widgets.HTML()
-        self.graph_view = widgets.HTML()
-        self.schema_view = widgets.HTML()
+        half = widgets.Layout(width="50%")  # side by side; each picture shrinks to fit
+        self.graph_view = widgets.HTML(layout=half)
+        self.schema_view = widgets.HTML(layout=half)
         self.move_button.on_click(lambda _button: self.move(self.picker.value))
         self.reset_button.on_click(lambda _button: self.reset())
         self.widget = widgets.VBox([
@@ -96,7 +97,9 @@ class Timeline:
 
     @staticmethod
     def _svg(view) -> str:
-        return view._repr_mimebundle_()["image/svg+xml"]
+        """The view's picture, scaled down to its box (the SVGs have a viewBox)."""
+        svg = view._repr_mimebundle_()["image/svg+xml"]
+        return svg.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
 
     def text(self) -> str:
         return "\n".join([f"Timeline of workspace {self.ws.name!r} "
@@ -107,8 +110,10 @@ class Timeline:
         bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude) or {}
         bundle["text/plain"] = self.text()  # what plain viewers (and nbval) see
         bundle["text/html"] = (f"<div>{self.status.value}</div>"
-                               f"<div style='display:flex;gap:1em'>{self.graph_view.value}"
-                               f"{self.schema_view.value}</div>")
+                               f"<div style='display:flex;gap:1em'>"
+                               f"<div style='flex:1;min-width:0'>{self.graph_view.value}</div>"
+                               f"<div style='flex:1;min-width:0'>{self.schema_view.value}</div>"
+                               f"</div>")
         return bundle
 
     def __repr__(self) -> str:
