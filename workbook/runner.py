@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import hashlib
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -120,6 +121,16 @@ class _CommandLine(CommandLine):
         finally:
             if attributes.connection is not None:
                 attributes.connection.close()  # without a commit: rolled back
+
+
+_PARSER: list[_CommandLine] = []
+
+
+def _command_line() -> _CommandLine:
+    """One parser for the kernel's lifetime: building it costs more than most commands."""
+    if not _PARSER:
+        _PARSER.append(_CommandLine(prog="alembic"))
+    return _PARSER[0]
 
 
 class AlembicCommandError(Exception):
@@ -277,6 +288,36 @@ def _project_imports(project_dir: Path):
         sys.dont_write_bytecode = saved_bytecode
 
 
+_COMPILED: dict[tuple[str, bytes], object] = {}
+
+
+@contextlib.contextmanager
+def _compiled_once(project_dir: Path):
+    """Compile each version of a project file once per kernel.
+
+    Bytecode files are off (a same-size edit within a second would look unchanged to
+    them), so env.py, the models and every revision script were compiled anew on every
+    command. Keyed by the source bytes themselves, the cache can never be stale.
+    """
+    loader = importlib.machinery.SourceFileLoader
+    original = loader.source_to_code
+    root = str(project_dir)
+
+    def source_to_code(self, data, path, *args, **kwargs):
+        if not str(path).startswith(root):
+            return original(self, data, path, *args, **kwargs)
+        key = (str(path), hashlib.blake2b(data, digest_size=16).digest())
+        if key not in _COMPILED:
+            _COMPILED[key] = original(self, data, path, *args, **kwargs)
+        return _COMPILED[key]
+
+    loader.source_to_code = source_to_code
+    try:
+        yield
+    finally:
+        loader.source_to_code = original
+
+
 @contextlib.contextmanager
 def _workbook_clock():
     original = ScriptDirectory._generate_create_date
@@ -399,11 +440,12 @@ def run_alembic(project_dir: Path, argv: list[str]) -> AlembicResult:
             stack.enter_context(contextlib.redirect_stderr(stderr))
             stack.enter_context(_isolated_logging())
             stack.enter_context(_project_imports(project_dir))
+            stack.enter_context(_compiled_once(project_dir))
             stack.enter_context(_workbook_clock())
             stack.enter_context(_stable_order())
             stack.enter_context(_one_line_warnings(stderr))
             try:
-                _CommandLine(prog="alembic").main(argv=argv)
+                _command_line().main(argv=argv)
             except SystemExit as exit_:
                 code = exit_.code
                 outcome["exit_code"] = code if isinstance(code, int) else (0 if code is None else 1)
