@@ -16,15 +16,15 @@ from workbook.exercises.core import (
     Result,
 )
 from workbook.exercises.inspect import (
-    Scratch,
-    differences,
-    differences_message,
     find_revision,
     function_source,
     insert_row,
     learner_revisions,
+    mentions,
     model_column,
+    models_match_database,
     read_only,
+    Scratch,
     source,
     workspace_current,
     workspace_schema,
@@ -35,18 +35,6 @@ _BOOK = "app/models/book.py"
 _USER = "app/models/user.py"
 _DESCRIPTION = "    description: Mapped[Optional[str]] = mapped_column(Text, default=None)\n"
 _LANGUAGE = "    language: Mapped[Optional[str]] = mapped_column(String(8), default=None)\n"
-
-
-def _mentions(code: str, name: str) -> bool:
-    return f"'{name}'" in code or f'"{name}"' in code
-
-
-def _check_clean(workspace: Workspace) -> Result | None:
-    found = differences(workspace)
-    if found:
-        return Incorrect("the models and the database still differ (as `%alembic check` "
-                         f"would say): {differences_message(found)}.")
-    return None
 
 
 # -- q1: a new column, the whole loop ----------------------------------------------------
@@ -84,7 +72,7 @@ class AddLanguage(Exercise):
         if not column.nullable:
             return Incorrect("Book.language is NOT NULL: use `Mapped[Optional[str]]`.")
         mine = [s for s in learner_revisions(workspace)
-                if _mentions(function_source(source(s), "upgrade"), "language")]
+                if mentions(function_source(source(s), "upgrade"), "language")]
         if not mine:
             return Incorrect("the model has `language`, but no revision adds it yet: "
                              "autogenerate a revision, "
@@ -100,7 +88,7 @@ class AddLanguage(Exercise):
         if not isinstance(found["type"], sa.String) or getattr(found["type"], "length", 0) != 8:
             return Incorrect(f"books.language is {found['type']} in the database, not "
                              "VARCHAR(8).")
-        return _check_clean(workspace) or Correct(
+        return models_match_database(workspace) or Correct(
             f"books.language is VARCHAR(8) in the database, revision {mine[0].revision} adds "
             "it, and the models and the database agree.")
 

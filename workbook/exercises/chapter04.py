@@ -18,43 +18,24 @@ from workbook.exercises.core import (
     Result,
 )
 from workbook.exercises.inspect import (
-    Scratch,
-    differences,
-    differences_message,
+    database_at_head,
     does_nothing,
     find_revision,
     function_source,
     insert_row,
     learner_revisions,
+    mentions,
     model_column,
+    models_match_database,
     read_only,
+    Scratch,
     source,
-    workspace_current,
     workspace_schema,
 )
 from workbook.workspace import Workspace, WorkspaceError
 
 _BOOK = "app/models/book.py"
 _USER = "app/models/user.py"
-
-
-def _mentions(code: str, name: str) -> bool:
-    return f"'{name}'" in code or f'"{name}"' in code
-
-
-def _not_applied(workspace: Workspace) -> Result | None:
-    if workspace_current(workspace) != workspace.heads():
-        return Incorrect("the database is not at head: apply your revision, "
-                         "`%alembic upgrade head`.")
-    return None
-
-
-def _check_clean(workspace: Workspace) -> Result | None:
-    found = differences(workspace)
-    if found:
-        return Incorrect("the models and the database still differ (as `%alembic check` "
-                         f"would say): {differences_message(found)}.")
-    return None
 
 
 # -- q1: NOT NULL on a column with NULLs -------------------------------------------------
@@ -101,7 +82,7 @@ class FullNameNotNull(Exercise):
             return Incorrect("the database has no users.full_name: rebuild the workspace (run "
                              "the chapter's first cell again).")
         mine = [s for s in learner_revisions(workspace)
-                if _mentions(function_source(source(s), "upgrade"), "full_name")]
+                if mentions(function_source(source(s), "upgrade"), "full_name")]
         if not mine:
             model = model_column(workspace, "users", "full_name")
             if users.columns["full_name"]["nullable"] and (model is None or model.nullable):
@@ -141,14 +122,14 @@ class FullNameNotNull(Exercise):
                 return Incorrect(f"revision {script.revision} backfills, but users.full_name "
                                  "is still nullable after it: add "
                                  "`batch_op.alter_column('full_name', nullable=False)`.")
-        not_applied = _not_applied(workspace)
+        not_applied = database_at_head(workspace)
         if not_applied:
             return not_applied
         model = model_column(workspace, "users", "full_name")
         if model is None or model.nullable:
             return Incorrect("the migration works, but the model still says nullable: "
                              "`full_name: Mapped[str] = mapped_column(String(255))`.")
-        return _check_clean(workspace) or Correct(
+        return models_match_database(workspace) or Correct(
             f"revision {script.revision} backfills full_name from email, then makes it NOT "
             "NULL; the model agrees.")
 
@@ -196,11 +177,11 @@ class OwnerForeignKey(Exercise):
             if model is None:
                 return NotAttempted("books has no owner_id yet, in the model or the database.")
             mine = [s for s in learner_revisions(workspace)
-                    if _mentions(function_source(source(s), "upgrade"), "owner_id")]
+                    if mentions(function_source(source(s), "upgrade"), "owner_id")]
             if not mine:
                 return Incorrect("the model has owner_id, but no revision adds it: "
                                  "`%alembic revision --autogenerate -m \"Add owner_id to books\"`.")
-            return _not_applied(workspace) or Incorrect(
+            return database_at_head(workspace) or Incorrect(
                 "the database is at head but has no books.owner_id: does your revision add it?")
         if model is None:
             return Incorrect("the database has books.owner_id, but the Book model does not: "
@@ -230,7 +211,7 @@ class OwnerForeignKey(Exercise):
         if indexes[0]["name"] != INDEX_NAME:
             return Incorrect(f"the index on owner_id is named {indexes[0]['name']}; the naming "
                              f"convention says {INDEX_NAME}.")
-        return _not_applied(workspace) or _check_clean(workspace) or Correct(
+        return database_at_head(workspace) or models_match_database(workspace) or Correct(
             f"books.owner_id refers to users.id ON DELETE SET NULL through {FK_NAME}, with the "
             f"index {INDEX_NAME}; the model agrees.")
 

@@ -23,43 +23,24 @@ from workbook.exercises.core import (
     Step,
 )
 from workbook.exercises.inspect import (
-    Scratch,
-    differences,
-    differences_message,
+    database_at_head,
     does_nothing,
     find_revision,
     function_source,
     insert_row,
     learner_revisions,
+    mentions,
     model_column,
+    models_match_database,
     read_only,
+    Scratch,
     source,
-    workspace_current,
     workspace_schema,
 )
 from workbook.workspace import Workspace, WorkspaceError, active_workspace
 
 _BOOK = "app/models/book.py"
 _USER = "app/models/user.py"
-
-
-def _mentions(code: str, name: str) -> bool:
-    return f"'{name}'" in code or f'"{name}"' in code or re.search(rf"\b{name}\b", code) is not None
-
-
-def _not_applied(workspace: Workspace) -> Result | None:
-    if workspace_current(workspace) != workspace.heads():
-        return Incorrect("the database is not at head: apply your revision, "
-                         "`%alembic upgrade head`.")
-    return None
-
-
-def _check_clean(workspace: Workspace) -> Result | None:
-    found = differences(workspace)
-    if found:
-        return Incorrect("the models and the database still differ (as `%alembic check` "
-                         f"would say): {differences_message(found)}.")
-    return None
 
 
 # -- q1: backfill books.slug -----------------------------------------------------------------
@@ -118,7 +99,7 @@ class BackfillSlug(Exercise):
                              "chapter's first cell again).")
         model = model_column(workspace, "books", "slug")
         mine = [s for s in learner_revisions(workspace)
-                if _mentions(function_source(source(s), "upgrade"), "slug")]
+                if mentions(function_source(source(s), "upgrade"), "slug", bare=True)]
         if not mine:
             if model is None and "slug" not in books.columns:
                 return NotAttempted("books has no slug yet, in the model or the database.")
@@ -168,14 +149,14 @@ class BackfillSlug(Exercise):
                 return Incorrect(f"{title!r} gets the slug {checked.get(title)!r}; it should "
                                  f"be {slug_of(title)!r} (lower case, spaces replaced by "
                                  "`-`).")
-        not_applied = _not_applied(workspace)
+        not_applied = database_at_head(workspace)
         if not_applied:
             return not_applied
         if model is None:
             return Incorrect("the migration works, but the Book model has no slug: add "
                              "`slug: Mapped[Optional[str]] = mapped_column(String(255), "
                              "default=None)`.")
-        return _check_clean(workspace) or Correct(
+        return models_match_database(workspace) or Correct(
             f"every book gets its slug from the upgrade ({len(rows)} books on the test copy, "
             "none lost), the database is at head and the model agrees.")
 

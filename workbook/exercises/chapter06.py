@@ -29,6 +29,7 @@ from workbook.exercises.inspect import (
     differences_message,
     find_revision,
     revisions,
+    run_or_fail,
     workspace_current,
 )
 from workbook.runner import WORKBOOK_CLOCK
@@ -36,12 +37,6 @@ from workbook.workspace import Workspace, WorkspaceError
 
 _BOOK = "app/models/book.py"
 _USER = "app/models/user.py"
-
-
-def _run(workspace: Workspace, *argv: str) -> None:
-    result = workspace.run(list(argv))
-    if not result.ok:
-        raise WorkspaceError(f"alembic {' '.join(argv)} failed: {result.error}")
 
 
 def _rebuild(workspace: Workspace) -> str:
@@ -108,13 +103,13 @@ class ResolveTwoHeads(Exercise):
     def _setup(self, workspace: Workspace) -> str:
         parent = _rebuild(workspace)
         workspace.edit(_BOOK, _DESCRIPTION, _DESCRIPTION + _LANGUAGE)
-        _run(workspace, "revision", "-m", MINE)
+        run_or_fail(workspace, "revision", "-m", MINE)
         mine = find_revision(workspace, MINE).revision
         upgrade, downgrade = _add_column("books", "language", "sa.String(length=35)")
         workspace.fill_revision(mine, upgrade=upgrade, downgrade=downgrade)
-        _run(workspace, "upgrade", mine)
+        run_or_fail(workspace, "upgrade", mine)
         workspace.edit(_USER, _PHONE, _PHONE + _LOCATION)
-        _run(workspace, "revision", "-m", THEIRS, "--head", parent, "--splice")
+        run_or_fail(workspace, "revision", "-m", THEIRS, "--head", parent, "--splice")
         theirs = find_revision(workspace, THEIRS).revision
         upgrade, downgrade = _add_column("users", "location", "sa.String(length=100)")
         workspace.fill_revision(theirs, upgrade=upgrade, downgrade=downgrade)

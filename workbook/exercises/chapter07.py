@@ -23,11 +23,9 @@ from workbook.exercises.core import (
     NotAttempted,
     Note,
     Result,
-    Step,
+    Sql,
 )
 from workbook.exercises.inspect import (
-    Scratch,
-    TableInfo,
     database_file,
     differences,
     differences_message,
@@ -36,7 +34,10 @@ from workbook.exercises.inspect import (
     insert_row,
     read_only,
     read_write,
+    run_or_fail,
+    Scratch,
     source,
+    TableInfo,
     workspace_current,
     workspace_schema,
 )
@@ -45,25 +46,6 @@ from workbook.workspace import Workspace, WorkspaceError
 
 TMP_PREFIX = "_alembic_tmp_"
 _BOOK = "app/models/book.py"
-
-
-class Sql(Step):
-    """One SQL statement on the workspace database (shown as ``ws.sql(...)``)."""
-
-    def __init__(self, statement: str):
-        self.statement = statement
-
-    def render(self) -> str:
-        return f'```python\nws.sql("{self.statement}")\n```'
-
-    def apply(self, workspace: Workspace) -> None:
-        workspace.sql(self.statement)
-
-
-def _run(workspace: Workspace, *argv: str) -> None:
-    result = workspace.run(list(argv))
-    if not result.ok:
-        raise WorkspaceError(f"alembic {' '.join(argv)} failed: {result.error}")
 
 
 def _scalar(db: Path, sql: str, *params) -> object:
@@ -177,7 +159,7 @@ class RollBackToNamedRevision(Exercise):
             return "already done: the publisher, the book and the user are in the database"
         here, heads = workspace_current(workspace), workspace.heads()
         if here != heads:
-            _run(workspace, "upgrade", "heads")
+            run_or_fail(workspace, "upgrade", "heads")
         with read_write(db) as connection:
             insert_row(connection, "publishers", {"name": _PUBLISHER})
             publisher_id = connection.exec_driver_sql(
@@ -366,12 +348,12 @@ class RecoverHalfAppliedMigration(Exercise):
         db = database_file(workspace)
         here, heads = workspace_current(workspace), workspace.heads()
         if here != heads:
-            _run(workspace, "upgrade", "heads")
+            run_or_fail(workspace, "upgrade", "heads")
         with read_write(db) as connection:
             for row in _DUNES:
                 insert_row(connection, "books", row)
         workspace.edit(_BOOK, _PUBLISHER_ID, _PUBLISHER_ID + _SLUG)
-        _run(workspace, "revision", "-m", SLUG_MESSAGE)
+        run_or_fail(workspace, "revision", "-m", SLUG_MESSAGE)
         script = find_revision(workspace, SLUG_MESSAGE)
         workspace.fill_revision(script.revision, upgrade=_SLUG_UPGRADE, downgrade=_SLUG_DOWNGRADE)
         previous = ", ".join(workspace_current(workspace))

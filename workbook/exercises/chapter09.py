@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from workbook.exercises.core import (
+    _inline,
     Alembic,
     Correct,
     Edit,
@@ -30,12 +31,11 @@ from workbook.exercises.core import (
     NotAttempted,
     Note,
     Result,
+    Sql,
     Step,
     Write,
-    _inline,
 )
 from workbook.exercises.inspect import (
-    Scratch,
     database_file,
     differences,
     env_values,
@@ -43,9 +43,11 @@ from workbook.exercises.inspect import (
     function_source,
     insert_row,
     learner_revisions,
+    mentions,
     model_metadata,
     read_only,
     revisions,
+    Scratch,
     source,
     workspace_current,
     workspace_schema,
@@ -58,17 +60,13 @@ _BOOK = "app/models/book.py"
 _PUBLISHER = "app/models/publisher.py"
 
 
-def _mentions(code: str, name: str) -> bool:
-    return f"'{name}'" in code or f'"{name}"' in code
-
-
 def _upgrade(script) -> str:
     return function_source(source(script), "upgrade")
 
 
 def _creates_table(script, table: str) -> bool:
     code = _upgrade(script)
-    return "create_table" in code and _mentions(code, table)
+    return "create_table" in code and mentions(code, table)
 
 
 # -- checklists -----------------------------------------------------------------------------
@@ -148,19 +146,6 @@ class Setup(Step):
     def apply(self, workspace: Workspace) -> None:
         exercise = self.exercise or globals()[self.name]
         exercise._setup(workspace)
-
-
-class Sql(Step):
-    """One SQL statement on the workspace database (shown as ``ws.sql(...)``)."""
-
-    def __init__(self, statement: str):
-        self.statement = statement
-
-    def render(self) -> str:
-        return f"```python\nws.sql({self.statement!r})\n```"
-
-    def apply(self, workspace: Workspace) -> None:
-        workspace.sql(self.statement)
 
 
 # == q1: the capstone ========================================================================
@@ -291,8 +276,8 @@ def _part_a(state: _State) -> tuple[str, str]:
 
 def _review_count_revision(state: _State):
     adding = [s for s in state.mine if "add_column" in _upgrade(s)
-              and _mentions(_upgrade(s), "review_count")]
-    mentioning = [s for s in state.mine if _mentions(_upgrade(s), "review_count")]
+              and mentions(_upgrade(s), "review_count")]
+    mentioning = [s for s in state.mine if mentions(_upgrade(s), "review_count")]
     chosen = adding or mentioning
     return chosen[-1] if chosen else None  # the oldest: the one that adds the column
 

@@ -264,6 +264,19 @@ class Alembic(Step):
             raise WorkspaceError(f"alembic {self.line} failed: {result.error}")
 
 
+class Sql(Step):
+    """One SQL statement on the workspace database (shown as ``ws.sql(...)``)."""
+
+    def __init__(self, statement: str):
+        self.statement = statement
+
+    def render(self) -> str:
+        return f'```python\nws.sql("{self.statement}")\n```'
+
+    def apply(self, workspace: Workspace) -> None:
+        workspace.sql(self.statement)
+
+
 # -- exercises ----------------------------------------------------------------------------
 def _record_progress(exercise: "Exercise", result: Result) -> None:
     """Note the outcome in the learner's progress (``workbook.progress``), silently.

@@ -17,6 +17,7 @@ import ast
 import contextlib
 import datetime as dt
 import importlib
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -36,10 +37,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
 
-from workbook.exercises.core import Problem, _one_line
+from workbook.exercises.core import Incorrect, Problem, Result, _one_line
 from workbook.runner import AlembicResult, _project_imports, run_alembic
 from workbook.stages import REPO_ROOT
-from workbook.workspace import DATABASE_FILE, Workspace, workspaces_root
+from workbook.workspace import DATABASE_FILE, Workspace, WorkspaceError, workspaces_root
 
 SCRATCH_FOLDER = ".scratch"
 
@@ -405,3 +406,35 @@ class Scratch:
 
     def relative(self, text: str) -> str:
         return text.replace(str(self.path), ".")
+
+
+# -- checks several chapters share ---------------------------------------------------------
+def mentions(code: str, name: str, bare: bool = False) -> bool:
+    """Whether ``code`` names ``name`` in quotes (or, with ``bare``, as a whole word)."""
+    if f"'{name}'" in code or f'"{name}"' in code:
+        return True
+    return bare and re.search(rf"\b{re.escape(name)}\b", code) is not None
+
+
+def models_match_database(workspace: Workspace) -> Result | None:
+    """Incorrect when `alembic check` would still find differences, else None."""
+    found = differences(workspace)
+    if found:
+        return Incorrect("the models and the database still differ (as `%alembic check` "
+                         f"would say): {differences_message(found)}.")
+    return None
+
+
+def database_at_head(workspace: Workspace) -> Result | None:
+    """Incorrect when the database is not at the head revision, else None."""
+    if workspace_current(workspace) != workspace.heads():
+        return Incorrect("the database is not at head: apply your revision, "
+                         "`%alembic upgrade head`.")
+    return None
+
+
+def run_or_fail(workspace: Workspace, *argv: str) -> None:
+    """Run an alembic command an exercise's setup depends on; a failure stops the setup."""
+    result = workspace.run(list(argv))
+    if not result.ok:
+        raise WorkspaceError(f"alembic {' '.join(argv)} failed: {result.error}")
