@@ -36,6 +36,7 @@ from pathlib import Path
 
 from alembic.config import CommandLine, Config
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
 # New revisions made through the workbook are dated from here, a minute per revision.
 WORKBOOK_CLOCK = dt.datetime(2024, 12, 9, 7, 30, tzinfo=dt.timezone.utc)
@@ -416,13 +417,7 @@ def _one_line(error: BaseException) -> str:
     first = text.splitlines()[0]
     if isinstance(error, SyntaxError):
         return f"SyntaxError: {first}"
-    return first if isinstance(error, _alembic_errors()) else f"{type(error).__name__}: {first}"
-
-
-def _alembic_errors() -> tuple[type[BaseException], ...]:
-    from alembic.util import CommandError
-
-    return (CommandError,)
+    return first if isinstance(error, CommandError) else f"{type(error).__name__}: {first}"
 
 
 def run_alembic(project_dir: Path, argv: list[str]) -> AlembicResult:

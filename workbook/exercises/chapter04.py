@@ -28,11 +28,12 @@ from workbook.exercises.inspect import (
     model_column,
     models_match_database,
     read_only,
+    run_or_fail,
     Scratch,
     source,
     workspace_schema,
 )
-from workbook.workspace import Workspace, WorkspaceError
+from workbook.workspace import Workspace
 
 _BOOK = "app/models/book.py"
 _USER = "app/models/user.py"
@@ -262,17 +263,13 @@ class DowngradeOfADrop(Exercise):
         existing = find_revision(workspace, DROP_MESSAGE)
         if existing is not None:
             return f"already done: revision {existing.revision} (\"{DROP_MESSAGE}\") exists"
-        result = workspace.run(["revision", "-m", DROP_MESSAGE])
-        if not result.ok:
-            raise WorkspaceError(f"alembic revision failed: {result.error}")
+        run_or_fail(workspace, "revision", "-m", DROP_MESSAGE)
         script = find_revision(workspace, DROP_MESSAGE)
         generated = Path(script.path).read_text()
         header = generated[:generated.index("\ndef upgrade()") + 1]
         workspace.write(script.path, header + _DROP_FUNCTIONS)
         workspace.edit(_BOOK, _DESCRIPTION, "")
-        result = workspace.run(["upgrade", script.revision])
-        if not result.ok:
-            raise WorkspaceError(f"alembic upgrade {script.revision} failed: {result.error}")
+        run_or_fail(workspace, "upgrade", script.revision)
         return (f"revision {script.revision} (\"{DROP_MESSAGE}\") drops books.description and "
                 "is applied; its downgrade() is `pass`. Book has no description any more. "
                 "Read it: ws.show_revision(\"head\")")

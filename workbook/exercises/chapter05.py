@@ -33,6 +33,7 @@ from workbook.exercises.inspect import (
     model_column,
     models_match_database,
     read_only,
+    run_or_fail,
     Scratch,
     source,
     workspace_schema,
@@ -272,17 +273,13 @@ class DowngradeOfASplit(Exercise):
         existing = find_revision(workspace, SPLIT_MESSAGE)
         if existing is not None:
             return f"already done: revision {existing.revision} (\"{SPLIT_MESSAGE}\") exists"
-        result = workspace.run(["revision", "-m", SPLIT_MESSAGE])
-        if not result.ok:
-            raise WorkspaceError(f"alembic revision failed: {result.error}")
+        run_or_fail(workspace, "revision", "-m", SPLIT_MESSAGE)
         script = find_revision(workspace, SPLIT_MESSAGE)
         generated = Path(script.path).read_text()
         header = generated[:generated.index("\ndef upgrade()") + 1]
         workspace.write(script.path, header + _SPLIT_FUNCTIONS)
         workspace.edit(_USER, _FULL_NAME, _FIRST_LAST)
-        result = workspace.run(["upgrade", script.revision])
-        if not result.ok:
-            raise WorkspaceError(f"alembic upgrade {script.revision} failed: {result.error}")
+        run_or_fail(workspace, "upgrade", script.revision)
         return (f"revision {script.revision} (\"{SPLIT_MESSAGE}\") is applied; its downgrade() "
                 "is `pass`. User has first_name and last_name instead of full_name. Read it: "
                 "ws.show_revision(\"head\")")

@@ -47,6 +47,7 @@ from workbook.exercises.inspect import (
     model_metadata,
     read_only,
     revisions,
+    run_or_fail,
     Scratch,
     source,
     workspace_current,
@@ -486,10 +487,8 @@ class Capstone(Exercise):
         if not any(_creates_table(s, "reviews") for s in learner_revisions(workspace)):
             return ("not yet: do parts A and B first (no revision of yours creates reviews "
                     "yet), then run `q1.setup()` again")
-        made = workspace.run(["revision", "-m", TEAMMATE_MESSAGE, "--head", FEATURE_BASE,
-                              "--splice"])
-        if not made.ok:
-            raise WorkspaceError(f"alembic revision failed: {made.error}")
+        run_or_fail(workspace, "revision", "-m", TEAMMATE_MESSAGE, "--head", FEATURE_BASE,
+                    "--splice")
         script = find_revision(workspace, TEAMMATE_MESSAGE)
         workspace.fill_revision(script.revision, upgrade=_TEAMMATE_UPGRADE,
                                 downgrade=_TEAMMATE_DOWNGRADE)
