@@ -263,14 +263,44 @@ class _ProjectPackagesOnly(importlib.abc.MetaPathFinder):
         return spec
 
 
+# Per project folder: the fingerprint of its ``app`` sources and the modules they made.
+_PROJECT_MODULES: dict[str, tuple[bytes, dict]] = {}
+
+
+def _app_fingerprint(project_dir: Path) -> bytes:
+    """A digest of every ``app/**/*.py`` of the project: names and contents."""
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted((project_dir / "app").rglob("*.py")):
+        digest.update(str(path.relative_to(project_dir)).encode() + b"\0")
+        with contextlib.suppress(OSError):
+            digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.digest()
+
+
+class _Imports:
+    keep = True  # set to False when the command failed: its modules are not reused
+
+
 @contextlib.contextmanager
-def _project_imports(project_dir: Path):
-    """Import ``app`` (and friends) from the project folder, fresh, then restore the kernel's."""
+def _project_imports(project_dir: Path, reuse: bool = False):
+    """Import ``app`` (and friends) from the project folder, then restore the kernel's.
+
+    ``reuse``: declaring the models is most of a short command's time, so the alembic
+    runner keeps the modules for its next command while not one byte of the project's
+    ``app`` sources has changed; an edit, a new or deleted file, or a failed command makes
+    the next import fresh. Checkers leave it off: they look at what an import brings in.
+    """
 
     def local_names() -> list[str]:
         return [n for n in sys.modules if n == "app" or n.startswith("app.")]
 
+    key = str(project_dir.resolve())
+    fingerprint = _app_fingerprint(project_dir) if reuse else b""
     stashed = {name: sys.modules.pop(name) for name in local_names()}
+    cached = _PROJECT_MODULES.pop(key, None) if reuse else None
+    if cached and cached[0] == fingerprint:
+        sys.modules.update(cached[1])
     saved_path = list(sys.path)
     saved_bytecode = sys.dont_write_bytecode
     guard = _ProjectPackagesOnly(project_dir)
@@ -278,11 +308,17 @@ def _project_imports(project_dir: Path):
     sys.path.insert(0, str(project_dir))
     sys.dont_write_bytecode = True  # an edit within the same second must not hit a stale .pyc
     importlib.invalidate_caches()
+    state = _Imports()
     try:
-        yield
+        yield state
+    except BaseException:
+        state.keep = False
+        raise
     finally:
-        for name in local_names():
-            del sys.modules[name]
+        imported = {name: sys.modules.pop(name) for name in local_names()}
+        if (reuse and state.keep and imported
+                and _app_fingerprint(project_dir) == fingerprint):
+            _PROJECT_MODULES[key] = (fingerprint, imported)
         sys.modules.update(stashed)
         sys.meta_path.remove(guard)
         sys.path[:] = saved_path
@@ -434,7 +470,7 @@ def run_alembic(project_dir: Path, argv: list[str]) -> AlembicResult:
             stack.enter_context(contextlib.redirect_stdout(stdout))
             stack.enter_context(contextlib.redirect_stderr(stderr))
             stack.enter_context(_isolated_logging())
-            stack.enter_context(_project_imports(project_dir))
+            imports = stack.enter_context(_project_imports(project_dir, reuse=True))
             stack.enter_context(_compiled_once(project_dir))
             stack.enter_context(_workbook_clock())
             stack.enter_context(_stable_order())
@@ -444,7 +480,9 @@ def run_alembic(project_dir: Path, argv: list[str]) -> AlembicResult:
             except SystemExit as exit_:
                 code = exit_.code
                 outcome["exit_code"] = code if isinstance(code, int) else (0 if code is None else 1)
+                imports.keep = outcome["exit_code"] == 0
             except BaseException as error:  # a failed migration, a broken model file, ...
+                imports.keep = False
                 outcome["exit_code"] = 1
                 outcome["error"] = _one_line(error)
                 outcome["details"] = "".join(traceback.format_exception(error))
