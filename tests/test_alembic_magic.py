@@ -219,6 +219,63 @@ def test_models_are_imported_fresh_after_an_edit():
     assert "('add_column', None, 'books', Column('pages'" in failure(ws, "check")
 
 
+def _count_model_imports(ws):
+    """Make the workspace's models append a line to ``imports.log`` each time they import."""
+    ws.edit("app/models/__init__.py", "from app.models.base import Base",
+            "import pathlib\n\n"
+            "with pathlib.Path(__file__).parents[2].joinpath('imports.log').open('a') as log:\n"
+            "    log.write('imported\\n')\n\n"
+            "from app.models.base import Base")
+    return lambda: len((ws.path / "imports.log").read_text().splitlines())
+
+
+def test_unchanged_models_are_imported_once():
+    ws = workbook.start("reuse", "0001", quiet=True)
+    imports = _count_model_imports(ws)
+    for line in ["check", "current", "downgrade base", "upgrade head", "check"]:
+        output(ws, line)
+    assert imports() == 1
+    ws.write("app/models/user.py", ws.read("app/models/user.py") + "\n")  # any byte counts
+    output(ws, "check")
+    assert imports() == 2
+    (ws.path / "app" / "models" / "spare.py").write_text("")  # so does a new file
+    output(ws, "current")
+    assert imports() == 3
+
+
+def test_a_failed_command_imports_the_models_afresh():
+    ws = workbook.start("reuse_failed", "0001", quiet=True)
+    imports = _count_model_imports(ws)
+    output(ws, "current")
+    failure(ws, "upgrade nowhere")
+    output(ws, "current")
+    output(ws, "current")
+    assert imports() == 2
+
+
+def test_each_version_of_a_file_is_compiled_once(tmp_path):
+    import importlib.machinery
+
+    from workbook.runner import cache_compiled_code
+
+    cache_compiled_code(tmp_path)
+    path = tmp_path / "module.py"
+    loader = importlib.machinery.SourceFileLoader("module", str(path))
+    path.write_text("VALUE = 1\n")
+    first = loader.source_to_code(path.read_bytes(), str(path))
+    assert loader.source_to_code(path.read_bytes(), str(path)) is first
+    path.write_text("VALUE = 2\n")  # same size, same second: still a new version
+    second = loader.source_to_code(path.read_bytes(), str(path))
+    assert second is not first
+    namespace = {}
+    exec(second, namespace)
+    assert namespace["VALUE"] == 2
+    elsewhere = tmp_path.parent / f"{tmp_path.name}-other.py"
+    elsewhere.write_text("VALUE = 3\n")
+    assert (loader.source_to_code(elsewhere.read_bytes(), str(elsewhere))
+            is not loader.source_to_code(elsewhere.read_bytes(), str(elsewhere)))
+
+
 def test_subcommand_skips_option_values():
     assert subcommand(["-c", "x.ini", "-x", "a=b", "merge", "heads"]) == "merge"
     assert subcommand(["--raiseerr", "upgrade", "head"]) == "upgrade"

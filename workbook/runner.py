@@ -293,7 +293,7 @@ def _project_imports(project_dir: Path, reuse: bool = False):
     """
 
     def local_names() -> list[str]:
-        return [n for n in sys.modules if n == "app" or n.startswith("app.")]
+        return [n for n in sys.modules if n.startswith("app") and n[3:4] in ("", ".")]
 
     key = str(project_dir.resolve())
     fingerprint = _app_fingerprint(project_dir) if reuse else b""
@@ -326,33 +326,31 @@ def _project_imports(project_dir: Path, reuse: bool = False):
 
 
 _COMPILED: dict[tuple[str, bytes], object] = {}
+_COMPILED_ROOTS: set[str] = set()
 
 
-@contextlib.contextmanager
-def _compiled_once(project_dir: Path):
-    """Compile each version of a project file once per kernel.
+def cache_compiled_code(root: Path) -> None:
+    """Compile each version of every Python file under ``root`` once per kernel.
 
-    Bytecode files are off (a same-size edit within a second would look unchanged to
-    them), so env.py, the models and every revision script were compiled anew on every
-    command. Keyed by the source bytes themselves, the cache can never be stale.
+    Project files are imported without bytecode files (a same-size edit within a second
+    would look unchanged to them), and alembic loads every revision script on every
+    command, so the same sources were compiled again and again. Keyed by the source bytes
+    themselves, the cache can never be stale; files elsewhere are left alone.
     """
-    loader = importlib.machinery.SourceFileLoader
-    original = loader.source_to_code
-    root = str(project_dir)
+    if not _COMPILED_ROOTS:
+        loader = importlib.machinery.SourceFileLoader
+        original = loader.source_to_code
 
-    def source_to_code(self, data, path, *args, **kwargs):
-        if not str(path).startswith(root):
-            return original(self, data, path, *args, **kwargs)
-        key = (str(path), hashlib.blake2b(data, digest_size=16).digest())
-        if key not in _COMPILED:
-            _COMPILED[key] = original(self, data, path, *args, **kwargs)
-        return _COMPILED[key]
+        def source_to_code(self, data, path, *args, **kwargs):
+            if not str(path).startswith(tuple(_COMPILED_ROOTS)):
+                return original(self, data, path, *args, **kwargs)
+            key = (str(path), hashlib.blake2b(data, digest_size=16).digest())
+            if key not in _COMPILED:
+                _COMPILED[key] = original(self, data, path, *args, **kwargs)
+            return _COMPILED[key]
 
-    loader.source_to_code = source_to_code
-    try:
-        yield
-    finally:
-        loader.source_to_code = original
+        loader.source_to_code = source_to_code
+    _COMPILED_ROOTS.add(os.path.join(str(root), ""))
 
 
 @contextlib.contextmanager
@@ -459,6 +457,7 @@ def _one_line(error: BaseException) -> str:
 def run_alembic(project_dir: Path, argv: list[str]) -> AlembicResult:
     """Run ``alembic *argv`` with ``project_dir`` as working directory; capture everything."""
     project_dir = Path(project_dir)
+    cache_compiled_code(project_dir)
     argv = with_readable_merge_id(list(argv), project_dir)
     chunks: list[tuple[str, str]] = []
     stdout, stderr = _Recorder("stdout", chunks), _Recorder("stderr", chunks)
@@ -471,7 +470,6 @@ def run_alembic(project_dir: Path, argv: list[str]) -> AlembicResult:
             stack.enter_context(contextlib.redirect_stderr(stderr))
             stack.enter_context(_isolated_logging())
             imports = stack.enter_context(_project_imports(project_dir, reuse=True))
-            stack.enter_context(_compiled_once(project_dir))
             stack.enter_context(_workbook_clock())
             stack.enter_context(_stable_order())
             stack.enter_context(_one_line_warnings(stderr))

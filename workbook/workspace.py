@@ -24,7 +24,7 @@ import sqlalchemy
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from workbook.runner import AlembicCommandError, AlembicResult, run_alembic
+from workbook.runner import AlembicCommandError, AlembicResult, cache_compiled_code, run_alembic
 from workbook.stages import (
     ALEMBIC_FILES,
     APP_FILES,
@@ -107,6 +107,7 @@ def _copy(source: Path, target: Path) -> None:
 
 def _revision_files(revision: str) -> list[Path]:
     """The reference revision scripts from ``revision`` down to base."""
+    cache_compiled_code(REPO_ROOT / "alembic")
     script = ScriptDirectory.from_config(Config(str(REPO_ROOT / "alembic.ini")))
     return sorted(Path(rev.path) for rev in script.iterate_revisions(revision, "base"))
 
@@ -178,6 +179,7 @@ class Workspace:
     # -- life cycle -------------------------------------------------------------------
     def reset(self) -> "Workspace":
         """Throw the folder away and build it again at the stage (also repairs a broken one)."""
+        cache_compiled_code(self.path)
         inside = Path.cwd().resolve().is_relative_to(self.path)
         if inside:
             os.chdir(workspaces_root().parent)  # never stand in a folder being deleted
