@@ -8,6 +8,7 @@
 2. Building a chapter's workspace: cold (stage database not cached yet) and warm.
 3. The strict nbval suite vs the same number of trivial notebooks: the trivial suite is the
    floor (kernel start-up and pytest); the ratio says what the chapters themselves cost.
+   Both run three times, in turns, and the medians are compared.
 
 Absolute times depend on the machine; the ratios are what to compare between runs.
 """
@@ -97,13 +98,20 @@ def pytest_nbval_seconds(target: Path, workspaces: Path) -> float:
     return elapsed
 
 
-def bench_notebooks(workspaces: Path) -> tuple[int, float, float]:
+def bench_notebooks(workspaces: Path, rounds: int = 3) -> tuple[int, float, float]:
+    """Median wall times of the chapters and of the trivial floor, run in turns.
+
+    Alternating the two suites spreads the machine's slow and fast moments over both,
+    so the ratio of the medians is steadier than any single pair of runs.
+    """
     chapters = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    suites, floors = [], []
     with tempfile.TemporaryDirectory(prefix="trivial-") as folder:
         trivial_notebooks(Path(folder), len(chapters))
-        floor = pytest_nbval_seconds(Path(folder), workspaces)
-    suite = pytest_nbval_seconds(ROOT / "notebooks", workspaces)
-    return len(chapters), suite, floor
+        for _ in range(rounds):
+            floors.append(pytest_nbval_seconds(Path(folder), workspaces))
+            suites.append(pytest_nbval_seconds(ROOT / "notebooks", workspaces))
+    return len(chapters), statistics.median(suites), statistics.median(floors)
 
 
 def main(arguments: list[str]) -> None:
@@ -121,7 +129,7 @@ def main(arguments: list[str]) -> None:
         if "--quick" in arguments:
             return
         count, suite, floor = bench_notebooks(workspaces)
-        print(f"strict nbval, {count} notebooks (-n auto):")
+        print(f"strict nbval, {count} notebooks (-n auto, median of 3 alternating runs):")
         print(f"  the chapters               {suite:7.1f} s")
         print(f"  {count} trivial notebooks       {floor:7.1f} s  (kernel start-up floor)")
         print(f"  ratio                      {suite / floor:7.2f}x the floor")

@@ -74,11 +74,17 @@ class _SharedConnection(dict):
         return super().__getitem__(key)
 
 
+_ENGINES: dict[tuple, object] = {}
+
+
 def _sqlite_connection():
     """A sync connection to the project's SQLite database, or None for other databases.
 
     The URL comes from the project's own ``app.core.config``, exactly as env.py gets it;
-    anything unusual (an error, another database) is left to env.py to handle.
+    anything unusual (an error, another database) is left to env.py to handle. Engines
+    are kept per folder, URL and version of the project's ``app`` modules (see
+    ``_project_imports``): ``NullPool`` holds no connection, so a kept engine costs
+    nothing, and it spares every command building and initialising a new one.
     """
     try:
         import sqlalchemy
@@ -90,9 +96,15 @@ def _sqlite_connection():
         return None
     if url.get_backend_name() != "sqlite":
         return None
-    engine = sqlalchemy.create_engine(url.set(drivername="sqlite"),
-                                      poolclass=sqlalchemy.pool.NullPool)
-    make_sqlite_transactional(engine)
+    key = (os.getcwd(), url.render_as_string(hide_password=False), make_sqlite_transactional)
+    engine = _ENGINES.get(key)
+    if engine is None:
+        if len(_ENGINES) > 16:
+            _ENGINES.clear()
+        engine = sqlalchemy.create_engine(url.set(drivername="sqlite"),
+                                          poolclass=sqlalchemy.pool.NullPool)
+        make_sqlite_transactional(engine)
+        _ENGINES[key] = engine
     try:
         return engine.connect()
     except Exception:  # e.g. the file's folder is missing: env.py words the error
@@ -316,8 +328,7 @@ def _project_imports(project_dir: Path, reuse: bool = False):
         raise
     finally:
         imported = {name: sys.modules.pop(name) for name in local_names()}
-        if (reuse and state.keep and imported
-                and _app_fingerprint(project_dir) == fingerprint):
+        if reuse and state.keep and imported:  # alembic never writes to app/
             _PROJECT_MODULES[key] = (fingerprint, imported)
         sys.modules.update(stashed)
         sys.meta_path.remove(guard)
