@@ -58,6 +58,15 @@ def test_every_code_cell_is_stored_executed_in_order(path):
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_each_stream_is_stored_as_one_output(path):
+    # A shell's output arrives in chunks that split lines differently on every run.
+    for cell in code_cells(load(path)):
+        names = [o.get("name") for o in cell["outputs"]]
+        repeated = [a for a, b in zip(names, names[1:]) if a is not None and a == b]
+        assert not repeated, f"split {repeated[0]} output in {source(cell)[:60]!r}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_outputs_hold_no_machine_paths_or_addresses(path):
     for cell in code_cells(load(path)):
         match = LEAK.search(outputs_text(cell))

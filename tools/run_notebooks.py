@@ -48,6 +48,22 @@ def normalise(notebook: nbformat.NotebookNode) -> None:
                 cell.metadata.pop("tags", None)
         if cell.cell_type == "code" and cell.source.strip() == "":
             cell.outputs, cell.execution_count = [], None
+        if cell.cell_type == "code":
+            cell.outputs = merged_streams(cell.outputs)
+
+
+def merged_streams(outputs: list) -> list:
+    """One output per run of the same stream: a shell's output arrives in chunks that can
+    split a line anywhere, differently on every run (nbval compares them merged, too)."""
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.output_type == "stream" and previous is not None
+                and previous.output_type == "stream" and previous.name == output.name):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
 
 
 def unexpected_errors(notebook: nbformat.NotebookNode) -> list[str]:

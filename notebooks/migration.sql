@@ -1,0 +1,1 @@
+  FAILED: No 'script_location' key found in configuration.
