@@ -8,7 +8,9 @@
 2. Building a chapter's workspace: cold (stage database not cached yet) and warm.
 3. The strict nbval suite vs the same number of trivial notebooks: the trivial suite is the
    floor (kernel start-up and pytest); the ratio says what the chapters themselves cost.
-   Both run three times, in turns, and the medians are compared.
+   A second floor gives each trivial notebook as many cells as its chapter, to tell the
+   price of many small cells from the price of what they do. All three suites run three
+   times, in turns, and the medians are compared.
 
 Absolute times depend on the machine; the ratios are what to compare between runs.
 """
@@ -70,18 +72,25 @@ def bench_workspace(workspaces: Path) -> tuple[float, float]:
     return cold, warm
 
 
-def trivial_notebooks(folder: Path, count: int) -> None:
-    for index in range(count):
+def trivial_notebooks(folder: Path, cells_per_notebook: list[int]) -> None:
+    """One notebook per entry, each with that many ``1 + 1`` cells (outputs stored)."""
+    for index, count in enumerate(cells_per_notebook):
+        cells = [{"cell_type": "code", "execution_count": n + 1, "id": f"c{index}-{n}",
+                  "metadata": {}, "source": "1 + 1",
+                  "outputs": [{"output_type": "execute_result", "execution_count": n + 1,
+                               "data": {"text/plain": "2"}, "metadata": {}}]}
+                 for n in range(count)]
         notebook = {
-            "cells": [{"cell_type": "code", "execution_count": 1, "id": f"c{index}",
-                       "metadata": {}, "source": "1 + 1",
-                       "outputs": [{"output_type": "execute_result", "execution_count": 1,
-                                    "data": {"text/plain": "2"}, "metadata": {}}]}],
+            "cells": cells,
             "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                         "language": "python"}},
             "nbformat": 4, "nbformat_minor": 5,
         }
         (folder / f"{index:02d}_trivial.ipynb").write_text(json.dumps(notebook))
+
+
+def code_cells(path: Path) -> int:
+    return sum(cell["cell_type"] == "code" for cell in json.loads(path.read_text())["cells"])
 
 
 def pytest_nbval_seconds(target: Path, workspaces: Path) -> float:
@@ -90,7 +99,8 @@ def pytest_nbval_seconds(target: Path, workspaces: Path) -> float:
                "--nbval-sanitize-with", str(ROOT / "tools" / "nbval-sanitize.cfg"), str(target)]
     env = {**os.environ, "WORKBOOK_WORKSPACES": str(workspaces)}
     started = time.perf_counter()
-    result = subprocess.run(command, cwd=target if target.is_dir() else ROOT, env=env,
+    result = subprocess.run(command, check=False, cwd=target if target.is_dir() else ROOT,
+                            env=env,
                             capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
@@ -98,20 +108,30 @@ def pytest_nbval_seconds(target: Path, workspaces: Path) -> float:
     return elapsed
 
 
-def bench_notebooks(workspaces: Path, rounds: int = 3) -> tuple[int, float, float]:
-    """Median wall times of the chapters and of the trivial floor, run in turns.
+def bench_notebooks(workspaces: Path, rounds: int = 3) -> dict[str, float]:
+    """Median wall times of the chapters and of two floors, run in turns.
 
-    Alternating the two suites spreads the machine's slow and fast moments over both,
-    so the ratio of the medians is steadier than any single pair of runs.
+    - "floor": one trivial cell per notebook, the issue's yardstick (kernel start-up and
+      pytest);
+    - "cells": as many trivial cells as each chapter has code cells, which adds what
+      nbval and the kernel spend per cell whatever it holds.
+    Alternating the suites spreads the machine's slow and fast moments over all of them,
+    so ratios of medians are steadier than any single pair of runs.
     """
     chapters = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    suites, floors = [], []
-    with tempfile.TemporaryDirectory(prefix="trivial-") as folder:
-        trivial_notebooks(Path(folder), len(chapters))
+    times: dict[str, list[float]] = {"chapters": [], "floor": [], "cells": []}
+    with tempfile.TemporaryDirectory(prefix="trivial-") as one, \
+            tempfile.TemporaryDirectory(prefix="cells-") as many:
+        trivial_notebooks(Path(one), [1] * len(chapters))
+        trivial_notebooks(Path(many), [code_cells(path) for path in chapters])
         for _ in range(rounds):
-            floors.append(pytest_nbval_seconds(Path(folder), workspaces))
-            suites.append(pytest_nbval_seconds(ROOT / "notebooks", workspaces))
-    return len(chapters), statistics.median(suites), statistics.median(floors)
+            times["floor"].append(pytest_nbval_seconds(Path(one), workspaces))
+            times["cells"].append(pytest_nbval_seconds(Path(many), workspaces))
+            times["chapters"].append(pytest_nbval_seconds(ROOT / "notebooks", workspaces))
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    medians["count"] = len(chapters)
+    medians["code_cells"] = sum(code_cells(path) for path in chapters)
+    return medians
 
 
 def main(arguments: list[str]) -> None:
@@ -128,11 +148,14 @@ def main(arguments: list[str]) -> None:
         print(f"  warm (cached stage)        {warm * 1000:7.0f} ms")
         if "--quick" in arguments:
             return
-        count, suite, floor = bench_notebooks(workspaces)
+        m = bench_notebooks(workspaces)
+        count, cells = int(m["count"]), int(m["code_cells"])
         print(f"strict nbval, {count} notebooks (-n auto, median of 3 alternating runs):")
-        print(f"  the chapters               {suite:7.1f} s")
-        print(f"  {count} trivial notebooks       {floor:7.1f} s  (kernel start-up floor)")
-        print(f"  ratio                      {suite / floor:7.2f}x the floor")
+        print(f"  the chapters ({cells} code cells)       {m['chapters']:6.1f} s")
+        print(f"  {count} trivial notebooks, 1 cell each  {m['floor']:6.1f} s  (kernel start-up floor)")
+        print(f"  {count} trivial notebooks, {cells} cells    {m['cells']:6.1f} s  (plus nbval's cost per cell)")
+        print(f"  ratio to the floor                {m['chapters'] / m['floor']:6.2f}x")
+        print(f"  ratio to the same number of cells {m['chapters'] / m['cells']:6.2f}x")
 
 
 if __name__ == "__main__":
