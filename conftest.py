@@ -3,6 +3,8 @@
 import os
 import tempfile
 
+import pytest
+
 
 def pytest_configure(config):
     # Tests and notebook kernels build workspaces in a private folder, never in the
@@ -12,3 +14,11 @@ def pytest_configure(config):
     # The workspaces' env.py must use their own SQLite file, whatever the shell exports.
     for variable in ("DATABASE_URL", "TEST_DATABASE_URL", "ENVIRONMENT"):
         os.environ.pop(variable, None)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """In xdist's workers, the slow tests come first (`--no-loadscope-reorder` keeps this
+    order), so that they start at once instead of running last, alone on one worker."""
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)

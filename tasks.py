@@ -112,7 +112,10 @@ def test(args: list[str]) -> None:
     installer = ROOT / "tools" / "install-system-packages.sh"
     if shutil.which("bash") and installer.exists():
         subprocess.run(["bash", str(installer)], cwd=ROOT, check=True)
-    command = [str(VENV_PYTHON), "-m", "pytest", "-n", "auto", "--dist", "loadfile",
+    # loadscope: a notebook's cells share one worker (and kernel), a test file or class
+    # too; conftest.py puts the slow scopes first.
+    command = [str(VENV_PYTHON), "-m", "pytest", "-n", "auto", "--dist", "loadscope",
+               "--no-loadscope-reorder",
                "--nbval", "--nbval-current-env",
                "--nbval-sanitize-with", "tools/nbval-sanitize.cfg", *args]
     sys.exit(subprocess.run(command, cwd=ROOT).returncode)

@@ -354,8 +354,22 @@ def screenshot(page, chapter: Path, expected: list[Expected]) -> str:
     return str(path.relative_to(ROOT))
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
-def test_chapter_runs_in_a_real_browser(chapter: Path, lab: Lab, page) -> None:
+# Two classes, because `--dist loadscope` sends each class to a worker of its own: two
+# browsers share the chapters, the slowest tests of the suite.
+class TestEvenChapters:
+    @pytest.mark.parametrize("chapter", CHAPTERS[0::2], ids=lambda p: p.stem)
+    def test_chapter_runs_in_a_real_browser(self, chapter: Path, lab: Lab, page) -> None:
+        run_in_browser(chapter, lab, page)
+
+
+class TestOddChapters:
+    @pytest.mark.parametrize("chapter", CHAPTERS[1::2], ids=lambda p: p.stem)
+    def test_chapter_runs_in_a_real_browser(self, chapter: Path, lab: Lab, page) -> None:
+        run_in_browser(chapter, lab, page)
+
+
+def run_in_browser(chapter: Path, lab: Lab, page) -> None:
+    """Open the chapter in JupyterLab, Run All, and compare what the page shows."""
     cell_count, expected = lab.chapters[chapter.name]
     if chapter.name.startswith("00_"):
         assert any(c.widget for c in expected), "chapter 00 shows the timeline widget"
