@@ -1,1 +1,0 @@
-  FAILED: No 'script_location' key found in configuration.
