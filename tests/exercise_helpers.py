@@ -2,7 +2,7 @@
 
 import hashlib
 
-from workbook.exercises import Incorrect
+from workbook.exercises import Incorrect, NotAttempted
 
 
 def state(ws) -> str:
@@ -19,6 +19,12 @@ def assert_incorrect(result, phrase):
     assert isinstance(result, Incorrect), result
     assert phrase in result.message, result.message
     assert "\n" not in result.message and "/tmp" not in result.message
+
+
+def assert_not_attempted(result, phrase):
+    """NotAttempted, with ``phrase`` (what to do first) in its message."""
+    assert isinstance(result, NotAttempted), result
+    assert phrase in result.message, result.message
 
 
 def run(ws, line):

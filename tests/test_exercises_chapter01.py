@@ -7,7 +7,7 @@ import pytest
 
 from workbook.exercises import Correct, NotAttempted, chapter01
 from workbook.exercises.chapter01 import GUIDE_ENV_PY, q1, q2
-from tests.exercise_helpers import assert_incorrect, state
+from tests.exercise_helpers import assert_incorrect, assert_not_attempted, state
 
 
 # -- q1: DATABASE_URL ------------------------------------------------------------------------
@@ -89,13 +89,13 @@ def guide_env(exercise_workspace):
 
 def test_q2_not_attempted(guide_env, capsys):
     result = q2.result(workspace=guide_env)
-    assert isinstance(result, NotAttempted) and "still the guide's version" in result.message
+    assert_not_attempted(result, "still the guide's version")
 
 
 def test_q2_not_set_up(exercise_workspace):
     ws = exercise_workspace("0001")
     result = q2.result(workspace=ws)
-    assert isinstance(result, NotAttempted) and "run `q2.setup()` first" in result.message
+    assert_not_attempted(result, "run `q2.setup()` first")
 
 
 def test_q2_setup_says_what_it_did(exercise_workspace, capsys):

@@ -8,7 +8,7 @@ import pytest
 
 from workbook.exercises import Correct, NotAttempted, chapter02
 from workbook.exercises.chapter02 import REVIEW_PY, TAG_PY, q1, q2
-from tests.exercise_helpers import assert_incorrect
+from tests.exercise_helpers import assert_incorrect, assert_not_attempted
 
 _IMPORT_REVIEW = ("from app.models.user import User\n",
                   "from app.models.review import Review\nfrom app.models.user import User\n")
@@ -79,7 +79,7 @@ def test_q1_broken_model_file(ws):
 # -- q2: Tag -----------------------------------------------------------------------------------
 def test_q2_not_set_up(ws):
     result = q2.result(workspace=ws)
-    assert isinstance(result, NotAttempted) and "run `q2.setup()` first" in result.message
+    assert_not_attempted(result, "run `q2.setup()` first")
 
 
 def test_q2_setup_then_not_attempted(ws, capsys):

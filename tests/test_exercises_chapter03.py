@@ -8,7 +8,7 @@ import pytest
 from workbook.exercises import Correct, NotAttempted, chapter03
 from workbook.exercises.chapter03 import RENAME_MESSAGE, q1, q2
 from workbook.exercises.inspect import find_revision
-from tests.exercise_helpers import assert_incorrect, run, state
+from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run, state
 
 _DESCRIPTION = chapter03._DESCRIPTION
 _LANGUAGE = chapter03._LANGUAGE
@@ -98,7 +98,7 @@ def renamed(exercise_workspace):
 def test_q2_not_set_up(exercise_workspace):
     ws = exercise_workspace("0001")
     result = q2.result(workspace=ws)
-    assert isinstance(result, NotAttempted) and "run `q2.setup()` first" in result.message
+    assert_not_attempted(result, "run `q2.setup()` first")
 
 
 def test_q2_setup_autogenerates_without_applying_and_is_idempotent(renamed, capsys):

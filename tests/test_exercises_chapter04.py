@@ -8,7 +8,7 @@ import pytest
 from workbook.exercises import Correct, NotAttempted, chapter04
 from workbook.exercises.chapter04 import DROP_MESSAGE, q1, q2, q3
 from workbook.exercises.inspect import find_revision, workspace_schema
-from tests.exercise_helpers import assert_incorrect, run, state
+from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run, state
 
 
 @pytest.fixture
@@ -158,7 +158,7 @@ def dropped(ws):
 
 def test_q3_not_set_up(ws):
     result = q3.result(workspace=ws)
-    assert isinstance(result, NotAttempted) and "run `q3.setup()` first" in result.message
+    assert_not_attempted(result, "run `q3.setup()` first")
 
 
 def test_q3_setup_drops_the_column_and_is_idempotent(dropped, capsys):
@@ -170,7 +170,7 @@ def test_q3_setup_drops_the_column_and_is_idempotent(dropped, capsys):
     q3.setup(workspace=dropped)
     assert capsys.readouterr().out.startswith("Setup: already done")
     result = q3.result(workspace=dropped)
-    assert isinstance(result, NotAttempted) and "is still `pass`" in result.message
+    assert_not_attempted(result, "is still `pass`")
 
 
 def test_q3_reference_solution_is_correct_and_the_check_changes_nothing(dropped):

@@ -8,7 +8,7 @@ import pytest
 from workbook.exercises import Correct, NotAttempted, ____, chapter05
 from workbook.exercises.chapter05 import SPLIT_MESSAGE, q1, q2, q3
 from workbook.exercises.inspect import find_revision, workspace_schema
-from tests.exercise_helpers import assert_incorrect, run, state
+from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run, state
 
 
 @pytest.fixture
@@ -127,7 +127,7 @@ def split(ws):
 
 def test_q2_not_set_up(ws):
     result = q2.result(workspace=ws)
-    assert isinstance(result, NotAttempted) and "run `q2.setup()` first" in result.message
+    assert_not_attempted(result, "run `q2.setup()` first")
 
 
 def test_q2_setup_splits_the_names_and_is_idempotent(split, capsys):
@@ -143,7 +143,7 @@ def test_q2_setup_splits_the_names_and_is_idempotent(split, capsys):
     q2.setup(workspace=split)
     assert capsys.readouterr().out.startswith("Setup: already done")
     result = q2.result(workspace=split)
-    assert isinstance(result, NotAttempted) and "is still `pass`" in result.message
+    assert_not_attempted(result, "is still `pass`")
 
 
 def test_q2_reference_solution_is_correct_and_the_check_changes_nothing(split):
@@ -199,7 +199,7 @@ def test_q2_failing_downgrade(split):
 # -- q3: zero-downtime order ----------------------------------------------------------------------
 def test_q3_not_attempted(ws):
     result = q3.result(____, workspace=ws)
-    assert isinstance(result, NotAttempted) and "replace `____`" in result.message
+    assert_not_attempted(result, "replace `____`")
 
 
 @pytest.mark.parametrize("answer", ["BCDA", "b, c, d, a", "B -> C -> D -> A", ["B", "C", "D", "A"]])

@@ -9,7 +9,7 @@ import pytest
 from workbook.exercises import Correct, NotAttempted, ____, chapter06
 from workbook.exercises.chapter06 import BRANCH_POINT, MINE, THEIRS, q1, q2
 from workbook.exercises.inspect import find_revision, workspace_schema
-from tests.exercise_helpers import assert_incorrect, run, state
+from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run, state
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def conflict(ws):
 
 def test_q1_not_set_up(ws):
     result = q1.result(workspace=ws)
-    assert isinstance(result, NotAttempted) and "run `q1.setup()` first" in result.message
+    assert_not_attempted(result, "run `q1.setup()` first")
 
 
 def test_q1_setup_makes_two_heads_from_0007(conflict, capsys):
@@ -39,7 +39,7 @@ def test_q1_setup_makes_two_heads_from_0007(conflict, capsys):
     assert "location" in conflict.read("app/models/user.py")
     assert os.getcwd() == str(conflict.path)  # the kernel stays in the workspace
     result = q1.result(workspace=conflict)
-    assert isinstance(result, NotAttempted) and "still two heads, 0008, 0009" in result.message
+    assert_not_attempted(result, "still two heads, 0008, 0009")
 
 
 def test_q1_setup_again_starts_over(conflict, capsys):
@@ -124,7 +124,7 @@ def history(ws):
 
 def test_q2_not_set_up(ws):
     result = q2.result(BRANCH_POINT, workspace=ws)
-    assert isinstance(result, NotAttempted) and "run `q2.setup()` first" in result.message
+    assert_not_attempted(result, "run `q2.setup()` first")
 
 
 def test_q2_setup_builds_one_branch_point(history):

@@ -6,11 +6,11 @@ import os
 
 import pytest
 
-from workbook.exercises import Correct, NotAttempted, chapter07
+from workbook.exercises import Correct, chapter07
 from workbook.exercises.chapter07 import LEFTOVER, SLUG_MESSAGE, TARGET, q1, q2
 from workbook.exercises.inspect import find_revision, workspace_schema
 from workbook.stages import REPO_ROOT
-from tests.exercise_helpers import assert_incorrect, run, state
+from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run, state
 
 
 @pytest.fixture
@@ -27,13 +27,13 @@ def seeded(ws):
 
 def test_q1_not_attempted_without_setup(ws):
     result = q1.result(workspace=ws)
-    assert isinstance(result, NotAttempted) and "run `q1.setup()` first" in result.message
+    assert_not_attempted(result, "run `q1.setup()` first")
 
 
 def test_q1_setup_adds_the_rows_and_is_idempotent(seeded, capsys):
     assert chapter07._markers(seeded.db_path) == {"publisher": True, "book": True, "user": True}
     result = q1.result(workspace=seeded)
-    assert isinstance(result, NotAttempted) and "still at head (0011)" in result.message
+    assert_not_attempted(result, "still at head (0011)")
     q1.setup(workspace=seeded)
     assert capsys.readouterr().out.startswith("Setup: already done")
 
@@ -124,7 +124,7 @@ def _columns(ws, table):
 
 def test_q2_not_set_up(ws):
     result = q2.result(workspace=ws)
-    assert isinstance(result, NotAttempted) and "run `q2.setup()` first" in result.message
+    assert_not_attempted(result, "run `q2.setup()` first")
 
 
 def test_q2_setup_leaves_a_half_applied_migration(failed, capsys):
@@ -135,7 +135,7 @@ def test_q2_setup_leaves_a_half_applied_migration(failed, capsys):
     assert LEFTOVER in tables and "slug" in tables["books"].columns  # the debris, and step 1
     assert failed.read("alembic/env.py") == (REPO_ROOT / "alembic" / "env.py").read_text()
     result = q2.result(workspace=failed)
-    assert isinstance(result, NotAttempted) and "as q2.setup() left it" in result.message
+    assert_not_attempted(result, "as q2.setup() left it")
     q2.setup(workspace=failed)
     assert capsys.readouterr().out.startswith("Setup: already done")
 

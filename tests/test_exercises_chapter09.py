@@ -9,7 +9,7 @@ from workbook.exercises import Correct, Incorrect, NotAttempted, chapter09
 from workbook.exercises.chapter09 import DONE, TEAMMATE_MESSAGE, TODO, WRONG, q1, q2
 from workbook.exercises.core import Alembic, Edit, EditRevision, Write
 from workbook.exercises.inspect import find_revision, workspace_schema
-from tests.exercise_helpers import run, state
+from tests.exercise_helpers import assert_not_attempted, run, state
 
 
 def clean_message(result) -> None:
@@ -218,7 +218,7 @@ _IMPORT_TAG = next(s for s in q2.solution_steps if isinstance(s, Edit))
 
 def test_q2_not_set_up(ws):
     result = q2.result(workspace=ws)
-    assert isinstance(result, NotAttempted) and "run `q2.setup()` first" in result.message
+    assert_not_attempted(result, "run `q2.setup()` first")
 
 
 def test_q2_setup_breaks_two_things_and_is_idempotent(broken, capsys):
