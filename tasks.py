@@ -3,7 +3,10 @@
 
     python3 tasks.py lab          set up .venv, open the workbook in JupyterLab
     python3 tasks.py test         set up .venv (and PostgreSQL where apt-get can), run every test
-    python3 tasks.py notebooks    re-run each notebook top to bottom and store its outputs
+    python3 tasks.py notebooks    build each notebook from its text twin (notebooks/NN_*.md),
+                                  run it top to bottom and store its outputs
+    python3 tasks.py twins        write the text twins from the notebooks (after editing in
+                                  JupyterLab); `twins --check` says where they disagree
     python3 tasks.py bench        print the workbook's speed ratios
     python3 tasks.py lock         recompute requirements.lock from pyproject.toml
     python3 tasks.py wheelhouse   collect every wheel of the lock into wheelhouse/ (offline setup)
@@ -147,6 +150,7 @@ TASKS = {
     "lab": lab,
     "test": test,
     "notebooks": script("tools/run_notebooks.py"),
+    "twins": script("tools/twins.py"),
     "bench": script("benchmarks/run.py"),
     "lock": lock,
     "wheelhouse": script("tools/wheelhouse.py"),

@@ -1,16 +1,21 @@
-"""Re-run notebooks top to bottom in a fresh kernel and store their outputs.
+"""Build each notebook from its text twin, run it top to bottom in a fresh kernel, store it.
 
-    python3 tasks.py notebooks                    # every chapter
-    python3 tasks.py notebooks notebooks/03_*.ipynb
+    python3 tasks.py notebooks                    # every lesson
+    python3 tasks.py notebooks notebooks/03_*.md  # one lesson (its .md or its .ipynb)
 
-Stored outputs are only ever produced here, never edited by hand. A cell may raise only
+The cells come from the lesson's MyST twin (``notebooks/NN_*.md``, see tools/twins.py);
+the notebook keeps cell ids where cells are unchanged. Stored outputs are only ever
+produced here, never edited by hand. A cell may raise only
 if it is marked ``# NBVAL_RAISES_EXCEPTION``; any other error stops with a message.
 Metadata is normalised so that re-running changes nothing but real outputs.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -18,6 +23,9 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import twins  # noqa: E402  (a sibling script, not a package)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -52,6 +60,36 @@ def normalise(notebook: nbformat.NotebookNode) -> None:
             cell.outputs = merged_streams(cell.outputs)
 
 
+def stable_widget_ids(notebook: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
+    """Widget model ids are random uuids: number them in a walk from the cells' widget
+    views through the models they reference, so a re-run leaves saved widget state
+    byte-identical when the widgets are."""
+    state = notebook.metadata.get("widgets", {}).get(
+        "application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    if not state:
+        return notebook
+    reference = re.compile(r"IPY_MODEL_([0-9a-f]{32})")
+    order: list[str] = []
+    pending = [output.data["application/vnd.jupyter.widget-view+json"]["model_id"]
+               for cell in notebook.cells for output in cell.get("outputs", [])
+               if "application/vnd.jupyter.widget-view+json" in output.get("data", {})]
+    while pending:
+        model_id = pending.pop(0)
+        if model_id in order or model_id not in state:
+            continue
+        order.append(model_id)
+        pending += reference.findall(json.dumps(state[model_id], sort_keys=True))
+    order += sorted((m for m in state if m not in order),
+                    key=lambda m: json.dumps(state[m], sort_keys=True))
+    text = json.dumps(notebook)
+    for index, model_id in enumerate(order):
+        text = text.replace(model_id, hashlib.md5(f"{name}:{index}".encode()).hexdigest())
+    renamed = nbformat.from_dict(json.loads(text))
+    states = renamed.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]
+    states["state"] = dict(sorted(states["state"].items()))
+    return renamed
+
+
 def merged_streams(outputs: list) -> list:
     """One output per run of the same stream: a shell's output arrives in chunks that can
     split a line anywhere, differently on every run (nbval compares them merged, too)."""
@@ -81,7 +119,8 @@ def unexpected_errors(notebook: nbformat.NotebookNode) -> list[str]:
 
 
 def run(path: Path, workspaces: Path) -> float:
-    notebook = nbformat.read(path, as_version=4)
+    stored = nbformat.read(path, as_version=4) if path.exists() else None
+    notebook = twins.with_twin_cells(twins.read_twin(twins.twin_of(path)), stored)
     for cell in notebook.cells:  # start clean: nothing stale can survive
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
@@ -95,13 +134,15 @@ def run(path: Path, workspaces: Path) -> float:
     if problems:
         raise SystemExit(f"{path.name}: not saved, unexpected outcome:\n  " + "\n  ".join(problems))
     normalise(notebook)
+    notebook = stable_widget_ids(notebook, path.name)
     nbformat.validate(notebook)
     nbformat.write(notebook, path)
     return elapsed
 
 
 def main(arguments: list[str]) -> None:
-    paths = [Path(a).resolve() for a in arguments] or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    paths = [twins.notebook_of(Path(a).resolve()) for a in arguments] or sorted(
+        p.with_suffix(".ipynb") for p in NOTEBOOKS.glob("[0-9][0-9]_*.md"))
     with tempfile.TemporaryDirectory(prefix="workbook-run-") as workspaces:
         for path in paths:
             elapsed = run(path, Path(workspaces))
