@@ -40,7 +40,7 @@ LIGHT_BLUE, BLUE = ("#dbeafe", "#1d4ed8"), ("#2563eb", WHITE)
 NAVY, SLATE = ("#0f172a", WHITE), ("#f1f5f9", "#475569")
 VIOLET, ORANGE = ("#ede9fe", "#6d28d9"), ("#ffedd5", "#c2410c")
 
-# --- Layout shared by the table boxes of the ER diagram and of the diff ----------------
+# --- Layout shared by the pictures: margin, and the table boxes of the ER and the diff -
 
 MARGIN, HEAD_H, ROW_H = 20, 28, 20
 
