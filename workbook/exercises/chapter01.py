@@ -24,11 +24,11 @@ from workbook.exercises.core import (
     Problem,
     Result,
     Write,
-    _one_line,
 )
 from workbook.exercises.inspect import Scratch, env_values
-from workbook.runner import _isolated_logging, _project_imports, _working_directory
+from workbook.runner import isolated_logging, project_imports, working_directory
 from workbook.stages import REPO_ROOT
+from workbook.text import one_line
 from workbook.workspace import Workspace
 
 DEFAULT_URL = "sqlite+aiosqlite:///app.db"
@@ -222,17 +222,17 @@ def _in_worker_thread(project: Path, work) -> str | None:
 
     def target() -> None:
         with contextlib.ExitStack() as stack:
-            stack.enter_context(_working_directory(project))
+            stack.enter_context(working_directory(project))
             stack.enter_context(contextlib.redirect_stdout(sink))
             stack.enter_context(contextlib.redirect_stderr(sink))
-            stack.enter_context(_isolated_logging())
-            stack.enter_context(_project_imports(project))
+            stack.enter_context(isolated_logging())
+            stack.enter_context(project_imports(project))
             stack.enter_context(warnings.catch_warnings())
             warnings.simplefilter("ignore")  # "coroutine ... was never awaited", and friends
             try:
                 work(sink)
             except BaseException as error:  # noqa: BLE001 - reported, never raised
-                outcome["error"] = _one_line(error, project)
+                outcome["error"] = one_line(error, project)
             gc.collect()  # a never-awaited coroutine warns here, while warnings are ignored
 
     thread = threading.Thread(target=target, name="alembic-check")

@@ -16,9 +16,9 @@ from workbook.exercises.core import (
     NotAttempted,
     Result,
     Write,
-    _one_line,
 )
 from workbook.exercises.inspect import models
+from workbook.text import one_line
 from workbook.workspace import Workspace
 
 _INIT = "app/models/__init__.py"
@@ -97,7 +97,7 @@ class ReviewModel(Exercise):
             try:
                 package.Base.registry.configure()
             except Exception as error:
-                return Incorrect(f"the models do not map: {_one_line(error, workspace.path)}")
+                return Incorrect(f"the models do not map: {one_line(error, workspace.path)}")
             return self._check_table(metadata.tables["reviews"])
 
     @staticmethod
@@ -106,7 +106,7 @@ class ReviewModel(Exercise):
         try:
             module = importlib.import_module("app.models.review")
         except Exception as error:
-            return Incorrect(f"app/models/review.py does not import: {_one_line(error)}")
+            return Incorrect(f"app/models/review.py does not import: {one_line(error)}")
         tables = [t for t in _tables_in(module) if t.name == "reviews"]
         if not tables:
             return Incorrect("app/models/review.py defines no model with "
@@ -211,7 +211,7 @@ class InvisibleTag(Exercise):
             try:
                 module = importlib.import_module("app.models.tag")
             except Exception as error:
-                return Incorrect(f"app/models/tag.py does not import: {_one_line(error)}")
+                return Incorrect(f"app/models/tag.py does not import: {one_line(error)}")
             tables = [t for t in _tables_in(module) if t.name == "tags"]
             if imported and tables and tables[0].metadata is not package.Base.metadata:
                 return Incorrect("Tag uses its own Base; import Base from app.models.base, so "

@@ -12,7 +12,6 @@ The check answers with a checklist: which parts are done, which are wrong and wh
 
 from __future__ import annotations
 
-import html
 import re
 from pathlib import Path
 
@@ -20,14 +19,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from workbook.exercises.checklist import DONE, TODO, WRONG, checklist
 from workbook.exercises.core import (
-    _inline,
     Alembic,
-    Correct,
     Edit,
     EditRevision,
     Exercise,
-    Incorrect,
     NotAttempted,
     Note,
     Result,
@@ -68,70 +65,6 @@ def _upgrade(script) -> str:
 def _creates_table(script, table: str) -> bool:
     code = _upgrade(script)
     return "create_table" in code and mentions(code, table)
-
-
-# -- checklists -----------------------------------------------------------------------------
-DONE, WRONG, TODO = "✓", "✗", "○"
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if text.endswith((".", "!", "?")) else f"{text}."
-
-
-class _Checklist:
-    """A result made of a summary and one line per part (plain: lines; HTML: a list).
-
-    ``message`` stays one line (summary and items joined), for tests and tools.
-    """
-
-    def __init__(self, summary: str, items: list[tuple[str, str, str]]):
-        self.summary = summary
-        self.items = [(mark, part, _sentence(detail)) for mark, part, detail in items]
-        joined = " ".join(f"{mark} {part}: {detail}" for mark, part, detail in self.items)
-        super().__init__(f"{summary} {joined}")  # type: ignore[call-arg]
-
-    @property
-    def plain(self) -> str:
-        lines = [f"{self.symbol} {self.label}: {self.summary}"]  # type: ignore[attr-defined]
-        lines += [f"  {mark} {part}: {detail}" for mark, part, detail in self.items]
-        return "\n".join(lines)
-
-    def html(self) -> str:
-        colours = {DONE: "#1a7f37", WRONG: "#cf222e", TODO: "#9a6700"}
-        rows = "".join(
-            f'<li><b style="color:{colours[mark]}">{mark} {html.escape(part)}:</b> '
-            f"{_inline(detail)}</li>" for mark, part, detail in self.items)
-        head = (f'<b style="color:{self.colour}">{self.symbol} '  # type: ignore[attr-defined]
-                f"{self.label}:</b> {_inline(self.summary)}")  # type: ignore[attr-defined]
-        return (f'<div style="line-height:1.45">{head}'
-                f'<ul style="list-style:none;padding-left:1em;margin:0.2em 0">{rows}</ul></div>')
-
-
-class CorrectChecklist(_Checklist, Correct):
-    pass
-
-
-class IncorrectChecklist(_Checklist, Incorrect):
-    pass
-
-
-class NotAttemptedChecklist(_Checklist, NotAttempted):
-    pass
-
-
-def _checklist(items: list[tuple[str, str, str]], correct: str, not_attempted: str,
-               progress: str) -> Result:
-    """Correct when every item is done, NotAttempted when none is started, else Incorrect.
-
-    ``progress`` is formatted with ``done`` and ``total``.
-    """
-    done = sum(mark == DONE for mark, _, _ in items)
-    if done == len(items):
-        return CorrectChecklist(correct, items)
-    if all(mark == TODO for mark, _, _ in items):
-        return NotAttemptedChecklist(not_attempted, items)
-    return IncorrectChecklist(progress.format(done=done, total=len(items)), items)
 
 
 # -- solution steps that are not in core --------------------------------------------------
@@ -518,7 +451,7 @@ class Capstone(Exercise):
             if others:
                 items.append((WRONG, "models and database",
                               f"`%alembic check` would find: {'; '.join(others[:2])}."))
-        return _checklist(items, correct=f"all {len(items)} parts done.",
+        return checklist(items, correct=f"all {len(items)} parts done.",
                           not_attempted="none of the four parts is done yet.",
                           progress="{done} of {total} parts done.")
 
@@ -616,7 +549,7 @@ class BrokenWorkspace(Exercise):
                                            "in app/models/tag.py, but is it imported?")))
         items.append(self._table(workspace, url_ok=items[0][0] == DONE,
                                  tag_ok=items[1][0] == DONE))
-        return _checklist(items, correct="the workspace works again.",
+        return checklist(items, correct="the workspace works again.",
                           not_attempted="the workspace is still broken.",
                           progress="{done} of {total} fixed.")
 
