@@ -18,8 +18,6 @@ from workbook.workspace import Workspace
 
 class CurrentRevision(Exercise):
     title = "Which revision is the database at?"
-    prompt = ("Which revision is the welcome workspace's database at? "
-              "Store the id (a string) in `answer`, then run `q1.check(answer)`.")
     hints = [
         "Alembic records the revision of a database in the table `alembic_version`; "
         "one command prints it.",

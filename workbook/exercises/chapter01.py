@@ -38,8 +38,6 @@ INIT_PLACEHOLDER_URL = "driver://user:pass@localhost/dbname"  # what `alembic in
 # -- q1: DATABASE_URL in .env -------------------------------------------------------------
 class DatabaseUrl(Exercise):
     title = "Point the workspace at library.db"
-    prompt = ("Point the workspace at a database file `library.db` (in the workspace "
-              "folder) through `.env`, with the async driver.")
     hints = [
         "env.py does not read a URL from `alembic.ini`: it asks `app.core.config`, which "
         "reads `DATABASE_URL` from the environment or from the `.env` file.",
@@ -287,11 +285,6 @@ def current_without_connection(project: Path) -> str | None:
 
 class EnvPyInEventLoop(Exercise):
     title = "Make env.py work inside a running event loop"
-    prompt = ("`q2.setup()` puts the guide's env.py into the workspace. It always calls "
-              "`asyncio.run()`, which fails when the caller already runs an event loop (a "
-              "pytest-asyncio test, a Jupyter kernel). Make it use a connection handed in "
-              "as `config.attributes[\"connection\"]`, and keep `asyncio.run()` for the "
-              "command line.")
     hints = [
         "`asyncio.run()` refuses to start while another event loop runs in the same thread. "
         "A caller that already has a connection can pass it to Alembic through "

@@ -65,10 +65,6 @@ class Review(Base):
 
 class ReviewModel(Exercise):
     title = "Add a Review model"
-    prompt = ("Add a `Review` model in `app/models/review.py`: table `reviews`, `id` primary "
-              "key, `book_id` a foreign key to `books.id` with ON DELETE CASCADE, `user_id` a "
-              "foreign key to `users.id`, `rating` an integer NOT NULL, `body` a nullable "
-              "Text; and import it in `app/models/__init__.py`.")
     hints = [
         "Copy the shape of `app/models/book.py`: a class deriving from `Base` (from "
         "`app.models.base`), `__tablename__`, and `Mapped[...]` attributes.",
@@ -177,9 +173,6 @@ class Tag(Base):
 
 class InvisibleTag(Exercise):
     title = "Autogenerate cannot see Tag"
-    prompt = ("`q2.setup()` adds a `Tag` model in `app/models/tag.py`, but "
-              "`%alembic revision --autogenerate` finds no `tags` table to create. Find out "
-              "why, and fix it.")
     hints = [
         "Autogenerate compares the database with `target_metadata` in env.py, which is "
         "`Base.metadata` as it is after `from app.models import Base`.",

@@ -40,8 +40,6 @@ _LANGUAGE = "    language: Mapped[Optional[str]] = mapped_column(String(8), defa
 # -- q1: a new column, the whole loop ----------------------------------------------------
 class AddLanguage(Exercise):
     title = "Add books.language: model, revision, upgrade"
-    prompt = ("Add `language: Mapped[Optional[str]] = mapped_column(String(8), default=None)` "
-              "to the Book model, autogenerate a revision, and apply it.")
     hints = [
         "Three steps: change the model, let Alembic write the revision "
         "(`revision --autogenerate`), then apply it (`upgrade`).",
@@ -119,10 +117,6 @@ def _user_row(scratch: Scratch) -> dict:
 
 class RenameNotDropAdd(Exercise):
     title = "Autogenerate turned a rename into drop + add"
-    prompt = ("`q2.setup()` renames `User.full_name` to `name` and autogenerates the revision "
-              f"\"{RENAME_MESSAGE}\" (not applied). Autogenerate cannot tell a rename from a "
-              "dropped column and a new one: rewrite the revision so the data survives, both "
-              "ways.")
     hints = [
         "Read the revision (`ws.show_revision(\"head\")`): what happens to the names already "
         "stored in `full_name` when it is dropped?",

@@ -56,9 +56,6 @@ _GRACE = {"email": "grace.checker@example.com", "full_name": None}
 
 class FullNameNotNull(Exercise):
     title = "Make users.full_name NOT NULL, safely"
-    prompt = ("Make `users.full_name` non-nullable without failing on existing rows: backfill "
-              "the NULLs from `email`, then make the column NOT NULL (in the model and in a "
-              "migration), and apply it.")
     hints = [
         "Change the model first (`Mapped[str]`, no default), then autogenerate. Would the "
         "revision work on a database where some users have no full_name?",
@@ -148,8 +145,6 @@ INDEX_NAME = "ix_books_owner_id"
 
 class OwnerForeignKey(Exercise):
     title = "Add books.owner_id: a foreign key with an index"
-    prompt = ("Add `owner_id` to books: a foreign key to `users.id` with ON DELETE SET NULL, "
-              "and an index on it. Model, revision, upgrade.")
     hints = [
         "One attribute in the Book model says it all: the type, the ForeignKey with its "
         "`ondelete`, and `index=True`. Then autogenerate and upgrade.",
@@ -242,8 +237,6 @@ _BOOK_ROW = {"title": "Checker's book", "author": "Checker"}
 
 class DowngradeOfADrop(Exercise):
     title = "Write the downgrade of a drop"
-    prompt = (f"`q3.setup()` writes and applies the revision \"{DROP_MESSAGE}\": its upgrade "
-              "drops `books.description`, its downgrade does nothing. Write the downgrade.")
     hints = [
         "A downgrade undoes the upgrade: what the upgrade drops, the downgrade adds back, as "
         "it was before (look at the revision that created the column).",

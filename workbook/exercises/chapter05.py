@@ -69,9 +69,6 @@ def slug_of(title: str) -> str:
 
 class BackfillSlug(Exercise):
     title = "Backfill a new column: books.slug"
-    prompt = ("Add an optional `slug` column to books (model and migration): the title in lower "
-              "case, every space replaced by `-`. The migration adds the column and fills it for "
-              "every existing book; apply it.")
     hints = [
         "Two parts in one revision: the column (add it to the Book model, then autogenerate), "
         "and the data (autogenerate does not write that: add it to upgrade() yourself, after "
@@ -245,10 +242,6 @@ _CHECKER_USERS = [
 
 class DowngradeOfASplit(Exercise):
     title = "Write the downgrade of a data migration"
-    prompt = (f"`q2.setup()` writes and applies the revision \"{SPLIT_MESSAGE}\": its upgrade "
-              "moves every full name into `first_name` and `last_name`, then drops "
-              "`full_name`; its downgrade is `pass`. Write the downgrade, so that upgrade then "
-              "downgrade gives back exactly the names that were there before.")
     hints = [
         "The downgrade is the upgrade backwards, data included: add `full_name` back "
         "(nullable, `sa.String(length=255)`), fill it from the two parts with one UPDATE, "
@@ -387,10 +380,6 @@ def _letters(answer: Any) -> str | None:
 
 class ZeroDowntimeOrder(Exercise):
     title = "Zero downtime, in order"
-    prompt = ("Put the four steps of making a column required, while the old code keeps "
-              "serving users, in a safe order: A make it NOT NULL, B add it nullable, C deploy "
-              "the code that writes it everywhere, D backfill the rows that have no value. "
-              "Answer with the letters, e.g. \"ABCD\".")
     hints = [
         "Start with what the old code cannot notice, end with what it cannot survive.",
         "The new code needs the column to exist; NOT NULL needs every row filled, and no "

@@ -133,9 +133,6 @@ def _shape_differences(mine: dict, expected: dict) -> list[str]:
 
 class RollBackToNamedRevision(Exercise):
     title = "Roll back to a named revision"
-    prompt = (f"`q1.setup()` adds a publisher, one of its books and a user. Bring the database "
-              f"down to the revision that added publishers ({TARGET}), in a way that keeps "
-              "those rows. Leave the revision scripts as they are.")
     hints = [
         "`%alembic history` lists the revisions: the one that added publishers is "
         f"{TARGET}. A downgrade can take a revision id as its target, not only -1.",
@@ -306,9 +303,6 @@ asyncio.run(run_async_migrations())
 
 class RecoverHalfAppliedMigration(Exercise):
     title = "Recover a half-applied migration"
-    prompt = ("`q2.setup()` adds a revision \"Add books.slug\" and runs it the way the guide's "
-              "env.py would, without a transaction: it fails halfway. Clean up what it left, "
-              "fix the migration, and upgrade to head, without losing a row.")
     hints = [
         "Look before you touch anything: `ws.schema()` warns about a leftover table, and shows "
         "what else the failed run left behind; `ws.current()` says what alembic_version "

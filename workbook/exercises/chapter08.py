@@ -127,9 +127,6 @@ def downgrade() -> None:
 
 class CiGate(Exercise):
     title = "Make CI catch a missing migration"
-    prompt = (f"Write `{CI_SCRIPT}` in the workspace: a script CI runs as `python {CI_SCRIPT}`. "
-              "It must exit 0 when the history is ready to ship, and exit non-zero when a model "
-              "changed without a migration, or when the history has more than one head.")
     hints = [
         "`alembic check` already fails when the models need a migration. From Python it is "
         "`command.check(Config(\"alembic.ini\"))` (`from alembic import command`; `from "
@@ -238,9 +235,6 @@ def _looks_like_postgresql(sql: str) -> bool:
 
 class SqlForTheDba(Exercise):
     title = "Produce the SQL a DBA asked for"
-    prompt = (f"The DBA's SQLite database is at revision {START} (feature B only). Write the SQL "
-              f"that brings it from {START} to head into `{SQL_FILE}` in the workspace, without "
-              "touching any database.")
     hints = [
         "Offline mode writes SQL instead of running it: `alembic upgrade ... --sql`. It never "
         "reads a database, so it cannot know where the DBA's database is: you tell it, with a "
@@ -349,10 +343,6 @@ def _sqlite_sql(sql: str) -> bool:
 
 class PostgresRollback(Exercise):
     title = "Write the rollback script for the PostgreSQL DBA"
-    prompt = (f"Production runs PostgreSQL and is at head. The DBA wants the SQL that takes it "
-              f"back to {ROLLBACK_TO}, in `{ROLLBACK_FILE}`. There is no PostgreSQL server here: "
-              "point Alembic at one for that one command only. Afterwards, the workspace must "
-              "still use its SQLite file.")
     hints = [
         f"A rollback is a downgrade, and offline it needs a range: `downgrade head:{ROLLBACK_TO} "
         "--sql`. Offline mode never connects, so any PostgreSQL URL will do, e.g. "

@@ -357,8 +357,6 @@ def _part_d(state: _State) -> tuple[str, str]:
 
 class Capstone(Exercise):
     title = "Capstone: reviews, a backfill, a merge and a rollback drill"
-    prompt = ("Add a `reviews` table (A), `books.review_count` backfilled from it (B), merge a "
-              "teammate's parallel revision (C), and rehearse a rollback to 0011 and back (D).")
     hints = [
         "Part by part: A is chapters 02 and 03 (a model in its own file, imported in "
         "app/models/__init__.py, autogenerate, review, upgrade); B is chapter 05 (a column, "
@@ -499,9 +497,6 @@ def _missing_sqlite_folder(workspace: Workspace) -> str | None:
 
 class BrokenWorkspace(Exercise):
     title = "The broken workspace: diagnose and fix"
-    prompt = ("`q2.setup()` breaks the workspace the way a teammate left it. Diagnose and fix "
-              "it: Alembic must reach the project's database again, and the new `Tag` model "
-              "must end up as a `tags` table in it.")
     hints = [
         "Start where the clinic starts: `%alembic current`. Read the one-line FAILED: which "
         "variable, which value? `where()` shows what get_settings() resolved, and from where "
