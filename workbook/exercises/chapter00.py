@@ -12,6 +12,7 @@ from workbook.exercises.core import (
     NotAttempted,
     Result,
 )
+from workbook.exercises.checks import rebuild
 from workbook.exercises.inspect import workspace_current
 from workbook.workspace import Workspace
 
@@ -46,8 +47,7 @@ class CurrentRevision(Exercise):
             return NotAttempted("replace `____` by the revision id, then check again.")
         ids = workspace_current(workspace)
         if not ids:
-            return Incorrect("the workspace's database has no revision yet: rebuild the "
-                             "workspace (run the chapter's first cell again) and ask again.")
+            raise rebuild("the workspace's database has no revision yet")
         if isinstance(value, (list, tuple)) and len(value) == 1:
             value = value[0]
         if not isinstance(value, str):

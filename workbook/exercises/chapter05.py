@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import textwrap
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,21 +21,24 @@ from workbook.exercises.core import (
     Result,
     Step,
 )
+from workbook.exercises.checks import (
+    already_done,
+    bring_copy,
+    new_revision,
+    require_table,
+    revisions_touching,
+)
 from workbook.exercises.inspect import (
     database_at_head,
     does_nothing,
     find_revision,
-    function_source,
     insert_row,
-    learner_revisions,
-    mentions,
     model_column,
     models_match_database,
     read_only,
     run_or_fail,
     Scratch,
     source,
-    workspace_schema,
 )
 from workbook.workspace import Workspace, WorkspaceError, active_workspace
 
@@ -91,13 +93,9 @@ class BackfillSlug(Exercise):
     ]
 
     def _check(self, workspace: Workspace, *answer) -> Result:
-        books = workspace_schema(workspace).get("books")
-        if books is None:
-            return Incorrect("the database has no books table: rebuild the workspace (run the "
-                             "chapter's first cell again).")
+        books = require_table(workspace, "books")
         model = model_column(workspace, "books", "slug")
-        mine = [s for s in learner_revisions(workspace)
-                if mentions(function_source(source(s), "upgrade"), "slug", bare=True)]
+        mine = revisions_touching(workspace, "slug", bare=True)
         if not mine:
             if model is None and "slug" not in books.columns:
                 return NotAttempted("books has no slug yet, in the model or the database.")
@@ -106,10 +104,7 @@ class BackfillSlug(Exercise):
                              "backfill it\"`.")
         first = mine[-1]  # the oldest: the one that adds the column (mine[0] is the newest)
         with Scratch(workspace) as scratch:
-            moved = scratch.goto(first.down_revision)
-            if not moved.ok:
-                return Incorrect("could not bring a copy of the database before your revision "
-                                 f"{first.revision} to test it: {moved.error}")
+            bring_copy(scratch, first.down_revision, f"to test revision {first.revision}")
             if "slug" in scratch.schema()["books"].columns:
                 return Incorrect(f"downgrade() of revision {first.revision} does not remove "
                                  "books.slug: drop the column there.")
@@ -190,30 +185,23 @@ _FIRST_LAST = (
     "    first_name: Mapped[Optional[str]] = mapped_column(String(255), default=None)\n"
     "    last_name: Mapped[Optional[str]] = mapped_column(String(255), default=None)\n"
 )
-_SPLIT_FUNCTIONS = '''\
-def upgrade() -> None:
-    """Apply migration."""
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('first_name', sa.String(length=255), nullable=True))
-        batch_op.add_column(sa.Column('last_name', sa.String(length=255), nullable=True))
+_SPLIT_UPGRADE = '''\
+with op.batch_alter_table('users', schema=None) as batch_op:
+    batch_op.add_column(sa.Column('first_name', sa.String(length=255), nullable=True))
+    batch_op.add_column(sa.Column('last_name', sa.String(length=255), nullable=True))
 
-    # The first name is everything before the first space; the rest is the last name.
-    op.execute("""
-        UPDATE users SET
-            first_name = CASE WHEN instr(full_name, ' ') > 0
-                              THEN substr(full_name, 1, instr(full_name, ' ') - 1)
-                              ELSE full_name END,
-            last_name = CASE WHEN instr(full_name, ' ') > 0
-                             THEN substr(full_name, instr(full_name, ' ') + 1) END
-    """)
+# The first name is everything before the first space; the rest is the last name.
+op.execute("""
+    UPDATE users SET
+        first_name = CASE WHEN instr(full_name, ' ') > 0
+                          THEN substr(full_name, 1, instr(full_name, ' ') - 1)
+                          ELSE full_name END,
+        last_name = CASE WHEN instr(full_name, ' ') > 0
+                         THEN substr(full_name, instr(full_name, ' ') + 1) END
+""")
 
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('full_name')
-
-
-def downgrade() -> None:
-    """Revert migration."""
-    pass
+with op.batch_alter_table('users', schema=None) as batch_op:
+    batch_op.drop_column('full_name')
 '''
 _EMPTY_DOWNGRADE = '    """Revert migration."""\n    pass\n'
 _JOIN_BODY = """\
@@ -263,14 +251,10 @@ class DowngradeOfASplit(Exercise):
     ]
 
     def _setup(self, workspace: Workspace) -> str:
-        existing = find_revision(workspace, SPLIT_MESSAGE)
-        if existing is not None:
-            return f"already done: revision {existing.revision} (\"{SPLIT_MESSAGE}\") exists"
-        run_or_fail(workspace, "revision", "-m", SPLIT_MESSAGE)
-        script = find_revision(workspace, SPLIT_MESSAGE)
-        generated = Path(script.path).read_text()
-        header = generated[:generated.index("\ndef upgrade()") + 1]
-        workspace.write(script.path, header + _SPLIT_FUNCTIONS)
+        done = already_done(workspace, SPLIT_MESSAGE)
+        if done:
+            return done
+        script = new_revision(workspace, SPLIT_MESSAGE, upgrade=_SPLIT_UPGRADE, downgrade="pass")
         workspace.edit(_USER, _FULL_NAME, _FIRST_LAST)
         run_or_fail(workspace, "upgrade", script.revision)
         return (f"revision {script.revision} (\"{SPLIT_MESSAGE}\") is applied; its downgrade() "
@@ -285,10 +269,7 @@ class DowngradeOfASplit(Exercise):
             return NotAttempted(f"downgrade() of revision {script.revision} is still `pass`: "
                                 "it does not give the names back.")
         with Scratch(workspace) as scratch:
-            moved = scratch.goto(script.revision)
-            if not moved.ok:
-                return Incorrect(f"could not bring a copy of the database to {script.revision} "
-                                 f"to test it: {moved.error}")
+            bring_copy(scratch, script.revision)
             moved = scratch.goto(script.down_revision)
             if not moved.ok:
                 return Incorrect(f"the downgrade fails: {moved.error}")
@@ -389,6 +370,9 @@ class ZeroDowntimeOrder(Exercise):
     solution_intro = ("`\"BCDA\"`: add the column nullable (the old code does not notice), "
                       "deploy the code that writes it everywhere (no new row without a value "
                       "from then on), backfill the old rows, and only then make it NOT NULL.")
+
+    def _solve(self, workspace: Workspace) -> tuple:
+        return (ANSWER,)
 
     def _check(self, workspace: Workspace, *answer) -> Result:
         if not answer or answer[0] is PLACEHOLDER:

@@ -24,6 +24,7 @@ from workbook.exercises.core import (
     Note,
     Result,
 )
+from workbook.exercises.checks import new_revision
 from workbook.exercises.inspect import (
     differences,
     differences_message,
@@ -70,12 +71,12 @@ _PHONE = "    phone_number: Mapped[Optional[str]] = mapped_column(String(15), de
 _LOCATION = "    location: Mapped[Optional[str]] = mapped_column(String(100), default=None)\n"
 
 
-def _add_column(table: str, column: str, type_: str) -> tuple[str, str]:
-    upgrade = (f"with op.batch_alter_table('{table}', schema=None) as batch_op:\n"
-               f"    batch_op.add_column(sa.Column('{column}', {type_}, nullable=True))\n")
-    downgrade = (f"with op.batch_alter_table('{table}', schema=None) as batch_op:\n"
-                 f"    batch_op.drop_column('{column}')\n")
-    return upgrade, downgrade
+def _add_column(table: str, column: str, length: str) -> dict[str, str]:
+    """The bodies of a revision that adds a nullable VARCHAR(length) column."""
+    batch = f"with op.batch_alter_table('{table}', schema=None) as batch_op:\n"
+    return {"upgrade": f"{batch}    batch_op.add_column(sa.Column('{column}', "
+                       f"sa.String(length={length}), nullable=True))\n",
+            "downgrade": f"{batch}    batch_op.drop_column('{column}')\n"}
 
 
 class ResolveTwoHeads(Exercise):
@@ -99,16 +100,11 @@ class ResolveTwoHeads(Exercise):
     def _setup(self, workspace: Workspace) -> str:
         parent = _rebuild(workspace)
         workspace.edit(_BOOK, _DESCRIPTION, _DESCRIPTION + _LANGUAGE)
-        run_or_fail(workspace, "revision", "-m", MINE)
-        mine = find_revision(workspace, MINE).revision
-        upgrade, downgrade = _add_column("books", "language", "sa.String(length=35)")
-        workspace.fill_revision(mine, upgrade=upgrade, downgrade=downgrade)
+        mine = new_revision(workspace, MINE, **_add_column("books", "language", "35")).revision
         run_or_fail(workspace, "upgrade", mine)
         workspace.edit(_USER, _PHONE, _PHONE + _LOCATION)
-        run_or_fail(workspace, "revision", "-m", THEIRS, "--head", parent, "--splice")
-        theirs = find_revision(workspace, THEIRS).revision
-        upgrade, downgrade = _add_column("users", "location", "sa.String(length=100)")
-        workspace.fill_revision(theirs, upgrade=upgrade, downgrade=downgrade)
+        theirs = new_revision(workspace, THEIRS, "--head", parent, "--splice",
+                              **_add_column("users", "location", "100")).revision
         return (f"the workspace was rebuilt at {parent}; revision {mine} (\"{MINE}\", yours, "
                 f"applied) and revision {theirs} (\"{THEIRS}\", your teammate's, not applied) "
                 f"both revise {parent}, and the models have both columns. `%alembic heads` "

@@ -14,6 +14,7 @@ from unittest import mock
 
 from alembic.util import to_tuple
 
+from workbook.exercises.checks import bring_copy, rebuild
 from workbook.exercises.core import (
     Correct,
     Exercise,
@@ -177,14 +178,10 @@ class CiGate(Exercise):
             parents = to_tuple(workspace.script_directory().get_revision(heads[0]).down_revision,
                                default=())
             if not parents:
-                return Incorrect("the history has a single revision: add the reference ones "
-                                 "back (run the chapter's first cell again).")
+                raise rebuild("the history has a single revision, too few to branch from")
             versions = scratch.path / "alembic" / "versions"
             (versions / "ci_probe_branch.py").write_text(BRANCH_REVISION.format(down=parents[0]))
-            moved = scratch.alembic("upgrade", "heads")
-            if not moved.ok:
-                return Incorrect(f"could not bring a copy with two heads up to both of them: "
-                                 f"{moved.error}")
+            bring_copy(scratch, "heads", "to try your gate on two heads")
             if _run_gate(scratch).returncode == 0:
                 return Incorrect("a history with two heads passes your gate: on a copy whose "
                                  "database is at both heads, `alembic check` alone is clean. Fail "
@@ -279,11 +276,8 @@ class SqlForTheDba(Exercise):
                              "DATABASE_URL override).")
         heads = workspace.heads()
         with Scratch(workspace) as scratch:
-            for step in (["downgrade", "base"], ["upgrade", START]):
-                moved = scratch.alembic(*step)
-                if not moved.ok:
-                    return Incorrect(f"could not bring a copy of the database to {START} to try "
-                                     f"the script: {moved.error}")
+            for revision in (None, START):  # through base: 0008, on the other branch, goes
+                bring_copy(scratch, revision, "to try the script")
             with scratch.connection() as connection:
                 insert_row(connection, "users", _GUEST)
             try:

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from workbook.exercises.checklist import DONE, TODO, WRONG, checklist
+from workbook.exercises.checks import bring_copy, new_revision
 from workbook.exercises.core import (
     Alembic,
     Edit,
@@ -27,6 +28,7 @@ from workbook.exercises.core import (
     Exercise,
     NotAttempted,
     Note,
+    Problem,
     Result,
     Sql,
     Step,
@@ -44,7 +46,6 @@ from workbook.exercises.inspect import (
     model_metadata,
     read_only,
     revisions,
-    run_or_fail,
     Scratch,
     source,
     workspace_current,
@@ -167,6 +168,14 @@ def _diffs_about(found: list[str], *words: str) -> list[str]:
     return [d for d in found if any(word in d for word in words)]
 
 
+def _part(check, *arguments) -> tuple[str, str]:
+    """A part's (mark, detail); a helper's Problem is that part's one wrong line."""
+    try:
+        return check(*arguments)
+    except Problem as problem:
+        return WRONG, str(problem)
+
+
 def _part_a(state: _State) -> tuple[str, str]:
     ws, schema = state.ws, state.schema
     creating = [s for s in state.mine if _creates_table(s, "reviews")]
@@ -251,10 +260,7 @@ def _part_b(state: _State, a_done: bool) -> tuple[str, str]:
         return WRONG, (f"revision {script.revision} is also a merge: add review_count in a "
                        "revision of its own.")
     with Scratch(state.ws) as scratch:
-        moved = scratch.goto(script.down_revision)
-        if not moved.ok:
-            return WRONG, (f"could not bring a copy of the database to {script.down_revision} "
-                           f"to test the backfill: {moved.error}")
+        bring_copy(scratch, script.down_revision, "to test the backfill")
         if "review_count" in scratch.schema().get("books").columns:
             return WRONG, (f"downgrade() of revision {script.revision} leaves books.review_count "
                            "behind: it must drop the column (a rollback would fail to re-apply "
@@ -418,11 +424,8 @@ class Capstone(Exercise):
         if not any(_creates_table(s, "reviews") for s in learner_revisions(workspace)):
             return ("not yet: do parts A and B first (no revision of yours creates reviews "
                     "yet), then run `q1.setup()` again")
-        run_or_fail(workspace, "revision", "-m", TEAMMATE_MESSAGE, "--head", FEATURE_BASE,
-                    "--splice")
-        script = find_revision(workspace, TEAMMATE_MESSAGE)
-        workspace.fill_revision(script.revision, upgrade=_TEAMMATE_UPGRADE,
-                                downgrade=_TEAMMATE_DOWNGRADE)
+        script = new_revision(workspace, TEAMMATE_MESSAGE, "--head", FEATURE_BASE, "--splice",
+                              upgrade=_TEAMMATE_UPGRADE, downgrade=_TEAMMATE_DOWNGRADE)
         workspace.edit(_PUBLISHER, _PUBLISHER_TYPING,
                        "from typing import TYPE_CHECKING, List, Optional\n")
         workspace.edit(_PUBLISHER, _PUBLISHER_NAME, _PUBLISHER_NAME + _WEBSITE)
@@ -433,11 +436,11 @@ class Capstone(Exercise):
 
     def _check(self, workspace: Workspace, *answer) -> Result:
         state = _State(workspace)
-        mark_a, detail_a = _part_a(state)
-        mark_b, detail_b = _part_b(state, a_done=mark_a == DONE)
-        mark_c, detail_c = _part_c(state)
+        mark_a, detail_a = _part(_part_a, state)
+        mark_b, detail_b = _part(_part_b, state, mark_a == DONE)
+        mark_c, detail_c = _part(_part_c, state)
         if (mark_a, mark_b, mark_c) == (DONE, DONE, DONE):
-            mark_d, detail_d = _part_d(state)
+            mark_d, detail_d = _part(_part_d, state)
         else:
             mark_d, detail_d = TODO, "checked once A, B and C are done."
         items = [(mark_a, PART_A, detail_a), (mark_b, PART_B, detail_b),
