@@ -89,12 +89,14 @@ def test_the_reference_solution_is_correct_and_the_check_changes_nothing(start, 
     assert_one_line(result.message, ws)
 
 
-def _prose(html_text: str) -> str:
-    """The HTML's text outside code, as it reads."""
+def _prose(html_text: str) -> tuple[str, set[str]]:
+    """The HTML's text outside code, as it reads; and every word it shows (links included)."""
     root = ElementTree.fromstring(f"<div>{html_text}</div>")  # well-formed, or it raises
+    words = set(re.findall(r"\w+", " ".join(
+        [*root.itertext(), *(a.get("href", "") for a in root.iter("a"))])))
     for code in [*root.iter("pre"), *root.iter("code")]:
         code.clear()
-    return "".join(root.itertext())
+    return "".join(root.itertext()), words
 
 
 @each_exercise
@@ -119,7 +121,10 @@ def test_hints_and_the_solution_display_as_html_with_a_plain_twin(start, capsys,
         *lines, f"Solution:\n{exercise.solution_text}"]
     for bundle in shown:
         html_text = bundle["text/html"]
-        prose = _prose(html_text)
+        prose, words = _prose(html_text)
+        typed = re.sub(r"```\w*", "", bundle["text/plain"])  # a fence's language is not shown
+        lost = set(re.findall(r"\w+", typed)) - words
+        assert not lost, lost  # no word eaten as Markdown (`__init__` as bold "init")
         for markdown in ("`", "**", "](", "\n- "):  # rendered, not shown as typed
             assert markdown not in prose, (markdown, prose)
         for style in re.findall(r'<pre style="([^"]*)"', html_text):  # light and dark themes

@@ -120,7 +120,7 @@ class Capstone(Exercise):
     title = "Capstone: reviews, a backfill, a merge and a rollback drill"
     hints = [
         "Part by part: A is chapters 02 and 03 (a model in its own file, imported in "
-        "app/models/__init__.py, autogenerate, review, upgrade); B is chapter 05 (a column, "
+        "`app/models/__init__.py`, autogenerate, review, upgrade); B is chapter 05 (a column, "
         "then an UPDATE in the same revision); C is chapter 06 and clinic case 2; D is "
         "chapter 07 and clinic case 4. Read the checklist: it says which part is next.",
         "A: `book_id: Mapped[int] = mapped_column(ForeignKey(\"books.id\", "
@@ -248,7 +248,7 @@ class BrokenWorkspace(Exercise):
         "answer means a new, empty database file), ask whether Alembic sees Tag: "
         "`\"tags\" in load_models().Base.metadata.tables`.",
         "Fix `.env` to `DATABASE_URL=sqlite+aiosqlite:///app.db`; add `from app.models.tag "
-        "import Tag` to app/models/__init__.py; then `%alembic revision --autogenerate -m "
+        "import Tag` to `app/models/__init__.py`; then `%alembic revision --autogenerate -m "
         "\"Add tags table\"` and `%alembic upgrade head`.",
     ]
     solution_intro = ("`%alembic current` fails: \"DATABASE_URL names an unknown database "
