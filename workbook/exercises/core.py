@@ -17,7 +17,9 @@ exactly under nbval.
 
 The solution of an exercise is a list of :class:`Step` objects: the same steps render
 the text ``solution()`` shows and are applied by ``_solve()``, which the tests use, so
-the tests check exactly what the solution shows.
+the tests check exactly what the solution shows. Each exercise has a line in
+``catalogue.py`` (where it starts), and ``tests/test_exercise_contract.py`` holds every
+exercise to this contract; helpers checkers share are in ``checks.py``.
 """
 
 from __future__ import annotations
