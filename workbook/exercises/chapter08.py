@@ -395,7 +395,7 @@ class PostgresRollback(Exercise):
             return Incorrect(f"the script ends at {final or 'no revision'}, not at "
                              f"{ROLLBACK_TO}: the range is `head:{ROLLBACK_TO}`.")
         mine, theirs = _statements(sql), _statements(expected)
-        first = next((m for m, t in zip(mine, theirs) if m != t), None)
+        first = next((m for m, t in zip(mine, theirs, strict=False) if m != t), None)
         if first is None:
             first = (mine + theirs)[min(len(mine), len(theirs))]
         return Incorrect(f"the script differs from what `alembic downgrade head:{ROLLBACK_TO} "
