@@ -179,7 +179,8 @@ def test_the_project_is_found_from_another_working_directory(tmp_path: Path) -> 
         "from alembic.config import main; main(['-c', 'project/alembic.ini', 'upgrade', 'head'])"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", code], check=False, cwd=tmp_path, capture_output=True, text=True,
+        timeout=120,
         env={**os.environ, "DATABASE_URL": sqlite_url(database), "ENVIRONMENT": "development"},
     )
     assert result.returncode == 0, result.stderr[-2000:]
