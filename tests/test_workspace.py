@@ -155,7 +155,7 @@ def test_parallel_cold_starts_agree(private_workspaces):
 
 def test_active_workspace_before_start(monkeypatch):
     monkeypatch.setattr(workspace_module, "_active", None)
-    with pytest.raises(WorkspaceError, match="run workbook.start"):
+    with pytest.raises(WorkspaceError, match=r"no workspace yet: run the first cell \(or workbook.attach"):
         workbook.active_workspace()
 
 
