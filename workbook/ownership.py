@@ -6,9 +6,10 @@ when the process ends, however it ends (restart, crash, kill): there is no stale
 id to guess about. A second kernel that asks for the same workspace finds it locked and is
 refused, instead of deleting the folder under the first one.
 
-``<name>.json`` beside the lock records the last owner's process id, the stage, and a
-fingerprint of the workspace as it was built: a later kernel can tell whether the folder
-holds work that differs from its stage (see ``workbook.workspace``).
+``<name>.json`` beside the lock records the owner's process id (``owner``), the stage,
+the process that built the folder (``built_by``) and a fingerprint of it as built
+(``built``): a later kernel can tell whether the folder holds work that differs from its
+stage (see ``workbook.workspace``).
 """
 
 from __future__ import annotations

@@ -243,7 +243,7 @@ class Workspace:
             _populate(self.path, self.stage)
             if self.stage.revision is not None:
                 _stage_database(self.path, self.stage)
-            ownership.write_state(state_file, stage=self.stage.name, pid=os.getpid(),
+            ownership.write_state(state_file, stage=self.stage.name, built_by=os.getpid(),
                                   built=_built_state(self.path))
             if kept:
                 print(f"Workspace {self.name!r} was rebuilt at stage {self.stage.name}; the "
@@ -259,19 +259,23 @@ class Workspace:
     def claim(self) -> None:
         """Hold this workspace for this kernel; WorkspaceError if another kernel has it."""
         lock, state_file = _kernel_files(self.name)
-        if not ownership.claim(lock):
-            owner = ownership.read_state(state_file).get("pid", "?")
-            raise WorkspaceError(
-                f"workspace {self.name!r} is in use by another kernel (process {owner}), "
-                "and is left as it is: shut that kernel down (Kernel > Shut Down Kernel in "
-                "its notebook), or use another name here, e.g. "
-                f"workbook.start({self.name + '-2'!r}, stage={self.stage.name!r})")
+        if ownership.holds(lock):
+            return
+        if ownership.claim(lock):
+            ownership.write_state(state_file, owner=os.getpid())
+            return
+        owner = ownership.read_state(state_file).get("owner", "?")
+        raise WorkspaceError(
+            f"workspace {self.name!r} is in use by another kernel (process {owner}), and is "
+            "left as it is: shut that kernel down (Kernel > Shut Down Kernel in its "
+            "notebook), or use another name here, e.g. "
+            f"workbook.start({self.name + '-2'!r}, stage={self.stage.name!r})")
 
     def _keep_earlier_work(self, state: dict) -> Path | None:
         """Move the folder aside when it holds changes made by another (earlier) kernel."""
         if not self.path.is_dir() or self.path.is_symlink():
             return None
-        if state.get("pid") == os.getpid() and self.name not in _attached:
+        if state.get("built_by") == os.getpid() and self.name not in _attached:
             return None  # this kernel's own work: rebuilding it is what the first cell does
         if state.get("built") == _built_state(self.path):
             return None  # nothing changed since it was built
