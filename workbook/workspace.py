@@ -575,9 +575,12 @@ def attach(name: str) -> Workspace:
     _use_chapter_database()
     _attached.add(name)
     _activate(workspace)
-    current = ", ".join(workspace.current()) or "no revision"
-    print(f"Workspace {name!r} as you left it (built at stage {stage}, the database is at "
-          f"{current}); the first cell would rebuild it.")
+    try:
+        current = f"the database is at {', '.join(workspace.current()) or 'no revision'}"
+    except WorkspaceError:  # .env points elsewhere: %alembic current will say where
+        current = "its .env names another database"
+    print(f"Workspace {name!r} as you left it (built at stage {stage}, {current}); the "
+          "first cell would rebuild it.")
     return workspace
 
 
