@@ -76,8 +76,10 @@ def loading_history():
 
     A missing or mis-linked revision makes alembic warn (``Revision 0044 referenced from
     ... is not present``) and then fail with a bare ``KeyError``: the warning is the line
-    that explains it. Warnings of a history that loads are passed on unchanged.
+    that explains it. Warnings of a history that loads are passed on unchanged. No
+    bytecode is written: a ``.pyc`` would hide an edit made within the same second.
     """
+    saved_bytecode_setting, sys.dont_write_bytecode = sys.dont_write_bytecode, True
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         try:
@@ -88,6 +90,8 @@ def loading_history():
             because = str(seen[0].message) if seen else problem(error)
             raise WorkspaceError(f"the revision history does not load: {because}: fix that "
                                  "revision file, then run this again") from None
+        finally:
+            sys.dont_write_bytecode = saved_bytecode_setting
     for warning in seen:
         warnings.warn_explicit(warning.message, warning.category, warning.filename,
                                warning.lineno)
