@@ -9,16 +9,20 @@ refused, instead of deleting the folder under the first one.
 ``<name>.json`` beside the lock records the owner's process id (``owner``), the stage,
 the process that built the folder (``built_by``) and a fingerprint of it as built
 (``built``): a later kernel can tell whether the folder holds work that differs from its
-stage (see ``workbook.workspace``).
+stage (see ``workbook.workspace``). :func:`has_open_write_transaction` tells whether a
+connection (the learner's own ``sqlite3`` one, say) is writing to its database.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import hashlib
 import json
 import os
+import sqlite3
 import tempfile
+import urllib.parse
 from pathlib import Path
 from typing import IO
 
@@ -113,3 +117,31 @@ def write_state(state_file: Path, **values) -> None:
         with contextlib.suppress(OSError):
             os.unlink(partial)
         raise
+
+
+def built_state(path: Path) -> str:
+    """Every file's name, size and modification time (bytecode aside): equal to the value
+    recorded at build time while nothing in the workspace has changed. Stat only, no reads."""
+    digest = hashlib.sha256()
+    for file in sorted(path.rglob("*")):
+        if file.is_file() and "__pycache__" not in file.relative_to(path).parts:
+            stat = file.stat()
+            digest.update(f"{file.relative_to(path)} {stat.st_size} {stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def has_open_write_transaction(database: Path) -> bool:
+    """Whether a connection (the learner's ``db = sqlite3.connect(...)``, another program)
+    holds a write transaction on ``database``: then ``BEGIN IMMEDIATE`` cannot start."""
+    if not database.exists():
+        return False
+    uri = f"file:{urllib.parse.quote(str(database))}?mode=rw"
+    try:
+        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=0)) as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.rollback()
+    except sqlite3.OperationalError as error:
+        return "locked" in str(error)
+    except sqlite3.Error:  # not a database at all: nothing to warn about
+        return False
+    return False

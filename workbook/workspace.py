@@ -16,7 +16,6 @@ import shutil
 import sqlite3
 import sys
 import textwrap
-import urllib.parse
 from pathlib import Path
 
 import alembic
@@ -162,34 +161,6 @@ def _fingerprint(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _built_state(path: Path) -> str:
-    """Every file's name, size and modification time (bytecode aside): equal to the value
-    recorded at build time while nothing in the workspace has changed. Stat only, no reads."""
-    digest = hashlib.sha256()
-    for file in sorted(path.rglob("*")):
-        if file.is_file() and "__pycache__" not in file.relative_to(path).parts:
-            stat = file.stat()
-            digest.update(f"{file.relative_to(path)} {stat.st_size} {stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()[:16]
-
-
-def _has_open_write_transaction(database: Path) -> bool:
-    """Whether a connection (the learner's ``db = sqlite3.connect(...)``, another program)
-    holds a write transaction on ``database``: then ``BEGIN IMMEDIATE`` cannot start."""
-    if not database.exists():
-        return False
-    uri = f"file:{urllib.parse.quote(str(database))}?mode=rw"
-    try:
-        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=0)) as connection:
-            connection.execute("BEGIN IMMEDIATE")
-            connection.rollback()
-    except sqlite3.OperationalError as error:
-        return "locked" in str(error)
-    except sqlite3.Error:  # not a database at all: nothing to warn about
-        return False
-    return False
-
-
 def _stage_database(path: Path, stage: Stage) -> None:
     """Put the stage's database into ``path``: from the cache, or built once and cached."""
     cache = workspaces_root() / ".cache"
@@ -237,7 +208,7 @@ class Workspace:
             inside = Path.cwd().resolve().is_relative_to(self.path)
             if inside:
                 os.chdir(workspaces_root())  # never stand in a folder being deleted
-            if _has_open_write_transaction(self.path / DATABASE_FILE):
+            if ownership.has_open_write_transaction(self.path / DATABASE_FILE):
                 print(f"Note: {DATABASE_FILE} had uncommitted changes (a sqlite3 connection "
                       "still open, e.g. db = sqlite3.connect(...)): they are discarded with "
                       "the old database; close that connection (db.close()).")
@@ -247,7 +218,7 @@ class Workspace:
             if self.stage.revision is not None:
                 _stage_database(self.path, self.stage)
             ownership.write_state(state_file, stage=self.stage.name, built_by=os.getpid(),
-                                  built=_built_state(self.path))
+                                  built=ownership.built_state(self.path))
             if kept:
                 print(f"Workspace {self.name!r} was rebuilt at stage {self.stage.name}; the "
                       f"changes an earlier kernel made are kept in {_shown(kept)} (after a "
@@ -280,7 +251,7 @@ class Workspace:
             return None
         if state.get("built_by") == os.getpid() and self.name not in _attached:
             return None  # this kernel's own work: rebuilding it is what the first cell does
-        if state.get("built") == _built_state(self.path):
+        if state.get("built") == ownership.built_state(self.path):
             return None  # nothing changed since it was built
         kept = workspaces_root() / ".previous" / self.name
         if kept.exists():
