@@ -151,8 +151,9 @@ def test_setup_without_a_workspace_says_so(monkeypatch, capsys):
     monkeypatch.setattr(workspace_module, "_active", None)
     chapter02.q2.setup()
     assert capsys.readouterr().out == (
-        "Setup could not run: WorkspaceError: no workspace yet: run workbook.start(...) in the "
-        "first cell. Rebuild the workspace (run the chapter's first cell again), then retry.\n")
+        "Setup could not run: WorkspaceError: no workspace yet: run the first cell (or "
+        "workbook.attach(...) to continue where you were). Rebuild the workspace (run the "
+        "chapter's first cell again), then retry.\n")
 
 
 # -- workbook/text.py ----------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from workbook.exercises.inspect import Scratch, env_values
 from workbook.runner import isolated_logging, project_imports, working_directory
 from workbook.stages import REPO_ROOT
 from workbook.text import one_line
-from workbook.workspace import Workspace
+from workbook.workspace import Workspace, masked
 
 DEFAULT_URL = "sqlite+aiosqlite:///app.db"
 INIT_PLACEHOLDER_URL = "driver://user:pass@localhost/dbname"  # what `alembic init` writes
@@ -70,11 +70,11 @@ class DatabaseUrl(Exercise):
             return NotAttempted("`.env` still says `DATABASE_URL=sqlite+aiosqlite:///app.db`.")
         try:
             url = make_url(raw)
-        except ArgumentError:
-            return Incorrect(f"`{raw}` is not a database URL: it should look like "
+        except (ArgumentError, ValueError):
+            return Incorrect(f"`{masked(raw)}` is not a database URL: it should look like "
                              "`sqlite+aiosqlite:///file.db`.")
         if url.get_backend_name() != "sqlite":
-            return Incorrect(f"`{raw}` is not a SQLite URL: the exercise wants the file "
+            return Incorrect(f"`{masked(raw)}` is not a SQLite URL: the exercise wants the file "
                              "`library.db`, e.g. `sqlite+aiosqlite:///library.db`.")
         try:
             is_async = getattr(url.get_dialect(), "is_async", False)

@@ -43,7 +43,7 @@ from workbook.text import one_line
 from workbook.views.schema import (
     ColumnInfo, ForeignKeyInfo, IndexInfo, TableInfo, snapshot_schema,
 )
-from workbook.workspace import DATABASE_FILE, Workspace, WorkspaceError, workspaces_root
+from workbook.workspace import DATABASE_FILE, Workspace, WorkspaceError, masked, workspaces_root
 
 SCRATCH_FOLDER = ".scratch"
 
@@ -68,8 +68,8 @@ def database_file(workspace: Workspace | Path) -> Path:
         return root / DATABASE_FILE
     try:
         url = make_url(raw)
-    except ArgumentError:
-        raise Problem(f"DATABASE_URL in .env is not a database URL: {raw!r}") from None
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise Problem(f"DATABASE_URL in .env is not a database URL: {masked(raw)!r}") from None
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         raise Problem("the checks need the workspace's SQLite file: DATABASE_URL in .env "
                       "should be sqlite+aiosqlite:///app.db")
