@@ -20,6 +20,14 @@ def _enable_sqlite_foreign_keys(dbapi_connection, _connection_record) -> None:
     cursor.close()
 
 
+def _no_implicit_transactions(dbapi_connection, _connection_record) -> None:
+    dbapi_connection.isolation_level = None
+
+
+def _explicit_begin(connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
 def make_sqlite_transactional(sync_engine: Engine) -> None:
     """Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
 
@@ -27,15 +35,15 @@ def make_sqlite_transactional(sync_engine: Engine) -> None:
     DDL runs outside any transaction and is committed at once: a migration that fails
     halfway leaves partial DDL behind. With isolation_level=None and an explicit BEGIN,
     DDL rolls back like everything else. (Used by alembic/env.py and the workbook.)
+
+    Calling it again on the same engine changes nothing: one engine may serve many
+    Alembic commands, and a second BEGIN would fail ("cannot start a transaction within
+    a transaction").
     """
-
-    @event.listens_for(sync_engine, "connect")
-    def _no_implicit_transactions(dbapi_connection, _record):
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(sync_engine, "begin")
-    def _explicit_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+    if not event.contains(sync_engine, "connect", _no_implicit_transactions):
+        event.listen(sync_engine, "connect", _no_implicit_transactions)
+    if not event.contains(sync_engine, "begin", _explicit_begin):
+        event.listen(sync_engine, "begin", _explicit_begin)
 
 
 def create_engine(url: URL | str | None = None, **kwargs) -> AsyncEngine:
