@@ -162,12 +162,14 @@ def sqlite_pragma(connection: Connection, pragma: str):
         cursor.close()
 
 
-def refuse_drop_table(conn, cursor, statement, parameters, context, executemany) -> None:
-    if statement.lstrip().upper().startswith("DROP TABLE"):
+def refuse_table_rebuild(conn, cursor, statement, parameters, context, executemany) -> None:
+    """Stop a batch rebuild (or a DROP TABLE) before it starts: it would cascade."""
+    words = statement.lstrip().upper()
+    if words.startswith(("DROP TABLE", "CREATE TABLE _ALEMBIC_TMP_")):
         raise CommandError(
-            "refused to drop a table: this SQLite connection enforces foreign keys and is "
-            "inside a transaction, where PRAGMA foreign_keys=OFF does nothing, so the drop "
-            "would delete rows of other tables (ON DELETE CASCADE); hand env.py a connection "
+            "refused to rebuild or drop a table: this SQLite connection enforces foreign keys "
+            "and is inside a transaction, where PRAGMA foreign_keys=OFF does nothing, so rows "
+            "of other tables would be deleted (ON DELETE CASCADE); hand env.py a connection "
             "outside a transaction (engine.connect(), not engine.begin())"
         )
 
@@ -177,8 +179,8 @@ def foreign_keys_off(connection: Connection):
     """On SQLite with foreign keys enforced: off while migrating. Yields whether it did.
 
     A batch rebuild drops the old table; with foreign keys on, that deletes the rows that
-    refer to it. The pragma does nothing inside a transaction: then every DROP TABLE is
-    refused instead, in one line.
+    refer to it. The pragma does nothing inside a transaction: then a rebuild or a DROP
+    TABLE is refused instead, in one line, before it starts.
     """
     if connection.dialect.name != "sqlite" or not sqlite_pragma(connection, "foreign_keys"):
         yield False
@@ -186,11 +188,11 @@ def foreign_keys_off(connection: Connection):
     if not connection.in_transaction():
         sqlite_pragma(connection, "foreign_keys=OFF")
     if sqlite_pragma(connection, "foreign_keys"):  # the caller's transaction: cannot
-        event.listen(connection, "before_cursor_execute", refuse_drop_table)
+        event.listen(connection, "before_cursor_execute", refuse_table_rebuild)
         try:
             yield False
         finally:
-            event.remove(connection, "before_cursor_execute", refuse_drop_table)
+            event.remove(connection, "before_cursor_execute", refuse_table_rebuild)
         return
     try:
         yield True
@@ -200,9 +202,11 @@ def foreign_keys_off(connection: Connection):
 
 def check_foreign_keys(connection: Connection) -> None:
     """Roll back (by raising) when the migration left rows pointing at nothing."""
-    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    # one result row per broken reference: (table, rowid, referred table, key number)
+    broken = {(table, rowid) for table, rowid, *_ in
+              connection.exec_driver_sql("PRAGMA foreign_key_check")}
     if broken:
-        tables = ", ".join(sorted({row[0] for row in broken}))
+        tables = ", ".join(sorted({table for table, _rowid in broken}))
         raise CommandError(
             f"rolled back: the migration left {len(broken)} row(s) in {tables} "
             "whose foreign key points at nothing (PRAGMA foreign_key_check)"
