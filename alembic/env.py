@@ -132,7 +132,7 @@ def configure_options(dialect_name: str) -> dict:
         transactional_ddl=True if dialect_name == "sqlite" else None,
         compare_type=True,
         # Server defaults are compared: models and migrations use the same portable
-        # expressions (func.now(), true()), which every database here reflects.
+        # expressions (func.now(), true()); MySQL reflects them in its own spelling.
         compare_server_default=compare_server_default,
         process_revision_directives=number_revisions,
     )
