@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import shutil
 import sqlite3
@@ -47,7 +48,7 @@ def version(path: Path) -> set[str]:
 
 
 def programmatic_config(ini: Path = ROOT / "alembic.ini") -> Config:
-    return Config(str(ini))
+    return Config(str(ini), stdout=io.StringIO())  # not the real stdout, bound at import
 
 
 # --- one engine, several commands ----------------------------------------------------------

@@ -373,3 +373,20 @@ def test_failed_migration_leaves_what_the_database_commits(
     assert leftovers.version == (HEAD,)
     assert DDL_LOG[leftovers.dialect] in leftovers.log
     assert table_names(database_url) - set(leftovers.tables) == APP_TABLES | {"alembic_version"}
+
+
+def test_mysql_leg_says_why_it_cannot_run(tmp_path: Path, monkeypatch) -> None:
+    from tests import mysql
+
+    monkeypatch.setattr(mysql, "SEARCH_PATH", str(tmp_path))  # no mariadbd anywhere
+    monkeypatch.delenv("TEST_MYSQL_URL", raising=False)
+    with pytest.raises(mysql.MysqlUnavailable) as why, mysql.mysql_server():
+        pass
+    assert str(why.value).startswith("no mariadb-install-db on PATH, /usr/sbin or /usr/bin")
+
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="^MySQL leg skipped: no mariadb-install-db"):
+        mysql._skip_because(why.value)
+    monkeypatch.setenv("CI", "true")  # in CI the leg must run: a failure, not a skip
+    with pytest.raises(pytest.fail.Exception, match="^MySQL leg required in CI but unavailable"):
+        mysql._skip_because(why.value)
