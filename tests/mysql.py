@@ -49,7 +49,8 @@ START_TIMEOUT = 60.0  # seconds; a loaded 2-core machine needs a few
 SERVER_OPTIONS = [
     "--bind-address=127.0.0.1",
     "--skip-name-resolve",
-    "--character-set-server=utf8mb4",  # what a production MySQL/MariaDB uses; the built-in default is latin1
+    # What a production server uses; the built-in default is latin1.
+    "--character-set-server=utf8mb4",
     "--collation-server=utf8mb4_unicode_ci",
     "--innodb-buffer-pool-size=32M",
     "--innodb-log-file-size=8M",

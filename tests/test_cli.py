@@ -23,7 +23,9 @@ ALEMBIC = Path(sys.executable).with_name("alembic")  # the virtualenv's console 
 OFFLINE_POSTGRES_URL = "postgresql+asyncpg://nobody:CHANGE_ME@127.0.0.1:1/offline"  # never reached
 
 
-def alembic(*args: str, url: str, cwd: Path = ROOT, **variables: str) -> subprocess.CompletedProcess[str]:
+def alembic(
+    *args: str, url: str, cwd: Path = ROOT, **variables: str
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "DATABASE_URL": url,

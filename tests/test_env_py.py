@@ -221,8 +221,8 @@ def test_rows_left_pointing_at_nothing_roll_the_migration_back(
     with engine.connect() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0011")
-        with pytest.raises(CommandError, match=r"^rolled back: the migration left 1 row\(s\) "
-                                               r"in user_books whose foreign key points at nothing"):
+        with pytest.raises(CommandError, match=r"^rolled back: the migration left 1 row\(s\) in "
+                                               r"user_books whose foreign key points at nothing"):
             command.upgrade(config, "9998")
     assert version(at_0010_with_a_reader) == {"0011"}
     assert rows(at_0010_with_a_reader, "SELECT * FROM user_books") == [(1, 1)]

@@ -291,7 +291,8 @@ PHONE_NUMBER_DDL = {
     "postgresql": "ALTER TABLE users ALTER COLUMN phone_number TYPE VARCHAR(15);",
     "mysql": "ALTER TABLE users MODIFY phone_number VARCHAR(15) NULL;",
 }
-ONE_TRANSACTION = {"sqlite": True, "postgresql": True, "mysql": False}  # MySQL DDL commits implicitly
+# MySQL commits each DDL statement implicitly: Alembic writes no BEGIN/COMMIT around it.
+ONE_TRANSACTION = {"sqlite": True, "postgresql": True, "mysql": False}
 
 
 @pytest.fixture
