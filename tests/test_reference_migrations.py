@@ -40,6 +40,8 @@ from app.core.database import create_engine
 from app.models import Base
 from workbook import half_applied
 
+pytestmark = pytest.mark.slow  # three databases, two of them servers: start it first
+
 ROOT = Path(__file__).resolve().parents[1]
 HEAD = "0011"
 APP_TABLES = set(Base.metadata.tables)
