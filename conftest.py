@@ -35,8 +35,10 @@ def pytest_configure(config):
 
 
 def is_server_leg(item) -> bool:
-    return (any(item.get_closest_marker(name) for name in SERVER_LEG_MARKERS)
-            or item.path.name in SERVER_LEG_MODULES)
+    return (
+        any(item.get_closest_marker(name) for name in SERVER_LEG_MARKERS)
+        or item.path.name in SERVER_LEG_MODULES
+    )
 
 
 @pytest.hookimpl(trylast=True)
@@ -57,8 +59,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """Write the closing line's counts as JSON, for tasks.py's table of Python versions."""
     if REPORT_PATH not in config.stash:
         return
-    counts = {key: sum(getattr(report, "count_towards_summary", True)
-                       for report in terminalreporter.stats.get(key, []))
-              for key in SUMMARY_KEYS}
-    Path(config.stash[REPORT_PATH]).write_text(json.dumps(
-        {key: count for key, count in counts.items() if count}))
+    counts = {
+        key: sum(
+            getattr(report, "count_towards_summary", True)
+            for report in terminalreporter.stats.get(key, [])
+        )
+        for key in SUMMARY_KEYS
+    }
+    Path(config.stash[REPORT_PATH]).write_text(
+        json.dumps({key: count for key, count in counts.items() if count})
+    )

@@ -88,7 +88,7 @@ class Python:
 
     @property
     def minor(self) -> str:
-        return "%d.%d" % self.version[:2]
+        return f"{self.version[0]}.{self.version[1]}"
 
     @property
     def release(self) -> str:
@@ -358,12 +358,13 @@ def closing_line(outcomes: list[Outcome], seconds: float) -> str:
 
 
 def table(outcomes: list[Outcome]) -> list[str]:
-    rows = [("", "environment", "status", "result", "seconds", "")]
+    rows = [("Python", "environment", "status", "result", "seconds", "")]
     rows += [(o.name, o.environment, "passed" if o.ok else "FAILED",
               summary_counts(o.counts) if o.counts else "", f"{o.seconds:.1f}", o.note)
              for o in outcomes]
     widths = [max(len(row[column]) for row in rows) for column in range(5)]
-    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[5]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row[:5], widths, strict=True))
+            + "  " + row[5]
             for row in rows]
 
 

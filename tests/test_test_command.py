@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="fake interpreters are shell scripts")
 
 
-def fake_python(path: Path, version: str, implementation: str = "CPython",
-                can_make_venvs: bool = True) -> Path:
+def fake_python(
+    path: Path, version: str, implementation: str = "CPython", can_make_venvs: bool = True
+) -> Path:
     """A script that answers tasks.PROBE like that Python would."""
     path.parent.mkdir(parents=True, exist_ok=True)
     numbers = ", ".join(version.split("."))
@@ -56,14 +57,18 @@ def test_finds_pyenv_versions_and_python3x_on_path_each_once(tmp_path: Path) -> 
     assert not [path for path, _ in passed_over if path.is_relative_to(tmp_path)]
 
 
-@pytest.mark.parametrize(("version", "implementation", "venv", "why"), [
-    ("3.10.13", "CPython", True, "Python 3.10.13 is older than 3.11"),
-    ("2.7.18", "CPython", True, "Python 2.7.18 is older than 3.11"),
-    ("3.11.9", "PyPy", True, "PyPy 3.11.9, not CPython"),
-    ("3.12.3", "CPython", False, "apt-get install python3.12-venv"),
-])
+@pytest.mark.parametrize(
+    ("version", "implementation", "venv", "why"),
+    [
+        ("3.10.13", "CPython", True, "Python 3.10.13 is older than 3.11"),
+        ("2.7.18", "CPython", True, "Python 2.7.18 is older than 3.11"),
+        ("3.11.9", "PyPy", True, "PyPy 3.11.9, not CPython"),
+        ("3.12.3", "CPython", False, "apt-get install python3.12-venv"),
+    ],
+)
 def test_an_unusable_python_is_passed_over_and_says_why(
-        tmp_path: Path, version: str, implementation: str, venv: bool, why: str) -> None:
+    tmp_path: Path, version: str, implementation: str, venv: bool, why: str
+) -> None:
     path = fake_python(tmp_path / "versions/x/bin/python", version, implementation, venv)
     usable, passed_over = tasks.discover("", [tmp_path])
     assert path not in [p.path for p in usable]
@@ -74,8 +79,9 @@ def test_an_unusable_python_is_passed_over_and_says_why(
 def test_a_python_that_does_not_run_is_passed_over_with_its_error(tmp_path: Path) -> None:
     broken = tmp_path / "bin" / "python3.15"
     broken.parent.mkdir()
-    broken.write_text("#!/bin/sh\necho 'error while loading shared libraries: libpython' >&2\n"
-                      "exit 127\n")
+    broken.write_text(
+        "#!/bin/sh\necho 'error while loading shared libraries: libpython' >&2\nexit 127\n"
+    )
     broken.chmod(0o755)
     _, passed_over = tasks.discover(str(broken.parent), [])
     assert (broken, "does not run: error while loading shared libraries: libpython") in passed_over
@@ -83,13 +89,19 @@ def test_a_python_that_does_not_run_is_passed_over_with_its_error(tmp_path: Path
 
 def test_one_python_per_version_the_primary_first_else_the_newest() -> None:
     primary = python("3.11.2", "/usr/bin/python3.11")
-    found = [python("3.11.7", "/pyenv/3.11.7"), primary, python("3.12.1", "/pyenv/3.12.1"),
-             python("3.12.4", "/pyenv/3.12.4"), python("3.13.0", "/pyenv/3.13.0")]
+    found = [
+        python("3.11.7", "/pyenv/3.11.7"),
+        primary,
+        python("3.12.1", "/pyenv/3.12.1"),
+        python("3.12.4", "/pyenv/3.12.4"),
+        python("3.13.0", "/pyenv/3.13.0"),
+    ]
     chosen, passed_over = tasks.choose(found, primary)
     assert [p.release for p in chosen] == ["3.11.2", "3.12.4", "3.13.0"]
     assert dict(passed_over) == {
         Path("/pyenv/3.11.7"): "Python 3.11.7: 3.11 runs as 3.11.2 (/usr/bin/python3.11)",
-        Path("/pyenv/3.12.1"): "Python 3.12.1: 3.12 runs as 3.12.4 (/pyenv/3.12.4)"}
+        Path("/pyenv/3.12.1"): "Python 3.12.1: 3.12 runs as 3.12.4 (/pyenv/3.12.4)",
+    }
 
 
 def test_a_bare_environment_still_finds_the_users_pyenv(monkeypatch, tmp_path: Path) -> None:
@@ -106,8 +118,9 @@ def test_a_bare_environment_still_finds_the_users_pyenv(monkeypatch, tmp_path: P
 
 # -- the learner's environment, not this machine's -----------------------------------------------
 def test_tests_write_bytecode_and_find_sbin_tools() -> None:
-    env = tasks.environment_for_tests({"PYTHONDONTWRITEBYTECODE": "1",
-                                       "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/h"})
+    env = tasks.environment_for_tests(
+        {"PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/h"}
+    )
     assert "PYTHONDONTWRITEBYTECODE" not in env
     assert env["PATH"] == "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
     assert env["HOME"] == "/h"
@@ -115,18 +128,37 @@ def test_tests_write_bytecode_and_find_sbin_tools() -> None:
 
 
 def test_resource_warning_fails_a_test(tmp_path: Path) -> None:
-    (tmp_path / "test_leak.py").write_text(textwrap.dedent("""\
+    (tmp_path / "test_leak.py").write_text(
+        textwrap.dedent("""\
         import gc
 
         def test_leaks_a_file():
             leaked = open(__file__)
             del leaked
             gc.collect()
-        """))
+        """)
+    )
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-q",
-         "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(tmp_path), str(tmp_path)],
-        capture_output=True, text=True, cwd=tmp_path, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:xdist",
+            "-q",
+            "-c",
+            str(ROOT / "pyproject.toml"),
+            "--rootdir",
+            str(tmp_path),
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert "1 failed" in result.stdout, result.stdout[-2000:]
     assert "ResourceWarning: unclosed file" in result.stdout
 
@@ -135,8 +167,9 @@ def test_resource_warning_is_an_error_in_kernels_and_other_pythons(tmp_path: Pat
     """conftest.py exports it: nbval's kernels print "Exception ignored" into the cell."""
     assert "error::ResourceWarning" in os.environ["PYTHONWARNINGS"].split(",")
     leak = "import gc; leaked = open(__import__('sys').executable, 'rb'); del leaked; gc.collect()"
-    result = subprocess.run([sys.executable, "-c", leak], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", leak], capture_output=True, text=True, timeout=60
+    )
     assert "Exception ignored" in result.stderr and "ResourceWarning" in result.stderr
 
 
@@ -144,9 +177,27 @@ def test_the_other_pythons_skip_the_server_and_browser_legs_and_say_why() -> Non
     env = {key: value for key, value in os.environ.items() if key != "CI"}
     env["WORKBOOK_SKIP_SERVER_LEGS"] = "server legs run on the primary Python only"
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-q", "-rs",
-         "tests/test_reference_migrations.py", "tests/test_browser.py", "-m", "postgres or slow"],
-        capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:xdist",
+            "-q",
+            "-rs",
+            "tests/test_reference_migrations.py",
+            "tests/test_browser.py",
+            "-m",
+            "postgres or slow",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
     summary = result.stdout.strip().splitlines()[-1]
     assert re.fullmatch(r"\d+ skipped, \d+ deselected in [\d.]+s", summary), result.stdout[-3000:]
     assert "server legs run on the primary Python only" in result.stdout
@@ -154,11 +205,14 @@ def test_the_other_pythons_skip_the_server_and_browser_legs_and_say_why() -> Non
 
 
 # -- the ruff gate ---------------------------------------------------------------------------------
-@pytest.mark.parametrize(("source", "failing"), [
-    ('"""A clean module."""\n\nimport os\n\nprint(os.sep)\n', []),
-    ('"""An unused import."""\n\nimport os\n', ["ruff check"]),
-    ('"""Badly formatted."""\n\nprint( 1 )\n', ["ruff format --check"]),
-])
+@pytest.mark.parametrize(
+    ("source", "failing"),
+    [
+        ('"""A clean module."""\n\nimport os\n\nprint(os.sep)\n', []),
+        ('"""An unused import."""\n\nimport os\n', ["ruff check"]),
+        ('"""Badly formatted."""\n\nprint( 1 )\n', ["ruff format --check"]),
+    ],
+)
 def test_the_gate_fails_on_a_finding(tmp_path: Path, source: str, failing: list[str]) -> None:
     shutil.copyfile(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     (tmp_path / "module.py").write_text(source)
@@ -181,6 +235,7 @@ OTHERS = [python("3.12.1", "/pyenv/3.12.1"), python("3.13.0", "/pyenv/3.13.0")]
 @pytest.fixture
 def recorded(monkeypatch):
     """tasks.test() with setup, ruff and pytest recorded; set .pythons/.lint_ok/.failing."""
+
     class Recorder:
         calls: list[tuple] = []
         pythons = OTHERS
@@ -226,9 +281,15 @@ def test_a_full_run_lints_then_tests_every_version(recorded, capsys) -> None:
     assert recorded.run([]) == 0
     assert closing(capsys).strip("= ").startswith("9 passed in ")
     names = [call[:2] for call in recorded.calls]
-    assert names == [("setup", ".venv"), ("lint",), ("pytest", ".venv/bin/python"),
-                     ("setup", ".venvs/3.12"), ("pytest", ".venvs/3.12/bin/python"),
-                     ("setup", ".venvs/3.13"), ("pytest", ".venvs/3.13/bin/python")]
+    assert names == [
+        ("setup", ".venv"),
+        ("lint",),
+        ("pytest", ".venv/bin/python"),
+        ("setup", ".venvs/3.12"),
+        ("pytest", ".venvs/3.12/bin/python"),
+        ("setup", ".venvs/3.13"),
+        ("pytest", ".venvs/3.13/bin/python"),
+    ]
     environments = [call[3] for call in recorded.calls if call[0] == "pytest"]
     assert environments[0] == {}  # the primary runs every leg
     assert all("3.11.7" in env["WORKBOOK_SKIP_SERVER_LEGS"] for env in environments[1:])
@@ -241,13 +302,17 @@ def test_a_selection_runs_on_every_version_without_the_gate(recorded) -> None:
     assert [call[2] for call in pytest_calls] == [("-k", "environment_files")] * 3
 
 
-@pytest.mark.parametrize(("change", "closing_line"), [
-    ({"lint_ok": False}, "1 failed, 9 passed"),
-    ({"failing": {"3.13"}}, "1 failed, 8 passed"),
-    ({"pythons": OTHERS[:1]}, "1 failed, 6 passed"),  # CI needs three versions
-])
+@pytest.mark.parametrize(
+    ("change", "closing_line"),
+    [
+        ({"lint_ok": False}, "1 failed, 9 passed"),
+        ({"failing": {"3.13"}}, "1 failed, 8 passed"),
+        ({"pythons": OTHERS[:1]}, "1 failed, 6 passed"),  # CI needs three versions
+    ],
+)
 def test_any_failure_fails_the_command_and_shows_in_the_closing_line(
-        recorded, capsys, change: dict, closing_line: str) -> None:
+    recorded, capsys, change: dict, closing_line: str
+) -> None:
     for name, value in change.items():
         setattr(recorded, name, value)
     assert recorded.run([]) == 1
