@@ -25,7 +25,8 @@ from alembic.util import CommandError
 def asyncio_run_beside_a_running_loop(ending: list):
     """Within the block, ``asyncio.run`` works where an event loop runs too.
 
-    ``ending``: a list to which a helper thread abandoned by a third Ctrl-C is added.
+    ``ending``: a list to which a helper thread abandoned by a third Ctrl-C adds its
+    ``threading.Event``, set when the thread has ended.
     """
     original = asyncio.run
 
@@ -68,6 +69,8 @@ def _in_helper_thread(original_run, main, kwargs: dict, ending: list):
 
     helper = _Helper()
     outcome: dict = {}
+    done = threading.Event()  # not Thread.join: on 3.11, a Ctrl-C in join() marks a live
+    # thread as stopped (its lock is released by the interrupted wait).
 
     async def watched():
         helper.loop, helper.task = asyncio.get_running_loop(), asyncio.current_task()
@@ -81,6 +84,8 @@ def _in_helper_thread(original_run, main, kwargs: dict, ending: list):
             outcome["value"] = original_run(watched(), **kwargs)
         except BaseException as error:  # handed to the kernel's thread
             outcome["error"] = error
+        finally:
+            done.set()
 
     thread = threading.Thread(target=target, name="alembic-env-asyncio", daemon=True)
     try:
@@ -92,16 +97,16 @@ def _in_helper_thread(original_run, main, kwargs: dict, ending: list):
             "env.py a connection in config.attributes['connection'] (Alembic cookbook, "
             "connection sharing)") from None
     interrupts = 0
-    while thread.is_alive():
+    while not done.is_set():
         try:
-            thread.join()
+            done.wait()
         except KeyboardInterrupt:
             interrupts += 1
             helper.cancel()
             if interrupts == 2:
                 _raise_keyboard_interrupt_in(thread)
             elif interrupts > 2:
-                ending.append(thread)
+                ending.append(done)
                 raise
     if interrupts and "value" not in outcome:
         raise KeyboardInterrupt

@@ -136,8 +136,11 @@ def _sqlite_connection():
 
 
 def _recorded_heads() -> str | None:
-    """The revisions the project's SQLite database records, as words; None if unknown."""
-    from alembic.runtime.migration import MigrationContext
+    """The revisions the project's SQLite database records, as words; None if unknown.
+
+    Read with plain SQL: alembic's MigrationContext would log, into the command's output.
+    """
+    import sqlalchemy
 
     engine = _sqlite_engine()
     database = engine.url.database if engine is not None else None
@@ -145,7 +148,10 @@ def _recorded_heads() -> str | None:
         return None
     try:
         with engine.connect() as connection:
-            heads = sorted(MigrationContext.configure(connection).get_current_heads())
+            if not sqlalchemy.inspect(connection).has_table("alembic_version"):
+                return "base (no revision)"
+            rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+            heads = sorted(row[0] for row in rows)
     except Exception:
         return None
     return " and ".join(heads) or "base (no revision)"
@@ -316,13 +322,13 @@ def _one_line(error: BaseException) -> str:
     return first if isinstance(error, CommandError) else f"{type(error).__name__}: {first}"
 
 
-# The command running now, and helper threads that a Ctrl-C left still ending.
+# The command running now, and (the "done" events of) helper threads a Ctrl-C left ending.
 _RUNNING: list[str] = []
 _ENDING: list = []
 
 
 def _refusal() -> str | None:
-    _ENDING[:] = [thread for thread in _ENDING if thread.is_alive()]
+    _ENDING[:] = [done for done in _ENDING if not done.is_set()]
     if _ENDING:
         return ("an interrupted command is still ending in the background (it waits for the "
                 "database); run this again in a moment, or restart the kernel")
