@@ -379,3 +379,66 @@ def test_child_processes_print_tracebacks_without_colours():
     os.waitpid(pid, 0)
     text = b"".join(output).decode()
     assert "ZeroDivisionError" in text and "\x1b[" not in text
+
+
+# -- in a real kernel, driven as JupyterLab drives it ---------------------------------------
+def execute(client, code, timeout=60):
+    """Run ``code`` in the kernel; its outputs (iopub messages' content, with their type)."""
+    msg_id = client.execute(code)
+    return collect(client, msg_id, timeout)
+
+
+def collect(client, msg_id, timeout=60):
+    outputs = []
+    deadline = time.monotonic() + timeout
+    while True:
+        message = client.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+        if message["parent_header"].get("msg_id") != msg_id:
+            continue
+        kind, content = message["msg_type"], message["content"]
+        if kind == "status" and content["execution_state"] == "idle":
+            return outputs
+        if kind in ("stream", "display_data", "execute_result", "error"):
+            outputs.append({"type": kind, **content})
+
+
+@pytest.mark.slow
+def test_ctrl_c_and_the_quiet_log_in_a_real_kernel(tmp_path):
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(
+        kernel_name="python3", cwd=str(tmp_path),
+        env={**os.environ, "WORKBOOK_WORKSPACES": str(tmp_path / "workspaces")})
+    try:
+        execute(client, "import workbook\nws = workbook.start('kernel', '0001', quiet=True)")
+        started = tmp_path / "workspaces" / "kernel" / "started"
+        execute(client, "ws.run(['revision', '-m', 'Slow']); ws.fill_revision('head', upgrade="
+                        f"'import pathlib\\npathlib.Path(\"started\").touch()\\n' + {SLOW_UPGRADE!r})")
+        (current,) = execute(client, "%alembic current")
+        assert current["type"] == "display_data"
+        assert current["data"]["text/plain"] == (
+            "INFO  [alembic.runtime.migration] Context impl SQLiteImpl.\n"
+            "INFO  [alembic.runtime.migration] Will assume transactional DDL.\n"
+            "0001")
+
+        msg_id = client.execute("%alembic upgrade head")
+        deadline = time.monotonic() + 30
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        manager.interrupt_kernel()
+        shown, error = collect(client, msg_id)
+        assert shown["type"] == "display_data"
+        assert shown["data"]["text/plain"].endswith("Running upgrade 0001 -> 0002, Slow")
+        assert (error["type"], error["ename"], error["evalue"], error["traceback"]) == (
+            "error", "AlembicInterrupted",
+            "upgrade stopped and rolled back; the database is still at 0001.",
+            ["\x1b[31mInterrupted:\x1b[0m upgrade stopped and rolled back; "
+             "the database is still at 0001."])
+
+        assert execute(client, "print('after')") == [
+            {"type": "stream", "name": "stdout", "text": "after\n"}]
+        (current,) = execute(client, "%alembic current")
+        assert current["data"]["text/plain"].endswith("\n0001")
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
