@@ -53,7 +53,9 @@ from workbook.isolation import (  # noqa: F401  (cache_compiled_code: used by th
     working_directory,
 )
 
-_project_imports = project_imports  # the name the exercise checkers import
+# The names the exercise checkers import from here.
+_isolated_logging, _project_imports = isolated_logging, project_imports
+_working_directory, _relative = working_directory, transcript.relative
 # Options of the alembic command line that take a value (to find the subcommand).
 _OPTIONS_WITH_VALUE = {"-c", "--config", "-n", "--name", "-x"}
 # Children of the kernel (`!alembic`) print tracebacks without colour codes: Python 3.13+
