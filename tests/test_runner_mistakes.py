@@ -320,6 +320,7 @@ def shown(ws, line):
 
 
 def test_the_log_is_quiet_in_terminal_order_and_the_same_every_run():
+    InteractiveShell.instance()  # before workbook.start, which registers %alembic in it
     bundles = []
     for name in ("quiet_a", "quiet_b"):
         ws = workbook.start(name, "0001", quiet=True)
@@ -342,6 +343,7 @@ def test_the_log_is_quiet_in_terminal_order_and_the_same_every_run():
 
 
 def test_a_failure_is_an_error_after_the_quiet_log():
+    InteractiveShell.instance()
     ws = workbook.start("quiet_failed", "0001", quiet=True)
     captured = shown(ws, "upgrade 0042")
     assert captured.stderr == "" and "FAILED" not in captured.outputs[0].data["text/plain"]
@@ -453,6 +455,8 @@ def test_ctrl_c_and_the_quiet_log_in_a_real_kernel(tmp_path):
             {"type": "stream", "name": "stdout", "text": "after\n"}]
         (current,) = execute(client, "%alembic current")
         assert current["data"]["text/plain"].endswith("\n0001")
+        (ready,) = execute(client, "ws = workbook.start('kernel', '0001')")  # row 46
+        assert ready["text"] == "Workspace 'kernel' is ready: the initial migration applied.\n"
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
