@@ -182,8 +182,9 @@ def test_ctrl_c_shows_what_ran_then_one_line(capsys):
     add_revision(ws, "Slow", SLOW_UPGRADE)
     with ctrl_c_once_started(ws), pytest.raises(AlembicInterrupted):
         in_kernel_loop(ws.alembic, "upgrade head")
-    shown = capsys.readouterr()
-    assert shown.err.splitlines()[-1] == "INFO  [alembic.runtime.migration] Running upgrade 0001 -> 0002, Slow"
+    shown = capsys.readouterr()  # stderr in a script, stdout in a terminal IPython
+    lines = (shown.out + shown.err).splitlines()
+    assert lines[-1] == "INFO  [alembic.runtime.migration] Running upgrade 0001 -> 0002, Slow"
     assert "Traceback" not in shown.out + shown.err
 
 
