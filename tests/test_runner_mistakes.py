@@ -8,8 +8,6 @@ Python 3.13 items of the same issue.
 import asyncio
 import contextlib
 import gc
-import importlib.machinery
-import importlib.util
 import logging
 import os
 import py_compile
@@ -166,8 +164,8 @@ def test_ctrl_c_stops_the_command_rolls_it_back_and_restores_the_kernel(capsys):
     assert not (ws.path / "finished").exists()  # stopped, not run to its end
     assert str(raised.value) == "upgrade stopped and rolled back; the database is still at 0001."
     assert raised.value._render_traceback_() == [
-        "\x1b[31mInterrupted:\x1b[0m upgrade stopped and rolled back; "
-        "the database is still at 0001."]
+        ("\x1b[31mInterrupted:\x1b[0m upgrade stopped and rolled back; "
+         "the database is still at 0001.")]
     assert isinstance(raised.value, KeyboardInterrupt)  # a script around it stops too
     assert kernel_state() == before
     assert ws.current() == ["0001"] and "slow" not in tables(ws)
@@ -314,9 +312,8 @@ def test_a_subcommands_usage_error_is_lifted_into_the_failed_line():
 # -- a quiet log ----------------------------------------------------------------------------
 def shown(ws, line):
     shell = InteractiveShell.instance()
-    with capture_output() as captured:
-        with contextlib.suppress(AlembicCommandError):
-            in_kernel_loop(shell.run_line_magic, "alembic", line)
+    with capture_output() as captured, contextlib.suppress(AlembicCommandError):
+        in_kernel_loop(shell.run_line_magic, "alembic", line)
     return captured
 
 
@@ -449,8 +446,8 @@ def test_ctrl_c_and_the_quiet_log_in_a_real_kernel(tmp_path):
         assert (error["type"], error["ename"], error["evalue"], error["traceback"]) == (
             "error", "AlembicInterrupted",
             "upgrade stopped and rolled back; the database is still at 0001.",
-            ["\x1b[31mInterrupted:\x1b[0m upgrade stopped and rolled back; "
-             "the database is still at 0001."])
+            [("\x1b[31mInterrupted:\x1b[0m upgrade stopped and rolled back; "
+              "the database is still at 0001.")])
 
         assert execute(client, "print('after')") == [
             {"type": "stream", "name": "stdout", "text": "after\n"}]

@@ -41,6 +41,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from workbook import transcript
+from workbook.asyncio_bridge import asyncio_run_beside_a_running_loop
 from workbook.isolation import (  # noqa: F401  (cache_compiled_code: used by the workspace)
     WORKBOOK_CLOCK,
     cache_compiled_code,
@@ -342,8 +343,6 @@ def _refusal() -> str | None:
 
 def _run_command(project_dir: Path, argv: list[str], chunks: list, run: _Run) -> None:
     """The command itself, on this thread, inside everything that isolates it."""
-    from workbook.asyncio_bridge import asyncio_run_beside_a_running_loop
-
     stdout, stderr = transcript.Recorder("stdout", chunks), transcript.Recorder("stderr", chunks)
     stack = contextlib.ExitStack()
     try:
