@@ -202,6 +202,23 @@ def test_ctrl_c_cancels_the_coroutine_of_an_env_py_that_calls_asyncio_run():
     assert in_kernel_loop(ws.run, "current").stdout == "0001\n"
 
 
+@pytest.mark.postgres
+def test_ctrl_c_cancels_a_statement_waiting_on_a_server(postgres_database_url, monkeypatch):
+    ws = workbook.start("server", "0001", quiet=True)
+    add_revision(ws, "Waits", 'import pathlib\npathlib.Path("started").touch()\n'
+                              'op.execute("SELECT pg_sleep(30)")')
+    monkeypatch.setenv("DATABASE_URL", postgres_database_url)
+    assert in_kernel_loop(ws.run, "upgrade 0001").ok
+    before = kernel_state()
+    started = time.monotonic()
+    with ctrl_c_once_started(ws), pytest.raises(AlembicInterrupted) as raised:
+        in_kernel_loop(ws.run, "upgrade head")
+    assert time.monotonic() - started < 20  # the server's sleep was cut short
+    assert str(raised.value) == "upgrade stopped."  # where it is: `%alembic current` says
+    assert kernel_state() == before
+    assert in_kernel_loop(ws.run, "current").stdout == "0001\n"
+
+
 def test_a_command_that_will_not_stop_is_left_ending_and_nothing_runs_over_it(capsys):
     ws = stock_async_project("stuck")
     add_revision(ws, "First", "pass", "0001")
