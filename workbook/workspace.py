@@ -11,7 +11,6 @@ import contextlib
 import hashlib
 import os
 import re
-import shlex
 import shutil
 import sqlite3
 import sys
@@ -35,7 +34,13 @@ from workbook.display import (  # noqa: F401 - FileChange, SourceView: part of t
     masked_result,
     one_line_errors,
 )
-from workbook.runner import AlembicCommandError, AlembicResult, cache_compiled_code, run_alembic
+from workbook.runner import (
+    AlembicCommandError,
+    AlembicInterrupted,
+    AlembicResult,
+    cache_compiled_code,
+    run_alembic,
+)
 from workbook.stages import (
     ALEMBIC_FILES,
     APP_FILES,
@@ -268,12 +273,16 @@ class Workspace:
 
     # -- alembic ----------------------------------------------------------------------
     def alembic(self, line: str | list[str]) -> AlembicResult:
-        """Run ``alembic <line>`` in this workspace, print its output, raise on failure."""
+        """Run ``alembic <line>`` in this workspace, show its output, raise on failure.
+        Output is masked before it is shown, an interrupted command's too."""
         _stand_somewhere()
         self._require_folder()
-        argv = shlex.split(line) if isinstance(line, str) else list(line)
-        result = masked_result(run_alembic(self.path, argv))
-        result.replay()
+        try:
+            result = masked_result(run_alembic(self.path, line))
+        except AlembicInterrupted as interrupted:
+            masked_result(interrupted.result).show()
+            raise
+        result.show()
         if result.error:
             raise AlembicCommandError(result.error, result.details)
         return result
@@ -281,12 +290,11 @@ class Workspace:
     def run(self, line: str | list[str]) -> AlembicResult:
         """Like :meth:`alembic` but quiet and never raising: for checks and tools."""
         _stand_somewhere()
-        argv = shlex.split(line) if isinstance(line, str) else list(line)
         try:
             self._require_folder()
         except WorkspaceError as error:
-            return AlembicResult(argv, 1, [], str(error))
-        return masked_result(run_alembic(self.path, argv))
+            return AlembicResult([], 1, [], str(error))
+        return masked_result(run_alembic(self.path, line))
 
     @property
     def ini_path(self) -> Path:
