@@ -147,7 +147,10 @@ def look(url: str) -> Kept:
     def read(connection) -> Kept:
         inspector = sa.inspect(connection)
         tables = set(inspector.get_table_names())
-        columns = {f"{NEW_COLUMN[0]}.{c['name']}" for c in inspector.get_columns(NEW_COLUMN[0])}
+        columns = set()
+        if NEW_COLUMN[0] in tables:  # gone at base
+            columns = {f"{NEW_COLUMN[0]}.{c['name']}"
+                       for c in inspector.get_columns(NEW_COLUMN[0])}
         version = ()
         if "alembic_version" in tables:
             version = tuple(sorted(connection.exec_driver_sql(
