@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -171,6 +172,8 @@ def mysql_for(paths: list[Path]):
 
 
 def main(arguments: list[str]) -> None:
+    # A plain `kill` must still stop a throwaway server: exit through the finally blocks.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     paths = [twins.notebook_of(Path(a).resolve()) for a in arguments] or sorted(
         p.with_suffix(".ipynb") for p in NOTEBOOKS.glob("[0-9][0-9]_*.md"))
     with (tempfile.TemporaryDirectory(prefix="workbook-run-") as workspaces,
