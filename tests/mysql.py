@@ -294,8 +294,14 @@ def lesson_server() -> Iterator[URL]:
     if given:
         yield async_url(given)
         return
-    with mysql_server() as server, fresh_database(server) as url:
-        yield url
+    with mysql_server() as server:
+        try:  # TEST_MYSQL_URL may name a server that is down
+            closing(connect(server)).close()
+        except pymysql.MySQLError as error:
+            raise MysqlUnavailable(f"the server of TEST_MYSQL_URL did not answer: "
+                                   f"{error.args[-1] if error.args else error}") from None
+        with fresh_database(server) as url:
+            yield url
 
 
 def lessons_needing_a_server(notebooks: Path) -> list[Path]:

@@ -18,7 +18,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from tests import mysql
 from workbook import half_applied
@@ -119,6 +119,16 @@ def test_without_a_server_the_cell_is_skipped_and_fails_in_ci(monkeypatch):
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="^MySQL lesson cell required in CI"):
         mysql.lesson_cell_without_server("no mariadbd")
+
+
+def test_a_given_server_that_is_down_is_unavailable_not_an_error(monkeypatch):
+    monkeypatch.delenv(mysql.LESSON_VARIABLE, raising=False)
+    down = URL.create("mysql", "bob", SECRET, "127.0.0.1", 1, "x")  # nothing listens on port 1
+    monkeypatch.setenv("TEST_MYSQL_URL", down.render_as_string(hide_password=False))
+    with pytest.raises(mysql.MysqlUnavailable, match="TEST_MYSQL_URL did not answer") as why:
+        with mysql.lesson_server():
+            pass
+    assert "s3cr" not in str(why.value)
 
 
 def test_run_notebooks_refuses_to_store_a_lesson_without_a_server(tmp_path, monkeypatch):
