@@ -296,7 +296,7 @@ def lesson_server() -> Iterator[URL]:
         return
     with mysql_server() as server:
         try:  # TEST_MYSQL_URL may name a server that is down
-            closing(connect(server)).close()
+            connect(server).close()
         except pymysql.MySQLError as error:
             raise MysqlUnavailable(f"the server of TEST_MYSQL_URL did not answer: "
                                    f"{error.args[-1] if error.args else error}") from None

@@ -86,6 +86,17 @@ def test_mysql_server_is_named_with_its_password_masked(monkeypatch, mysql_datab
     assert password not in server.line
 
 
+def test_mysql_lesson_server_is_a_fresh_database_dropped_after(monkeypatch, mysql_url):
+    monkeypatch.delenv(mysql.LESSON_VARIABLE, raising=False)
+    monkeypatch.setenv("TEST_MYSQL_URL", mysql_url)
+    with mysql.lesson_server() as url:
+        assert url.database.startswith("test_") and url.database != make_url(mysql_url).database
+        assert server_line(monkeypatch, url.render_as_string(hide_password=False))
+    with closing(mysql.connect(make_url(mysql_url))) as connection, connection.cursor() as cursor:
+        cursor.execute("SHOW DATABASES")
+        assert url.database not in {name for (name,) in cursor.fetchall()}
+
+
 def test_mysql_wrong_password_and_busy_database_give_one_line(monkeypatch, mysql_database_url):
     wrong = make_url(mysql_database_url).set(password=SECRET)
     server = server_line(monkeypatch, wrong.render_as_string(hide_password=False))
