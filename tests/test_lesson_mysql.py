@@ -166,8 +166,9 @@ def stored_server_cells() -> list[tuple[str, str]]:
     for cell in notebook["cells"]:
         source = "".join(cell["source"])
         if cell["cell_type"] == "code" and mysql.cell_needs_a_server(source):
-            text = "".join("".join(o.get("text", "")) + str(o.get("evalue", ""))
-                           for o in cell["outputs"])
+            # streams, displays (%alembic may show its log as one) and errors
+            text = "".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get(
+                "text/plain", "")) + str(o.get("evalue", "")) for o in cell["outputs"])
             cells.append((source, text))
     return cells
 
