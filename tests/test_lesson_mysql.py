@@ -136,9 +136,9 @@ def test_a_given_server_that_is_down_is_unavailable_not_an_error(monkeypatch):
     monkeypatch.delenv(mysql.LESSON_VARIABLE, raising=False)
     down = URL.create("mysql", "bob", SECRET, "127.0.0.1", 1, "x")  # nothing listens on port 1
     monkeypatch.setenv("TEST_MYSQL_URL", down.render_as_string(hide_password=False))
-    with pytest.raises(mysql.MysqlUnavailable, match="TEST_MYSQL_URL did not answer") as why:
-        with mysql.lesson_server():
-            pass
+    with pytest.raises(mysql.MysqlUnavailable, match="TEST_MYSQL_URL did not answer") as why, \
+            mysql.lesson_server():
+        pass
     assert "s3cr" not in str(why.value)
 
 
@@ -149,10 +149,10 @@ def test_run_notebooks_refuses_to_store_a_lesson_without_a_server(tmp_path, monk
     for variable in ("TEST_MYSQL_URL", mysql.LESSON_VARIABLE):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setattr(mysql, "SEARCH_PATH", str(tmp_path))  # no mariadbd anywhere
-    with pytest.raises(SystemExit, match=r"08_team_and_production.ipynb: not run, its stored "
-                                         r"outputs need a MySQL server .*no mariadb-install-db"):
-        with run_notebooks.mysql_for([CHAPTER_08]):
-            pass
+    refused = r"08_team_and_production.ipynb: not run, its stored outputs need a MySQL server"
+    with pytest.raises(SystemExit, match=refused + r" .*no mariadb-install-db"), \
+            run_notebooks.mysql_for([CHAPTER_08]):
+        pass
     with run_notebooks.mysql_for([ROOT / "notebooks" / "03_autogenerate.ipynb"]):
         pass  # no server needed, none started
 

@@ -218,7 +218,8 @@ class Server:
 
 def _with_aiomysql(raw: str) -> str:
     """``raw`` with the guide's async driver, whatever MySQL driver it named."""
-    return re.sub(r"^\s*(mysql|mariadb)(\+\w+)?://", "mysql+aiomysql://", raw, flags=re.I)
+    return re.sub(r"^\s*(mysql|mariadb)(\+\w+)?://", "mysql+aiomysql://", raw,
+                  flags=re.IGNORECASE)
 
 
 def mysql_server(variable: str = SERVER_VARIABLE) -> Server:
@@ -246,12 +247,12 @@ def mysql_server(variable: str = SERVER_VARIABLE) -> Server:
     try:
         with pymysql.connect(host=url.host, port=url.port or 3306, user=url.username,
                              password=url.password or "", database=url.database,
-                             connect_timeout=CONNECT_TIMEOUT) as connection:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT VERSION()")
-                (version,) = cursor.fetchone()
-                cursor.execute("SHOW TABLES")
-                tables = sorted({name for (name,) in cursor.fetchall()} - {"alembic_version"})
+                             connect_timeout=CONNECT_TIMEOUT) as connection, \
+                connection.cursor() as cursor:
+            cursor.execute("SELECT VERSION()")
+            (version,) = cursor.fetchone()
+            cursor.execute("SHOW TABLES")
+            tables = sorted({name for (name,) in cursor.fetchall()} - {"alembic_version"})
     except pymysql.MySQLError as error:
         reason = error.args[-1] if error.args else type(error).__name__
         return Server(None, masked(f"the MySQL server in {variable} ({url!r}) did not "
