@@ -7,8 +7,9 @@ same kernel, as a learner would after Run All:
 - no exercise is recorded Correct in ``progress`` (a worked example is not the learner's);
 - the timeline, where the lesson has one, moves to the revision the text suggests, and
   back;
-- each exercise in turn, following its own solution (the steps the contract suite
-  applies), checks Correct.
+- each exercise in turn, done as its own cells say: its ``setup()`` again if it has one
+  (the first cell of an exercise; running it again is safe), then its solution (the steps
+  the contract suite applies), then its check, which says Correct.
 
 One kernel per lesson; each lesson is its own class, so xdist (``--dist loadscope``)
 runs lessons in parallel and a lesson's steps in one worker.
@@ -53,6 +54,8 @@ for _timeline in [o for o in _gc.get_objects() if isinstance(o, _Timeline)]:
 for _start in [s for s in _EXERCISES if s.chapter == {chapter!r}]:
     _exercise = _start.exercise
     try:
+        if _start.has_setup:
+            _exercise.setup()
         _answer = _exercise._solve(_active())
     except Exception as _error:
         _report["exercises"][_start.name] = ["solution failed", f"{{type(_error).__name__}}: {{_error}}"]
@@ -92,21 +95,28 @@ def run_all(lesson: Path, workspaces: Path) -> tuple[dict, list[str]]:
     return (json.loads(lines[-1][len(REPORT):]) if lines else {}), errors
 
 
+def problems(lesson: Path, report: dict) -> list[str]:
+    """What went wrong after Run All of ``lesson``, from the probe's report."""
+    found = []
+    for chapter, outcomes in report["progress"].items():
+        found += [f"Run All recorded {chapter} {name} as Correct"
+                  for name, outcome in outcomes.items() if outcome == "Correct"]
+    for there, back in report["timeline"]:
+        found += [f"timeline: {line}" for line in (there, back) if "failed" in line]
+    expected = [s.name for s in EXERCISES if s.chapter == lesson.name[:2]]
+    for name in expected:
+        kind, message = report["exercises"].get(name, ["missing", ""])
+        if kind != "Correct":
+            found.append(f"{name}: {kind}: {message}")
+    return found
+
+
 def _check_lesson(lesson: Path, tmp_path: Path) -> None:
     report, errors = run_all(lesson, tmp_path / "workspaces")
     assert not errors, errors
     assert report, "the probe printed no report"
-    chapter = lesson.name[:2]
-    recorded = {f"{c}.{q}": outcome for c, outcomes in report["progress"].items()
-                for q, outcome in outcomes.items()}
-    assert "Correct" not in recorded.values(), recorded  # Run All did no exercise
-    for there, back in report["timeline"]:
-        assert "failed" not in there and "failed" not in back, (there, back)
-    expected = [s.name for s in EXERCISES if s.chapter == chapter]
-    assert sorted(report["exercises"]) == sorted(expected)
-    wrong = {name: outcome for name, outcome in report["exercises"].items()
-             if outcome[0] != "Correct"}
-    assert not wrong, wrong
+    found = problems(lesson, report)
+    assert not found, "\n".join(found)
 
 
 def _lesson_class(lesson: Path) -> type:
