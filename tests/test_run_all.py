@@ -61,7 +61,8 @@ for _start in [s for s in _EXERCISES if s.chapter == {chapter!r}]:
         _report["exercises"][_start.name] = ["solution failed", f"{{type(_error).__name__}}: {{_error}}"]
         continue
     _result = _exercise.result(*_answer)
-    _report["exercises"][_start.name] = [type(_result).__name__, _result.message]
+    _report["exercises"][_start.name] = ["Correct" if _result.ok else type(_result).__name__,
+                                         _result.message]
 print({marker!r} + _json.dumps(_report))
 '''
 
