@@ -49,7 +49,8 @@ from workbook.workspace import active_workspace as _active
 
 _report = {{"progress": _progress.load(), "timeline": [], "exercises": {{}}}}
 for _timeline in [o for o in _gc.get_objects() if isinstance(o, _Timeline)]:
-    _where = _timeline._where()
+    _current = _timeline.ws.current()
+    _where = _current[0] if len(_current) == 1 else "heads" if _current else "base"
     _report["timeline"].append([_timeline.move({target!r}), _timeline.move(_where)])
 for _start in [s for s in _EXERCISES if s.chapter == {chapter!r}]:
     _exercise = _start.exercise
