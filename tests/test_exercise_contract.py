@@ -21,8 +21,9 @@ import pytest
 
 from workbook import progress
 from workbook.exercises import Correct, NotAttempted, ____
+from workbook.exercises.core import Note
 from workbook.exercises.catalogue import EXERCISES
-from workbook.workspace import active_workspace
+from workbook.workspace import WorkspaceError, active_workspace
 from tests.exercise_helpers import state
 
 each_exercise = pytest.mark.parametrize("start", EXERCISES, ids=[s.id for s in EXERCISES])
@@ -132,3 +133,24 @@ def test_hints_and_the_solution_display_as_html_with_a_plain_twin(start, capsys,
             assert "color:var(--jp-" in style and "background:var(--jp-" in style, style
     blocks = exercise.solution_text.count("```") // 2
     assert shown[-1]["text/html"].count("<pre ") == blocks
+
+
+@each_exercise
+@pytest.mark.parametrize("done", ["first step", "every step"])
+def test_the_solution_after_a_partial_attempt_finishes_it_or_names_the_step(
+        start, done, workspace_at):
+    """A learner who did part of it (or all of it) and then applies the solution: Correct,
+    or one line naming the step that cannot be applied."""
+    ws = start.prepare(workspace_at(start.stage))
+    exercise = start.exercise
+    steps = [step for step in exercise.solution_steps if not isinstance(step, Note)]
+    for step in steps[:1] if done == "first step" else steps:
+        step.apply(ws)
+    try:
+        answer = exercise._solve(ws)
+    except WorkspaceError as error:
+        assert re.match(rf"step \d of {len(steps)} \(", str(error)), error
+        assert_one_line(str(error), ws)
+        return
+    result = exercise.result(*answer, workspace=ws)
+    assert isinstance(result, Correct), result

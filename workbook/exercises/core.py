@@ -262,7 +262,7 @@ class Alembic(Step):
 
     def apply(self, workspace: Workspace) -> None:
         words = shlex.split(self.line)
-        if words[:1] == ["revision"] and "-m" in words[:-1] and _has_revision(
+        if words[:1] in (["revision"], ["merge"]) and "-m" in words[:-1] and _has_revision(
                 workspace, words[words.index("-m") + 1]):
             return  # written already (a partial attempt): a second one would duplicate it
         result = workspace.run(words)
@@ -340,9 +340,11 @@ class Exercise:
             try:
                 step.apply(workspace)
             except Exception as error:
-                shown = one_line(step.render().strip("`").removeprefix("python").strip())
-                raise WorkspaceError(f"step {number} of {len(done)} ({shown}) could not be "
-                                     f"applied: {one_line(error)}") from error
+                shown = step.render().strip("`").removeprefix("python").strip().splitlines()
+                reason = str(error) if isinstance(error, WorkspaceError) else \
+                    one_line(error, workspace.path)
+                raise WorkspaceError(f"step {number} of {len(done)} ({shown[0]}) could not be "
+                                     f"applied: {clean(reason, workspace.path)}") from error
         return ()
 
     def _waiting_for(self, workspace: Workspace) -> list[str]:
