@@ -62,7 +62,8 @@ for _start in [s for s in _EXERCISES if s.chapter == {chapter!r}]:
             _exercise.setup()
         _answer = _exercise._solve(_active())
     except Exception as _error:
-        _report["exercises"][_start.name] = ["solution failed", f"{{type(_error).__name__}}: {{_error}}"]
+        _report["exercises"][_start.name] = ["solution failed",
+                                             f"{{type(_error).__name__}}: {{_error}}"]
         continue
     _result = _exercise.result(*_answer)
     _report["exercises"][_start.name] = ["Correct" if _result.ok else type(_result).__name__,

@@ -302,6 +302,16 @@ def _record_progress(exercise: "Exercise", result: Result) -> None:
         pass
 
 
+def _not_yet(waiting: list[str]) -> str:
+    """The setup note of a setup that waits for the exercises ``waiting`` (``["q1"]``)."""
+    numbers = " and ".join(name[1:] for name in waiting)
+    if len(waiting) == 1:
+        return (f"not yet: exercise {numbers} comes first (this setup would get in its way); "
+                "do it, then run this cell again")
+    return (f"not yet: exercises {numbers} come first (this setup would get in their way); "
+            "do them, then run this cell again")
+
+
 class Exercise:
     """One question. Subclasses set the class attributes and implement ``_check``."""
 
@@ -430,9 +440,7 @@ class Exercise:
         try:
             workspace = workspace if workspace is not None else active_workspace()
             waiting = self._waiting_for(workspace)
-            note = self._setup(workspace) if not waiting else (
-                f"not yet: exercise {' and '.join(n[1:] for n in waiting)} comes first (this "
-                "setup would get in its way); do it, then run this cell again")
+            note = _not_yet(waiting) if waiting else self._setup(workspace)
         except Exception as error:
             where = [workspace.path] if isinstance(workspace, Workspace) else []
             message = (f"Setup could not run: {clean(one_line(error), *where)}. "
