@@ -192,8 +192,8 @@ BAD_SETTINGS = {
     ),
     "mysql-password-with-an-unencoded-at": (
         {"DATABASE_URL": "mysql+aiomysql://bob:s3cret@s3cret@127.0.0.1:1/db"},
-        "FAILED: cannot connect to mysql+aiomysql://bob:***@127.0.0.1:1/db: the host part "
-        "holds an '@': write an '@' in the password as %40",
+        "FAILED: DATABASE_URL has an '@' in its password or user name: write it as %40 there "
+        "('mysql+aiomysql://bob:***@127.0.0.1:1/db')",
     ),
     "mysql-driver-not-installed": (
         {"DATABASE_URL": "mysql+asyncmy://bob:s3cret@127.0.0.1/db"},

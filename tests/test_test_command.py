@@ -190,7 +190,7 @@ def test_the_other_pythons_skip_the_server_and_browser_legs_and_say_why() -> Non
             "tests/test_reference_migrations.py",
             "tests/test_browser.py",
             "-m",
-            "postgres or slow",
+            "postgres or mysql or browser",
         ],
         capture_output=True,
         text=True,
