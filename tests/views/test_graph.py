@@ -159,3 +159,36 @@ def test_graph_three_way_merge_keeps_lines_off_boxes(tmp_path):
 def test_graph_accepts_an_alembic_config(reference_scripts):
     from_config = revision_graph(Config(str(ROOT / "alembic.ini")), "0011")
     assert from_config.text == revision_graph(reference_scripts, "0011").text
+
+
+def legend_texts(svg: str) -> list[str]:
+    """The texts below the last revision box: the legend."""
+    root = svg_root(svg)
+    last_box = max(float(r.get("y")) for r in root.iter(f"{SVG}rect") if r.get("height") == "44")
+    return [t.text for t in root.iter(f"{SVG}text") if float(t.get("y")) > last_box + 44]
+
+
+def test_the_legend_names_every_tag_a_box_can_carry(reference_scripts):
+    legend = legend_texts(revision_graph(reference_scripts, "0011").svg)
+    for tag in ("head", "you are here", "merge", "branch point", "base"):
+        assert tag in legend
+    assert "first revision (no parent)" in legend and "depends_on" in legend
+
+
+def test_full_titles_fit_or_show_as_a_tooltip(reference_scripts, tmp_path):
+    # The book's titles (up to 50 characters) fit their boxes whole.
+    view = revision_graph(reference_scripts, "0011")
+    texts = svg_texts(view.svg)
+    assert "Add indexes to improve book search performance" in texts
+    assert not any(t.endswith("…") for t in texts)
+    # A longer one is cut in the box, and whole in the tooltip and the text form.
+    long = "Add a very long message that will surely be truncated in the box, " * 2
+    write_script(tmp_path / "versions", "0001", long.strip())
+    view = revision_graph(ScriptDirectory(str(tmp_path)), ())
+    box_text = [t for t in svg_texts(view.svg) if t.startswith("Add a very long")]
+    assert len(box_text) == 1 and box_text[0].endswith("…")
+    [group] = svg_root(view.svg).iter(f"{SVG}g")
+    assert group.find(f"{SVG}title").text == f"0001: {long.strip()}"
+    assert group.find(f"{SVG}rect") is not None  # the tooltip covers the whole box
+    assert long.strip() in view.text
+    assert group.find(f"{SVG}rect").get("width") == "360"  # boxes grow only so far

@@ -111,6 +111,14 @@ class Svg:
                   anchor="middle")
         return w
 
+    def begin_group(self, tooltip: str) -> None:
+        """Start a ``<g>`` whose ``<title>`` is the tooltip of everything drawn until
+        :meth:`end_group` (shown where the SVG sits inline in the page, not in an <img>)."""
+        self.parts.append(f"<g><title>{escape(tooltip)}</title>")
+
+    def end_group(self) -> None:
+        self.parts.append("</g>")
+
     def render(self, width: float, height: float) -> str:
         w, h = number(width), number(height)
         head = (
