@@ -4,8 +4,10 @@
 buttons, the revision graph and the schema. Moving runs ``alembic upgrade`` or
 ``alembic downgrade`` (whichever goes there) through the same runner as ``%alembic``.
 
-Where widgets do not render (a static viewer, a plain-text console) the same output shows
-the graph and schema as pictures (HTML) or as text.
+Where widgets do not render (a static viewer, a plain-text console, an output JupyterLab
+does not trust) the same output shows the graph and schema as pictures (``<img>`` in
+HTML, which survives sanitizing) or as text. The status line sets its background with its
+colour, so it reads the same on light and dark pages.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import html
 import ipywidgets as widgets
 from alembic.util import to_tuple
 
+from workbook.views.svg import GREEN, RED, svg_img
 from workbook.workspace import Workspace, active_workspace
 
 BASE = "base"
@@ -97,16 +100,17 @@ class Timeline:
         self.picker.options = revision_choices(self.ws)
         current = self.ws.current()
         self.picker.value = current[0] if len(current) == 1 else BASE if not current else current[-1]
-        colour = "#1a7f37" if ok else "#cf222e"
+        background, ink = GREEN if ok else RED
         text = html.escape(message or f"the database is at {self._where()}")
-        self.status.value = f'<span style="color:{colour}">{text}</span>'
-        self.graph_view.value = self._svg(self.ws.graph())
-        self.schema_view.value = self._svg(self.ws.schema())
+        self.status.value = (f'<span style="background:{background};color:{ink};'
+                             f'padding:0.1em 0.5em;border-radius:4px">{text}</span>')
+        self.graph_svg, self.schema_svg = self.ws.graph().svg, self.ws.schema().svg
+        self.graph_view.value = self._inline(self.graph_svg)
+        self.schema_view.value = self._inline(self.schema_svg)
 
     @staticmethod
-    def _svg(view) -> str:
-        """The view's picture, scaled down to its box (the SVGs have a viewBox)."""
-        svg = view._repr_mimebundle_()["image/svg+xml"]
+    def _inline(svg: str) -> str:
+        """Inline in the widget (the boxes' tooltips work), scaled down to its box."""
         return svg.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
 
     def text(self) -> str:
@@ -117,11 +121,13 @@ class Timeline:
     def _repr_mimebundle_(self, include=None, exclude=None):
         bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude) or {}
         bundle["text/plain"] = self.text()  # what plain viewers (and nbval) see
+        pictures = [svg_img(self.graph_svg, "revision graph"),
+                    svg_img(self.schema_svg, "database schema")]
         bundle["text/html"] = (f"<div>{self.status.value}</div>"
-                               f"<div style='display:flex;gap:1em'>"
-                               f"<div style='flex:1;min-width:0'>{self.graph_view.value}</div>"
-                               f"<div style='flex:1;min-width:0'>{self.schema_view.value}</div>"
-                               f"</div>")
+                               "<div style='display:flex;gap:1em'>"
+                               + "".join(f"<div style='flex:1;min-width:0'>{img}</div>"
+                                         for img in pictures)
+                               + "</div>")
         return bundle
 
     def __repr__(self) -> str:

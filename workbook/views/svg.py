@@ -7,6 +7,7 @@ byte for byte on every machine. Elements carry presentation attributes only: no
 
 from __future__ import annotations
 
+import base64
 from html import escape
 
 # --- Fonts and text metrics ----------------------------------------------------------
@@ -135,3 +136,14 @@ def message_svg(message: str) -> str:
     svg = Svg()
     svg.text(20, 34, message, size=13, fill=MUTED, mono=False, italic=True)
     return svg.render(max(240, text_width(message, 13, mono=False) + 40), 56)
+
+
+def svg_img(svg: str, alt: str) -> str:
+    """The SVG as an HTML ``<img>`` with a ``data:`` URI, scaled down to fit its box.
+
+    For ``text/html`` outputs: sanitizers (JupyterLab's, for outputs not trusted) strip an
+    inline ``<svg>`` and leave its texts run together, but keep an ``<img>``'s data URI.
+    """
+    data = base64.b64encode(svg.encode()).decode("ascii")
+    return (f'<img src="data:image/svg+xml;base64,{data}" alt="{escape(alt)}" '
+            'style="max-width:100%;height:auto">')
