@@ -1,26 +1,40 @@
-"""Every chapter in JupyterLab, in a real browser: it runs, its widgets and pictures render.
+"""The room: every lesson in JupyterLab, in a real browser, as a learner sees it.
 
-nbval checks what the kernel sends; this checks what a learner sees. The .venv's
-JupyterLab serves copies of the chapters (the stored notebooks are never touched) on
-127.0.0.1 with a token, a throwaway settings folder and throwaway workspaces; Debian's
-Chromium, driven headless by Playwright (no browser download), opens each chapter in
-turn, runs *Run → Run All Cells*, waits for the kernel, saves the copy and checks:
+nbval checks what the kernel sends; this checks what a learner sees. JupyterLab serves a
+throwaway workspace folder made the way ``python3 tasks.py lab`` makes it
+(``tasks.prepare_lab``: the learner's own trusted lesson copies in ``lessons/``, the
+chapters' projects beside them) on 127.0.0.1 with a token and throwaway settings. Debian's
+Chromium, driven headless by Playwright (no browser download), opens each lesson and checks:
 
-- every code cell ran, and only the cells meant to raise (tag ``raises-exception``,
-  comment ``# NBVAL_RAISES_EXCEPTION``) have an error output;
-- widgets render as widgets (the timeline's dropdown and buttons), never as
-  "Error displaying widget" or as their text fallback;
-- the SVG pictures (ER diagrams, revision graphs) render as images, not as source text.
+- before anything runs, the stored pictures show: SVG images drawn, widgets drawn from
+  their saved state (the copies are trusted);
+- after *Clear Outputs* and *Run → Run All Cells*: every code cell ran, only the cells meant
+  to raise (tag ``raises-exception``, comment ``# NBVAL_RAISES_EXCEPTION``) raised, widgets
+  render as widgets, SVG pictures as images;
+- no pink stderr box holds alembic's INFO log, except in a real-process demonstration
+  (a ``!command`` line or a ``%%bash`` cell shows what a terminal shows);
+- every text in every output is readable, in JupyterLab Light and in JupyterLab Dark:
+  its computed colour against its computed background has a WCAG contrast of at least
+  4.5:1, and the diffs (``ws.edit``/``ws.write``), the quiet log (``%alembic``) and a hint
+  and a solution (run in chapter 04) are among the texts measured;
+- in chapter 03, a model typed into JupyterLab's file editor and saved is seen by the next
+  ``%alembic check``.
 
-One screenshot per chapter goes to ``build/screenshots/`` (git-ignored). Skipped, with
-the reason in pytest's summary, where ``/usr/bin/chromium`` is missing
-(``tools/install-system-packages.sh`` installs it on Debian/Ubuntu).
+One test opens, untrusted, a notebook of every stored HTML output of the book: those
+degrade to readable HTML (JupyterLab's sanitizer strips inline SVG; the timeline's
+pictures are images and must draw) in both themes.
+
+Two screenshots per lesson go to ``build/screenshots/`` (git-ignored), ``NN_name-light.png``
+and ``NN_name-dark.png``. Skipped, with the reason in pytest's summary, where
+``/usr/bin/chromium`` is missing (``tools/install-system-packages.sh`` installs it).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -35,33 +49,38 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ROOT / "notebooks"
-CHAPTERS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SCREENSHOTS = ROOT / "build" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
 JUPYTER = Path(sys.executable).parent / "jupyter"
 RAISES = "# NBVAL_RAISES_EXCEPTION"
 SVG = "image/svg+xml"
+HTML = "text/html"
 WIDGET = "application/vnd.jupyter.widget-view+json"
+STDERR = "application/vnd.jupyter.stderr"
+THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
+MIN_CONTRAST = 4.5  # WCAG 2, normal text (AA)
 # The notes' flags for a headless machine without network; the fresh --user-data-dir is
 # the persistent context's folder (Playwright refuses the flag itself).
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
-# JupyterLab's user settings for the throwaway settings folder.
+# JupyterLab's user settings for the throwaway settings folder (the news prompt is off by
+# the lab's own overrides, which prepare_lab writes).
 LAB_SETTINGS = {
     # JupyterLab 4 virtualises offscreen cells: render them all, so that every output
     # is in the page to assert on.
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
     # The copies are saved on purpose, once, after the run: no autosave in between.
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
-    # No network, no pop-ups over the notebook.
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-        "fetchNews": "false", "checkForUpdates": False, "doNotDisturbMode": True},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"doNotDisturbMode": True},
     "@jupyterlab/extensionmanager-extension/plugin.jupyterlab-settings": {"enabled": False},
 }
 SERVER_START_SECONDS = 60
 CHAPTER_SECONDS = 240  # one chapter's Run All, at most (it takes seconds)
+# Cells added after Run All: a hint and a solution (their code blocks, in both themes).
+HINT_CHAPTER, HINT_CELL = "04_schema_changes.ipynb", "q1.hint()\nq1.solution()"
+EDITOR_CHAPTER = "03_autogenerate.ipynb"
 
 pytestmark = [
     pytest.mark.slow,
@@ -80,6 +99,24 @@ class Expected:
     raises: bool
     svg_outputs: int
     widget: bool
+    has_output: bool
+
+    @property
+    def real_process(self) -> bool:
+        """A shell command's own output: what a terminal shows, INFO lines included."""
+        return self.source.startswith("%%bash") or any(
+            line.lstrip().startswith("!") for line in self.source.splitlines())
+
+    @property
+    def kind(self) -> str | None:
+        """Which output must be readable in both themes, by what the cell runs."""
+        if not self.has_output:
+            return None
+        if re.search(r"\bws\.(edit|write)\(", self.source):
+            return "diff"
+        if "%alembic" in self.source:
+            return "quiet log"
+        return None
 
 
 def expected_cells(notebook: dict) -> tuple[int, list[Expected]]:
@@ -96,18 +133,24 @@ def expected_cells(notebook: dict) -> tuple[int, list[Expected]]:
             raises="raises-exception" in tags or RAISES in source,
             svg_outputs=sum(SVG in o.get("data", {}) for o in outputs),
             widget=any(WIDGET in o.get("data", {}) for o in outputs)
-            or "workbook.timeline(" in source))
+            or "workbook.timeline(" in source,
+            has_output=bool(outputs)))
     return len(notebook["cells"]), cells
 
 
-def stripped(notebook: dict) -> dict:
-    """The chapter without outputs, execution counts or saved widget state."""
-    notebook = json.loads(json.dumps(notebook))
-    notebook["metadata"].pop("widgets", None)
-    for cell in notebook["cells"]:
-        if cell["cell_type"] == "code":
-            cell["outputs"], cell["execution_count"] = [], None
-    return notebook
+def html_outputs_notebook(chapters: list[Path]) -> dict:
+    """One notebook of every stored output that has an HTML form, sources kept, not trusted."""
+    cells = []
+    for chapter in chapters:
+        for cell in json.loads(chapter.read_text(encoding="utf-8"))["cells"]:
+            outputs = [o for o in cell.get("outputs", []) if HTML in o.get("data", {})]
+            if outputs:
+                cells.append({"cell_type": "code", "execution_count": None, "metadata": {},
+                              "id": f"c{len(cells)}", "outputs": outputs,
+                              "source": f"# {chapter.stem}\n" + "".join(cell["source"])})
+    return {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "language": "python",
+                                                        "display_name": "Python 3"}},
+            "nbformat": 4, "nbformat_minor": 5}
 
 
 # -- the server -------------------------------------------------------------------------------
@@ -115,7 +158,7 @@ def stripped(notebook: dict) -> dict:
 class Lab:
     url: str
     token: str
-    root: Path
+    root: Path  # the served folder: lessons/ and the chapters' projects, as tasks.py lab
     # chapter file name -> (number of cells, code cells), of the very copy served
     chapters: dict[str, tuple[int, list[Expected]]]
 
@@ -150,39 +193,52 @@ def write_settings(folder: Path) -> None:
         path.write_text(json.dumps(values))
 
 
+def load_tasks():
+    spec = importlib.util.spec_from_file_location("tasks", ROOT / "tasks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     if not JUPYTER.exists():
         pytest.skip(f"browser test skipped: no jupyter next to {sys.executable}")
     home = tmp_path_factory.mktemp("browser")
-    served = home / "served"
-    (served / "notebooks").mkdir(parents=True)
-    chapters = {}
-    for chapter in CHAPTERS:  # without outputs: whatever the page shows, this run made
-        notebook = json.loads(chapter.read_text(encoding="utf-8"))
-        chapters[chapter.name] = expected_cells(notebook)
-        (served / "notebooks" / chapter.name).write_text(json.dumps(stripped(notebook)))
+    served = home / "workspace"
     write_settings(home / "settings")
-    token, port = secrets.token_hex(16), free_port()
     env = {key: value for key, value in os.environ.items()
-           if key not in {"DATABASE_URL", "JUPYTER_PATH", "JUPYTER_CONFIG_PATH"}}
+           if key not in {"DATABASE_URL", "JUPYTER_PATH", "JUPYTER_CONFIG_PATH",
+                          "PYTHONDONTWRITEBYTECODE"}}  # a learner's kernel writes bytecode
     env.update(
-        WORKBOOK_WORKSPACES=str(home / "workspaces"),
+        WORKBOOK_WORKSPACES=str(served),  # as in tasks.py lab: projects beside lessons/
         JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
         JUPYTERLAB_WORKSPACES_DIR=str(home / "lab-workspaces"),
         JUPYTER_CONFIG_DIR=str(home / "config"),  # no user configuration
-        JUPYTER_DATA_DIR=str(home / "data"),  # no user kernels: the .venv's python3
+        JUPYTER_DATA_DIR=str(home / "data"),  # no user kernels; the trust database
         JUPYTER_RUNTIME_DIR=str(home / "runtime"),
         IPYTHONDIR=str(home / "ipython"),  # the kernels' history and profile
+        PYTHONPYCACHEPREFIX=str(home / "pycache"),  # bytecode, but not in the repository
         PYDEVD_DISABLE_FILE_VALIDATION="1",
     )
-    command = [str(JUPYTER), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-               "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-               f"--ServerApp.root_dir={served}", "--LabApp.news_url=",
-               "--LabApp.extension_manager=readonly",  # no PyPI look-ups
-               "--ServerApp.shutdown_no_activity_timeout=0"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        command.append("--allow-root")
+    tasks = load_tasks()
+    with pytest.MonkeyPatch.context() as patch:  # trust goes to this lab's database
+        for key in ("JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR"):
+            patch.setenv(key, env[key])
+        tasks.prepare_lab(served)
+    chapters = {chapter.name: expected_cells(json.loads(
+        (served / "lessons" / chapter.name).read_text(encoding="utf-8"))) for chapter in CHAPTERS}
+    (served / "untrusted").mkdir()
+    (served / "untrusted" / "html_outputs.ipynb").write_text(
+        json.dumps(html_outputs_notebook(CHAPTERS)))
+    token, port = secrets.token_hex(16), free_port()
+    command = tasks.lab_command([
+        "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}", "--LabApp.news_url=",
+        "--LabApp.extension_manager=readonly",  # no PyPI look-ups
+        "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: commands, themes, cells
+        "--ServerApp.shutdown_no_activity_timeout=0"], served)
+    command[0] = str(JUPYTER)
     log = (home / "server.log").open("w")
     server = subprocess.Popen(command, cwd=served, env=env, stdout=log, stderr=subprocess.STDOUT)
     running = Lab(f"http://127.0.0.1:{port}", token, served, chapters)
@@ -239,6 +295,88 @@ CELL_STATE = """() => {
   };
 }"""
 
+# Every text in the notebook's outputs with its colour and the colour behind it, both
+# composited (alpha) over what is beneath, down to the page; texts inside pictures
+# (<img>, <svg>) are pictures' own business (white cards).
+TEXT_COLOURS = """() => {
+  const parse = c => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return [0, 0, 0, 0];
+    const v = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+    return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1];
+  };
+  const over = (top, below) => {
+    const a = top[3];
+    return [0, 1, 2].map(i => top[i] * a + below[i] * (1 - a)).concat([1]);
+  };
+  const backgroundOf = el => {
+    const chain = [];
+    for (let n = el; n; n = n.parentElement) chain.push(parse(getComputedStyle(n).backgroundColor));
+    return chain.reverse().reduce((below, top) => over(top, below), [255, 255, 255, 1]);
+  };
+  const cells = [...document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-Cell')];
+  const found = [];
+  cells.forEach((cell, index) => {
+    for (const output of cell.querySelectorAll('.jp-OutputArea-output')) {
+      const walker = document.createTreeWalker(output, NodeFilter.SHOW_TEXT);
+      for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+        const el = t.parentElement;
+        if (!t.textContent.trim() || el.closest('svg')) continue;
+        const style = getComputedStyle(el);
+        if (style.visibility !== 'visible' || !el.getClientRects().length) continue;
+        const background = backgroundOf(el);
+        found.push({cell: index, text: t.textContent.trim().slice(0, 60),
+                    mime: output.getAttribute('data-mime-type'),
+                    fg: over(parse(style.color), background), bg: background});
+      }
+    }
+  });
+  return found;
+}"""
+
+
+def luminance(rgb: list[float]) -> float:
+    channels = [c / 255 for c in rgb[:3]]
+    r, g, b = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(fg: list[float], bg: list[float]) -> float:
+    """WCAG 2 contrast ratio, 1 to 21."""
+    light, dark = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def unreadable(page, theme: str) -> tuple[list[str], set[int]]:
+    """(texts below MIN_CONTRAST, described; indexes of the cells whose texts were measured)."""
+    texts = page.evaluate(TEXT_COLOURS)
+    problems = []
+    for text in texts:
+        ratio = contrast(text["fg"], text["bg"])
+        if ratio < MIN_CONTRAST:
+            colours = "rgb({:.0f},{:.0f},{:.0f}) on rgb({:.0f},{:.0f},{:.0f})".format(
+                *text["fg"][:3], *text["bg"][:3])
+            problems.append(f"{theme}: cell {text['cell']} ({text['mime']}): {text['text']!r} "
+                            f"is {colours}, contrast {ratio:.2f} < {MIN_CONTRAST}")
+    return problems[:20], {text["cell"] for text in texts}
+
+
+def use_theme(page, theme: str) -> None:
+    """Switch JupyterLab's theme (as Settings → Theme does) and wait until it applies."""
+    name = THEMES[theme]
+    if page.evaluate("() => document.body.dataset.jpThemeName") == name:
+        return
+    page.evaluate(f"() => window.jupyterapp.commands.execute('apputils:change-theme', "
+                  f"{{theme: {json.dumps(name)}}})")
+    page.wait_for_function(
+        "([name, light]) => document.body.dataset.jpThemeName === name && "
+        "document.body.dataset.jpThemeLight === light", arg=[name, str(theme == "light").lower()])
+    page.wait_for_timeout(300)  # the theme's stylesheet applies
+
+
+def current_theme(page) -> str:
+    return "light" if page.evaluate("() => document.body.dataset.jpThemeLight") == "true" else "dark"
+
 
 def wait_for(page, what: str, condition, timeout: float, chapter: Path | None = None):
     """Poll ``condition()`` (truthy = done) for ``timeout`` seconds.
@@ -279,6 +417,17 @@ def first_line(source: str) -> str:
     return repr(lines[0][:70]) if lines else "''"
 
 
+def cell_locator(page, index: int):
+    return page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(index)
+
+
+def open_notebook(page, lab: Lab, path: str, cell_count: int, chapter: Path) -> None:
+    """Open ``path`` in a fresh JupyterLab workspace (only it open; the token logs in)."""
+    page.goto(f"{lab.url}/lab/tree/{path}?reset&token={lab.token}")
+    wait_for(page, f"{path} to open, every cell rendered",
+             lambda: len(page.evaluate(CELL_STATE)["prompts"]) == cell_count, 60, chapter)
+
+
 def save_and_read(page, copy: Path, chapter: Path) -> dict:
     """Save the served copy from the page (File → Save Notebook) and read it back."""
     before = copy.stat().st_mtime_ns
@@ -293,10 +442,6 @@ def save_and_read(page, copy: Path, chapter: Path) -> dict:
             return None
 
     return wait_for(page, f"{copy.name} to be saved", saved, 30, chapter)
-
-
-def cell_locator(page, index: int):
-    return page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(index)
 
 
 WIDGET_ERROR = "Error displaying widget"
@@ -320,70 +465,184 @@ def widget_problems(page, expected: list[Expected]) -> list[str]:
     return problems
 
 
+DRAWN = ("nodes => nodes.map(n => n.tagName.toLowerCase() === 'img'"
+         " ? [n.complete && n.naturalWidth, n.naturalHeight]"
+         " : [n.getBoundingClientRect().width, n.getBoundingClientRect().height])")
+
+
 def picture_problems(page, expected: list[Expected]) -> list[str]:
-    """Cells that drew SVG pictures show them as decoded images, not as text."""
+    """Cells that drew SVG pictures show them as decoded images, not as text; a widget's
+    pictures (the timeline's graph and schema) are drawn too."""
     problems = []
-    for cell in (c for c in expected if c.svg_outputs):
-        outputs = cell_locator(page, cell.index).locator(
-            f'.jp-OutputArea-output[data-mime-type="{SVG}"]')
-        images = outputs.locator("img, svg")
-        sizes = images.evaluate_all(
-            "nodes => nodes.map(n => n.tagName.toLowerCase() === 'img'"
-            " ? [n.complete && n.naturalWidth, n.naturalHeight]"
-            " : [n.getBoundingClientRect().width, n.getBoundingClientRect().height])")
-        drawn = [size for size in sizes if size[0] and size[1]]
-        if len(drawn) < cell.svg_outputs:
-            problems.append(f"cell {cell.index}: {len(drawn)} of {cell.svg_outputs} SVG pictures "
-                            f"drawn ({first_line(cell.source)})")
-        source_shown = cell_locator(page, cell.index).locator(".jp-OutputArea").inner_text()
-        if "<svg" in source_shown:
-            problems.append(f"cell {cell.index}: SVG shown as source text")
+    for cell in expected:
+        node = cell_locator(page, cell.index)
+        if cell.svg_outputs:
+            sizes = node.locator(f'.jp-OutputArea-output[data-mime-type="{SVG}"]').locator(
+                "img, svg").evaluate_all(DRAWN)
+            drawn = [size for size in sizes if size[0] and size[1]]
+            if len(drawn) < cell.svg_outputs:
+                problems.append(f"cell {cell.index}: {len(drawn)} of {cell.svg_outputs} SVG "
+                                f"pictures drawn ({first_line(cell.source)})")
+            if "<svg" in node.locator(".jp-OutputArea").inner_text():
+                problems.append(f"cell {cell.index}: SVG shown as source text")
+        if cell.widget:
+            sizes = node.locator(".jupyter-widgets svg").evaluate_all(DRAWN)
+            if len([size for size in sizes if size[0] and size[1]]) < 2:
+                problems.append(f"cell {cell.index}: the widget's pictures are not drawn "
+                                f"({first_line(cell.source)})")
     return problems
 
 
-def screenshot(page, chapter: Path, expected: list[Expected]) -> str:
-    """One PNG per chapter, scrolled to its first widget or picture."""
-    interesting = [c for c in expected if c.widget] or [c for c in expected if c.svg_outputs]
-    if interesting:
-        cell_locator(page, interesting[0].index).evaluate(
-            "cell => cell.scrollIntoView({block: 'start'})")
+def info_on_stderr(page, expected: list[Expected]) -> list[str]:
+    """Cells whose pink stderr box holds alembic's INFO log (real processes excepted)."""
+    problems = []
+    for cell in expected:
+        if cell.real_process:
+            continue
+        boxes = cell_locator(page, cell.index).locator(
+            f'.jp-OutputArea-output[data-mime-type="{STDERR}"]').all_inner_texts()
+        info = [line for box in boxes for line in box.splitlines() if line.startswith("INFO ")]
+        if info:
+            problems.append(f"cell {cell.index}: {len(info)} INFO lines in a stderr box, "
+                            f"e.g. {info[0][:80]!r} ({first_line(cell.source)})")
+    return problems
+
+
+def add_and_run_cell(page, source: str) -> int:
+    """Append a code cell to the open notebook, run it, wait for it; returns its index."""
+    index = page.evaluate("""async (source) => {
+      const app = window.jupyterapp, panel = app.shell.currentWidget, notebook = panel.content;
+      notebook.activeCellIndex = notebook.widgets.length - 1;
+      await app.commands.execute('notebook:insert-cell-below');
+      await app.commands.execute('notebook:change-cell-to-code');
+      notebook.activeCell.model.sharedModel.setSource(source);
+      await app.commands.execute('notebook:run-cell');
+      return notebook.activeCellIndex;
+    }""", source)
+    page.wait_for_function("""(index) => {
+      const cell = document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-Cell')[index];
+      const prompt = cell && cell.querySelector('.jp-InputArea-prompt');
+      return prompt && /\\[\\d+\\]/.test(prompt.textContent);
+    }""", arg=index)
+    return index
+
+
+def output_text(page, index: int) -> str:
+    return cell_locator(page, index).locator(".jp-OutputArea").inner_text()
+
+
+def model_typed_in_the_editor(page, lab: Lab, chapter: Path) -> list[str]:
+    """Type a model into a workspace file in JupyterLab's file editor, save it, and check
+    that the next ``%alembic check`` (run from the lesson) sees it."""
+    notebook_tab = page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
+    add_and_run_cell(page, 'ws = workbook.start("03_editor", stage="0001")')
+    before = output_text(page, add_and_run_cell(page, "%alembic check"))
+    path = "03_editor/app/models/book.py"
+    page.evaluate(f"() => window.jupyterapp.commands.execute('docmanager:open', "
+                  f"{{path: {json.dumps(path)}, factory: 'Editor'}})")
+    editor = page.locator(".jp-FileEditor .cm-content").first
+    editor.wait_for(state="visible")
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.insert_text("\n\nclass EditorNote(Base):\n    __tablename__ = \"editor_notes\"\n"
+                              "    id: Mapped[int] = mapped_column(primary_key=True, init=False)\n")
+    page.keyboard.press("Control+s")
+    wait_for(page, f"{path} to be saved",
+             lambda: "editor_notes" in (lab.root / path).read_text(), 20, chapter)
+    page.evaluate(f"() => window.jupyterapp.shell.activateById({json.dumps(notebook_tab)})")
+    after = output_text(page, add_and_run_cell(page, "# NBVAL_RAISES_EXCEPTION\n%alembic check"))
+    problems = []
+    if "No new upgrade operations detected" not in before:
+        problems.append(f"editor: %alembic check before the edit said {before[-300:]!r}")
+    if "add_table" not in after or "editor_notes" not in after:
+        problems.append(f"editor: %alembic check after saving book.py in the editor did not see "
+                        f"the new table: {after[-400:]!r}")
+    return problems
+
+
+def screenshot(page, chapter: Path, theme: str, target: int | None) -> str:
+    """The page in ``theme``, scrolled to cell ``target``: build/screenshots/NN_name-theme.png."""
+    if target is not None:
+        cell_locator(page, target).evaluate("cell => cell.scrollIntoView({block: 'start'})")
         page.wait_for_timeout(300)  # let images decode after the scroll
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{chapter.stem}.png"
+    path = SCREENSHOTS / f"{chapter.stem}-{theme}.png"
     page.screenshot(path=str(path))
     return str(path.relative_to(ROOT))
+
+
+def screenshot_target(expected: list[Expected], extra: int | None) -> int | None:
+    """What a screenshot should show: the added hint, else a diff, else a log, else a picture."""
+    if extra is not None:
+        return extra
+    for wanted in (lambda c: c.kind == "diff", lambda c: c.kind == "quiet log",
+                   lambda c: c.widget or c.svg_outputs):
+        found = [c.index for c in expected if wanted(c)]
+        if found:
+            return found[0]
+    return None
 
 
 # Two classes, because `--dist loadscope` sends each class to a worker of its own: two
 # browsers share the chapters, the slowest tests of the suite.
 class TestEvenChapters:
     @pytest.mark.parametrize("chapter", CHAPTERS[0::2], ids=lambda p: p.stem)
-    def test_chapter_runs_in_a_real_browser(self, chapter: Path, lab: Lab, page) -> None:
+    def test_chapter_in_a_real_browser(self, chapter: Path, lab: Lab, page) -> None:
         run_in_browser(chapter, lab, page)
 
 
 class TestOddChapters:
     @pytest.mark.parametrize("chapter", CHAPTERS[1::2], ids=lambda p: p.stem)
-    def test_chapter_runs_in_a_real_browser(self, chapter: Path, lab: Lab, page) -> None:
+    def test_chapter_in_a_real_browser(self, chapter: Path, lab: Lab, page) -> None:
         run_in_browser(chapter, lab, page)
+
+    def test_untrusted_html_outputs_stay_readable(self, lab: Lab, page) -> None:
+        """Every stored HTML output of the book, opened untrusted (sanitized), in both themes."""
+        path = lab.root / "untrusted" / "html_outputs.ipynb"
+        notebook = json.loads(path.read_text())
+        open_notebook(page, lab, "untrusted/html_outputs.ipynb", len(notebook["cells"]), path)
+        problems = []
+        for index, cell in enumerate(notebook["cells"]):
+            html = "".join(o["data"][HTML] for o in cell["outputs"])
+            if "<svg" in html:
+                problems.append(f"cell {index}: inline <svg> in HTML, which the sanitizer strips "
+                                f"into a wall of text ({first_line(cell['source'])})")
+            images = cell_locator(page, index).locator(
+                f'.jp-OutputArea-output[data-mime-type="{HTML}"] img').evaluate_all(DRAWN)
+            if len([size for size in images if size[0] and size[1]]) < html.count("<img"):
+                problems.append(f"cell {index}: an image of the HTML is not drawn "
+                                f"({first_line(cell['source'])})")
+        measured = set()
+        for theme in sorted(THEMES, key=lambda t: t != current_theme(page)):
+            use_theme(page, theme)
+            found, measured = unreadable(page, f"untrusted, {theme}")
+            problems += found
+        assert len(measured) == len(notebook["cells"]), "every HTML output has text measured"
+        assert not problems, "stored HTML outputs, untrusted:\n  " + "\n  ".join(problems)
 
 
 def run_in_browser(chapter: Path, lab: Lab, page) -> None:
-    """Open the chapter in JupyterLab, Run All, and compare what the page shows."""
+    """Open the lesson, look at it before running; Clear Outputs, Run All; look again, in
+    both themes; save it and compare what ran with what should have."""
     cell_count, expected = lab.chapters[chapter.name]
     if chapter.name.startswith("00_"):
         assert any(c.widget for c in expected), "chapter 00 shows the timeline widget"
-    copy = lab.root / "notebooks" / chapter.name
-    (SCREENSHOTS / f"{chapter.stem}-failed.png").unlink(missing_ok=True)  # an old run's
-    started = time.monotonic()
+    copy = lab.root / "lessons" / chapter.name
+    for theme in THEMES:  # an old run's
+        (SCREENSHOTS / f"{chapter.stem}-{theme}.png").unlink(missing_ok=True)
+    (SCREENSHOTS / f"{chapter.stem}-failed.png").unlink(missing_ok=True)
 
-    # ?reset: a fresh JupyterLab workspace (only this notebook open); the token logs in.
-    page.goto(f"{lab.url}/lab/tree/notebooks/{chapter.name}?reset&token={lab.token}")
-    wait_for(page, "the notebook to open, every cell rendered",
-             lambda: len(page.evaluate(CELL_STATE)["prompts"]) == cell_count, 60, chapter)
+    # Before running: the trusted copy shows its stored pictures and widgets.
+    open_notebook(page, lab, f"lessons/{chapter.name}", cell_count, chapter)
+    problems = [f"on open: {p}" for p in picture_problems(page, expected)
+                + widget_problems(page, expected)]
     wait_for(page, "its kernel to be ready",
              lambda: lab.kernel_idle(copy) and page.evaluate(CELL_STATE)["kernel"] == "idle",
              60, chapter)
+    started = time.monotonic()
+    menu(page, "Edit", "Clear Outputs of All Cells")  # whatever shows next, this run made
+    wait_for(page, "the outputs to be cleared", lambda: page.evaluate(
+        "() => !document.querySelector('.jp-NotebookPanel .jp-OutputArea-output')"), 10, chapter)
 
     def prompts() -> tuple[list[str | None], str | None]:
         state = page.evaluate(CELL_STATE)
@@ -415,8 +674,29 @@ def run_in_browser(chapter: Path, lab: Lab, page) -> None:
     wait_for(page, "Run All Cells to finish", finished, CHAPTER_SECONDS, chapter)
     seconds = time.monotonic() - started
 
-    problems = widget_problems(page, expected) + picture_problems(page, expected)
-    shot = screenshot(page, chapter, expected)
+    problems += widget_problems(page, expected) + picture_problems(page, expected)
+    problems += info_on_stderr(page, expected)
+    extra = None
+    if chapter.name == HINT_CHAPTER:
+        extra = add_and_run_cell(page, HINT_CELL)
+        if not re.search(r"Hint 1 of \d+:.*Solution:", output_text(page, extra), re.S):
+            problems.append(f"the hint and solution did not show: {output_text(page, extra)!r}")
+    if chapter.name == EDITOR_CHAPTER:
+        problems += model_typed_in_the_editor(page, lab, chapter)
+
+    # Readable in both themes; the blocks that were unreadable in Dark must be measured.
+    shots, measured = [], set()
+    for theme in sorted(THEMES, key=lambda t: t != current_theme(page)):
+        use_theme(page, theme)
+        found, measured = unreadable(page, theme)
+        problems += found
+        shots.append(screenshot(page, chapter, theme, screenshot_target(expected, extra)))
+    kinds = {c.kind for c in expected if c.kind and c.index in measured}
+    kinds |= {"hint and solution"} if extra is not None and extra in measured else set()
+    wanted = {c.kind for c in expected if c.kind} | ({"hint and solution"} if extra else set())
+    if kinds != wanted:
+        problems.append(f"no text measured in the outputs of: {sorted(wanted - kinds)}")
+
     saved = save_and_read(page, copy, chapter)
     lab.shut_down_kernels()
     for cell in expected:  # outputs mapped to cells by index, as saved by the page
@@ -430,8 +710,8 @@ def run_in_browser(chapter: Path, lab: Lab, page) -> None:
         elif cell.raises and not errors:
             problems.append(f"cell {cell.index} is marked to raise but did not: "
                             f"{first_line(cell.source)}")
-    assert not problems, (f"{chapter.name} in JupyterLab (screenshot {shot}):\n  "
+    assert not problems, (f"{chapter.name} in JupyterLab (screenshots {', '.join(shots)}):\n  "
                           + "\n  ".join(problems))
     print(f"{chapter.stem}: Run All {seconds:.0f}s, {len(expected)} code cells, "
           f"{sum(c.svg_outputs for c in expected)} pictures, "
-          f"{sum(c.widget for c in expected)} widgets, screenshot {shot}")
+          f"{sum(c.widget for c in expected)} widgets, screenshots {', '.join(shots)}")
