@@ -3,6 +3,7 @@
 import hashlib
 
 from workbook.exercises import Incorrect, NotAttempted
+from workbook.exercises.catalogue import EXERCISES
 
 
 def state(ws) -> str:
@@ -32,3 +33,11 @@ def run(ws, line):
     result = ws.run(line)
     assert result.ok, result.error
     return result
+
+
+def start(ws, chapter: str, name: str, setup: bool = True):
+    """Bring ``ws`` (at the exercise's stage) to where exercise ``chapter``/``name`` starts,
+    as workbook/exercises/catalogue.py says; returns the exercise's catalogue entry."""
+    entry = next(e for e in EXERCISES if (e.chapter, e.name) == (chapter, name))
+    entry.prepare(ws, setup=setup)
+    return entry

@@ -8,6 +8,7 @@ explicitly, so neither the shell nor a developer's .env can change what is teste
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -161,3 +162,26 @@ def test_bad_settings_fail_in_one_line(variables: dict, first_words: str, empty_
     assert result.stdout.startswith(first_words), result.stdout
     assert "Traceback" not in output
     assert "s3cret" not in output
+
+
+def test_the_project_is_found_from_another_working_directory(tmp_path: Path) -> None:
+    """`prepend_sys_path = %(here)s`: `alembic -c project/alembic.ini` from the parent folder
+    imports the project's `app` (with `.` it looked in the working directory and failed)."""
+    project = tmp_path / "project"
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(ROOT / "app", project / "app", ignore=ignore)
+    shutil.copytree(ROOT / "alembic", project / "alembic", ignore=ignore)
+    shutil.copy(ROOT / "alembic.ini", project / "alembic.ini")
+    database = tmp_path / "elsewhere.db"
+    code = (  # a Python that cannot import the repository's own `app`, as in any other project
+        "import sys; from pathlib import Path; "
+        f"sys.path[:] = [p for p in sys.path if Path(p).resolve() != Path({str(ROOT)!r})]; "
+        "from alembic.config import main; main(['-c', 'project/alembic.ini', 'upgrade', 'head'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], check=False, cwd=tmp_path, capture_output=True, text=True,
+        timeout=120,
+        env={**os.environ, "DATABASE_URL": sqlite_url(database), "ENVIRONMENT": "development"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert recorded_revisions(database) == {"0011"}

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 
 import pytest
 
-from workbook.exercises import Correct, NotAttempted, chapter02
-from workbook.exercises.chapter02 import REVIEW_PY, TAG_PY, q1, q2
-from tests.exercise_helpers import assert_incorrect, assert_not_attempted
+from workbook.exercises import Correct
+from workbook.exercises.chapter02 import REVIEW_PY, q1, q2
+from tests.exercise_helpers import assert_incorrect
 
 _IMPORT_REVIEW = ("from app.models.user import User\n",
                   "from app.models.review import Review\nfrom app.models.user import User\n")
@@ -25,22 +24,11 @@ def ws(exercise_workspace):
 
 
 # -- q1: Review ------------------------------------------------------------------------------
-def test_q1_not_attempted(ws):
-    assert isinstance(q1.result(workspace=ws), NotAttempted)
-
-
-def test_q1_reference_solution_is_correct(ws):
+def test_q1_what_the_check_accepts_autogenerate_sees(ws):
     q1._solve(ws)
     assert isinstance(q1.result(workspace=ws), Correct)
-    assert "app.models.review" not in sys.modules  # the kernel's own modules are put back
-    result = ws.run(["revision", "--autogenerate", "-m", "x"])  # and autogenerate sees it
+    result = ws.run(["revision", "--autogenerate", "-m", "x"])
     assert result.ok and "Detected added table 'reviews'" in result.stderr
-
-
-def test_q1_the_solution_shows_what_the_tests_apply():
-    text = q1.solution_text
-    assert "%%writefile app/models/review.py" in text and REVIEW_PY.strip() in text
-    assert "from app.models.review import Review" in text
 
 
 @pytest.mark.parametrize("change, phrase", [
@@ -77,25 +65,6 @@ def test_q1_broken_model_file(ws):
 
 
 # -- q2: Tag -----------------------------------------------------------------------------------
-def test_q2_not_set_up(ws):
-    result = q2.result(workspace=ws)
-    assert_not_attempted(result, "run `q2.setup()` first")
-
-
-def test_q2_setup_then_not_attempted(ws, capsys):
-    q2.setup(workspace=ws)
-    assert ws.read("app/models/tag.py") == TAG_PY
-    assert capsys.readouterr().out.startswith("Setup: wrote app/models/tag.py")
-    result = q2.result(workspace=ws)
-    assert isinstance(result, NotAttempted), result
-
-
-def test_q2_reference_solution_is_correct(ws):
-    q2.setup(workspace=ws)
-    q2._solve(ws)
-    assert isinstance(q2.result(workspace=ws), Correct)
-
-
 def test_q2_a_second_base_is_wrong(ws):
     q2.setup(workspace=ws)
     ws.edit("app/models/tag.py", *_OWN_BASE)
@@ -118,15 +87,3 @@ def test_q2_a_typo_in_the_import_is_wrong_and_one_line(ws):
     assert_incorrect(q2.result(workspace=ws),
                      "your models do not import: ModuleNotFoundError: No module named "
                      "'app.models.tags'")
-
-
-def test_chapter02_hints_and_solutions_display(capsys):
-    for exercise in [chapter02.q1, chapter02.q2]:
-        fresh = type(exercise)()
-        for _ in range(len(fresh.hints) + 1):
-            fresh.hint()
-        fresh.solution()
-        out = capsys.readouterr().out
-        count = len(fresh.hints)
-        assert f"Hint {count} of {count}" in out and out.count("Hint 1 of") == 2
-        assert "Solution:\n" in out

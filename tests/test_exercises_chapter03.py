@@ -8,26 +8,17 @@ import pytest
 from workbook.exercises import Correct, NotAttempted, chapter03
 from workbook.exercises.chapter03 import RENAME_MESSAGE, q1, q2
 from workbook.exercises.inspect import find_revision
-from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run, state
+from tests.exercise_helpers import assert_incorrect, run
 
 _DESCRIPTION = chapter03._DESCRIPTION
 _LANGUAGE = chapter03._LANGUAGE
 
 
 # -- q1: language ------------------------------------------------------------------------------
-def test_q1_not_attempted(exercise_workspace):
-    ws = exercise_workspace("0001")
-    assert isinstance(q1.result(workspace=ws), NotAttempted)
-
-
-@pytest.mark.parametrize("stage", ["0001", "models"])
-def test_q1_reference_solution_is_correct(exercise_workspace, stage):
-    ws = exercise_workspace(stage)
+def test_q1_from_a_database_without_revisions(exercise_workspace):
+    ws = exercise_workspace("models")
     q1._solve(ws)
-    before = state(ws)
-    result = q1.result(workspace=ws)
-    assert isinstance(result, Correct), result
-    assert state(ws) == before
+    assert isinstance(q1.result(workspace=ws), Correct)
 
 
 def test_q1_model_only(exercise_workspace):
@@ -95,12 +86,6 @@ def renamed(exercise_workspace):
     return ws
 
 
-def test_q2_not_set_up(exercise_workspace):
-    ws = exercise_workspace("0001")
-    result = q2.result(workspace=ws)
-    assert_not_attempted(result, "run `q2.setup()` first")
-
-
 def test_q2_setup_autogenerates_without_applying_and_is_idempotent(renamed, capsys):
     script = find_revision(renamed, RENAME_MESSAGE)
     assert script.revision == "0002" and renamed.current() == ["0001"]
@@ -113,13 +98,11 @@ def test_q2_setup_autogenerates_without_applying_and_is_idempotent(renamed, caps
                               "every stored name would be lost.")
 
 
-def test_q2_reference_solution_is_correct_and_the_check_changes_nothing(renamed):
+def test_q2_the_fixed_revision_is_right_before_and_after_the_upgrade(renamed):
     q2._solve(renamed)
-    before = state(renamed)
-    assert isinstance(q2.result(workspace=renamed), Correct)
-    assert state(renamed) == before and renamed.current() == ["0001"]
+    assert renamed.current() == ["0001"] and isinstance(q2.result(workspace=renamed), Correct)
     run(renamed, "upgrade head")
-    assert isinstance(q2.result(workspace=renamed), Correct)  # applied: still right
+    assert isinstance(q2.result(workspace=renamed), Correct)
 
 
 @pytest.mark.parametrize("upgrade, phrase", [
@@ -140,15 +123,3 @@ def test_q2_upgrade_fixed_downgrade_not(renamed):
 def test_q2_broken_revision(renamed):
     renamed.edit(renamed.revision_file("head"), "def downgrade() -> None:", "def downgrade() -> None")
     assert_incorrect(q2.result(workspace=renamed), "SyntaxError")
-
-
-def test_chapter03_hints_and_solutions_display(capsys):
-    for exercise in [chapter03.q1, chapter03.q2]:
-        fresh = type(exercise)()
-        for _ in range(len(fresh.hints) + 1):
-            fresh.hint()
-        fresh.solution()
-        out = capsys.readouterr().out
-        count = len(fresh.hints)
-        assert f"Hint {count} of {count}" in out and out.count("Hint 1 of") == 2
-        assert "Solution:\n" in out and ("ws.revision_file" in out or "%alembic" in out)

@@ -9,7 +9,7 @@ import pytest
 from workbook.exercises import Correct, NotAttempted, ____, chapter06
 from workbook.exercises.chapter06 import BRANCH_POINT, MINE, THEIRS, q1, q2
 from workbook.exercises.inspect import find_revision, workspace_schema
-from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run, state
+from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
 
 
 @pytest.fixture
@@ -22,11 +22,6 @@ def ws(exercise_workspace):
 def conflict(ws):
     q1.setup(workspace=ws)
     return ws
-
-
-def test_q1_not_set_up(ws):
-    result = q1.result(workspace=ws)
-    assert_not_attempted(result, "run `q1.setup()` first")
 
 
 def test_q1_setup_makes_two_heads_from_0007(conflict, capsys):
@@ -48,15 +43,6 @@ def test_q1_setup_again_starts_over(conflict, capsys):
     assert capsys.readouterr().out.count("Setup: the workspace was rebuilt at 0007") == 1
     assert conflict.heads() == ["0008", "0009"]
     assert isinstance(q1.result(workspace=conflict), NotAttempted)
-
-
-def test_q1_reference_solution_is_correct_and_the_check_changes_nothing(conflict):
-    q1._solve(conflict)
-    before = state(conflict)
-    result = q1.result(workspace=conflict)
-    assert isinstance(result, Correct), result
-    assert "0010 merges 0008 and 0009" in result.message
-    assert state(conflict) == before
 
 
 def test_q1_more_revisions_after_the_merge_are_fine(conflict):
@@ -122,11 +108,6 @@ def history(ws):
     return ws
 
 
-def test_q2_not_set_up(ws):
-    result = q2.result(BRANCH_POINT, workspace=ws)
-    assert_not_attempted(result, "run `q2.setup()` first")
-
-
 def test_q2_setup_builds_one_branch_point(history):
     script = history.script_directory()
     points = [s.revision for s in script.walk_revisions() if s.is_branch_point]
@@ -137,14 +118,10 @@ def test_q2_setup_builds_one_branch_point(history):
     assert isinstance(q2.result(workspace=history), NotAttempted)
 
 
-def test_q2_reference_answer_is_correct(history):
-    before = state(history)
-    answer, = q2._solve(history)
-    result = q2.result(answer, workspace=history)
-    assert isinstance(result, Correct), result
-    assert "2c7f0d93e1b4 and e9a06b3f5c12" in result.message
-    assert state(history) == before
-    assert isinstance(q2.result(f" {BRANCH_POINT[:6]} ", workspace=history), Correct)
+def test_q2_a_unique_start_of_the_id_is_accepted(history):
+    result = q2.result(f" {BRANCH_POINT[:6]} ", workspace=history)
+    assert result == Correct(f"{BRANCH_POINT} is the branch point: two revisions revise it, "
+                             "2c7f0d93e1b4 and e9a06b3f5c12.")
 
 
 @pytest.mark.parametrize("answer, phrase", [
@@ -164,20 +141,6 @@ def test_q2_broken_revision_file(history):
     path = history.revision_file(BRANCH_POINT)
     path.write_text(path.read_text().replace("def upgrade() -> None:", "def upgrade( -> None:"))
     assert_incorrect(q2.result(BRANCH_POINT, workspace=history), "SyntaxError")
-
-
-def test_chapter06_hints_and_solutions_display(capsys):
-    for exercise in [chapter06.q1, chapter06.q2]:
-        fresh = type(exercise)()
-        for _ in range(len(fresh.hints) + 1):
-            fresh.hint()
-        fresh.solution()
-        out = capsys.readouterr().out
-        count = len(fresh.hints)
-        assert f"Hint {count} of {count}" in out and out.count("Hint 1 of") == 2
-        assert "Solution:\n" in out
-    q2.solution()
-    assert f'answer = "{BRANCH_POINT}"' in capsys.readouterr().out
 
 
 def test_q2_setup_writes_what_alembic_writes(history, exercise_workspace):

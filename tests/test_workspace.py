@@ -155,7 +155,7 @@ def test_parallel_cold_starts_agree(private_workspaces):
 
 def test_active_workspace_before_start(monkeypatch):
     monkeypatch.setattr(workspace_module, "_active", None)
-    with pytest.raises(WorkspaceError, match="run workbook.start"):
+    with pytest.raises(WorkspaceError, match=r"no workspace yet: run the first cell \(or workbook.attach"):
         workbook.active_workspace()
 
 
@@ -230,3 +230,43 @@ def test_passwords_in_files_are_never_shown():
     shown = repr(change) + change._repr_html_() + repr(ws.show(".env"))
     assert "s3cret" not in shown and "bob:***@db:5432" in shown
     assert "s3cret" in ws.read(".env")  # the file itself is the learner's
+
+
+def other_kernel(private_workspaces, code: str) -> subprocess.CompletedProcess:
+    """``code`` run in another Python process (another kernel) on the same workspaces."""
+    env = {**os.environ, "WORKBOOK_WORKSPACES": str(private_workspaces), "PYTHONPATH": str(REPO_ROOT)}
+    return subprocess.run([sys.executable, "-c", f"import workbook\n{code}"], env=env,
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_an_earlier_kernels_untouched_workspace_is_rebuilt_without_a_word(private_workspaces,
+                                                                         capsys):
+    assert other_kernel(private_workspaces, "workbook.start('untouched', '0001')").returncode == 0
+    ws = Workspace("untouched", "0001")
+    (ws.path / "app" / "__pycache__").mkdir(exist_ok=True)  # bytecode is not the learner's work
+    (ws.path / "app" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
+    workbook.start("untouched", "0001")
+    assert capsys.readouterr().out == "Workspace 'untouched' is ready: the initial migration applied.\n"
+    assert not (private_workspaces / ".previous").exists()
+
+
+def test_work_attached_to_is_kept_when_the_first_cell_runs_again(private_workspaces, capsys):
+    ws = workbook.start("attached", "0001", quiet=True)
+    ws.write("notes.txt", "mine")
+    workbook.attach("attached")
+    workbook.start("attached", "0001", quiet=True)
+    assert "the changes an earlier kernel made are kept in" in capsys.readouterr().out
+    assert (private_workspaces / ".previous" / "attached" / "notes.txt").read_text() == "mine"
+
+
+def test_a_kernel_lets_go_of_the_workspace_it_leaves(private_workspaces):
+    workbook.start("left", "empty", quiet=True)
+    refused = other_kernel(private_workspaces, "workbook.start('left', 'empty')")
+    assert "is in use by another kernel" in refused.stderr
+    workbook.start("next", "empty", quiet=True)
+    assert other_kernel(private_workspaces, "workbook.start('left', 'empty')").returncode == 0
+
+
+def test_a_plain_reset_takes_the_lock_only_while_it_runs(private_workspaces):
+    Workspace("plain", "empty").reset()
+    assert other_kernel(private_workspaces, "workbook.start('plain', 'empty')").returncode == 0

@@ -11,6 +11,7 @@ set -euo pipefail
 PACKAGES=(
     postgresql  # initdb/pg_ctl for tests/postgres.py's throwaway clusters
     chromium    # /usr/bin/chromium, driven headless by tests/test_browser.py (Playwright)
+    sqlite3     # the sqlite3 shell: chapter 08 runs a --sql script through it, as a DBA would
 )
 
 say() { echo "install-system-packages: $*"; }

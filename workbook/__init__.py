@@ -4,13 +4,31 @@ Every chapter starts with::
 
     import workbook
     ws = workbook.start("03_autogenerate", stage="models")
+
+After a kernel restart, ``ws = workbook.attach("03_autogenerate")`` continues with the
+workspace as it is (the first cell would rebuild it). ``%alembic`` exists from
+``import workbook`` on (or ``%load_ext workbook``), and says what to do before a start.
 """
 
 from workbook import views
 from workbook.runner import AlembicCommandError
 from workbook.stages import STAGES
-from workbook.workspace import Workspace, WorkspaceError, active_workspace, start
+from workbook.workspace import (
+    Workspace,
+    WorkspaceError,
+    _register_magics,
+    active_workspace,
+    attach,
+    start,
+)
 
+
+def load_ipython_extension(shell) -> None:
+    """``%load_ext workbook``: ``%alembic`` in this shell."""
+    _register_magics(shell)
+
+
+_register_magics()  # in a kernel, %alembic answers from the start (see alembic_magic)
 
 
 def timeline(ws=None):
@@ -32,5 +50,5 @@ def __getattr__(name):
     raise AttributeError(f"module 'workbook' has no attribute {name!r}")
 
 
-__all__ = ["start", "Workspace", "WorkspaceError", "AlembicCommandError", "STAGES",
+__all__ = ["start", "attach", "Workspace", "WorkspaceError", "AlembicCommandError", "STAGES",
            "active_workspace", "views", "timeline", "progress"]

@@ -26,7 +26,6 @@ import importlib.machinery
 import io
 import logging
 import os
-import re
 import sys
 import threading
 import traceback
@@ -36,7 +35,8 @@ from pathlib import Path
 
 from alembic.config import CommandLine, Config
 from alembic.script import ScriptDirectory
-from alembic.util import CommandError
+
+from workbook.text import one_line, relative
 
 # New revisions made through the workbook are dated from here, a minute per revision.
 WORKBOOK_CLOCK = dt.datetime(2024, 12, 9, 7, 30, tzinfo=dt.timezone.utc)
@@ -83,7 +83,7 @@ def _sqlite_connection():
     The URL comes from the project's own ``app.core.config``, exactly as env.py gets it;
     anything unusual (an error, another database) is left to env.py to handle. Engines
     are kept per folder, URL and version of the project's ``app`` modules (see
-    ``_project_imports``): ``NullPool`` holds no connection, so a kept engine costs
+    ``project_imports``): ``NullPool`` holds no connection, so a kept engine costs
     nothing, and it spares every command building and initialising a new one.
     """
     try:
@@ -233,7 +233,7 @@ def with_readable_merge_id(argv: list[str], project_dir: Path) -> list[str]:
 
 
 @contextlib.contextmanager
-def _isolated_logging():
+def isolated_logging():
     """Start with no handlers (as a fresh process has) and put everything back afterwards."""
     manager = logging.Logger.manager
     loggers = [logging.root] + [
@@ -295,7 +295,7 @@ class _Imports:
 
 
 @contextlib.contextmanager
-def _project_imports(project_dir: Path, reuse: bool = False):
+def project_imports(project_dir: Path, reuse: bool = False):
     """Import ``app`` (and friends) from the project folder, then restore the kernel's.
 
     ``reuse``: declaring the models is most of a short command's time, so the alembic
@@ -438,31 +438,13 @@ def _one_line_warnings(stderr):
 
 
 @contextlib.contextmanager
-def _working_directory(path: Path):
+def working_directory(path: Path):
     before = os.getcwd()
     os.chdir(path)
     try:
         yield
     finally:
         os.chdir(before)
-
-
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
-
-
-def _relative(text: str, project_dir: Path) -> str:
-    """Paths relative to the project, and no memory addresses (``<now at 0x7f..>``)."""
-    for prefix in {str(project_dir), str(project_dir.resolve())}:
-        text = text.replace(prefix + os.sep, "").replace(prefix, ".")
-    return _ADDRESS.sub("", text)
-
-
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
-    first = text.splitlines()[0]
-    if isinstance(error, SyntaxError):
-        return f"SyntaxError: {first}"
-    return first if isinstance(error, CommandError) else f"{type(error).__name__}: {first}"
 
 
 def run_alembic(project_dir: Path, argv: list[str]) -> AlembicResult:
@@ -476,11 +458,11 @@ def run_alembic(project_dir: Path, argv: list[str]) -> AlembicResult:
 
     def target() -> None:
         with contextlib.ExitStack() as stack:
-            stack.enter_context(_working_directory(project_dir))
+            stack.enter_context(working_directory(project_dir))
             stack.enter_context(contextlib.redirect_stdout(stdout))
             stack.enter_context(contextlib.redirect_stderr(stderr))
-            stack.enter_context(_isolated_logging())
-            imports = stack.enter_context(_project_imports(project_dir, reuse=True))
+            stack.enter_context(isolated_logging())
+            imports = stack.enter_context(project_imports(project_dir, reuse=True))
             stack.enter_context(_workbook_clock())
             stack.enter_context(_stable_order())
             stack.enter_context(_one_line_warnings(stderr))
@@ -493,7 +475,7 @@ def run_alembic(project_dir: Path, argv: list[str]) -> AlembicResult:
             except BaseException as error:  # a failed migration, a broken model file, ...
                 imports.keep = False
                 outcome["exit_code"] = 1
-                outcome["error"] = _one_line(error)
+                outcome["error"] = one_line(error)
                 outcome["details"] = "".join(traceback.format_exception(error))
 
     thread = threading.Thread(target=target, name="alembic")
@@ -501,16 +483,16 @@ def run_alembic(project_dir: Path, argv: list[str]) -> AlembicResult:
     thread.join()
 
     merged = _merge_chunks(chunks)
-    merged = [(stream, _relative(text, project_dir)) for stream, text in merged]
+    merged = [(stream, relative(text, project_dir)) for stream, text in merged]
     error = outcome["error"]
     if error is None and outcome["exit_code"] != 0:
         error = _failure_message(merged)
     if error:
-        error = _relative(error, project_dir)
+        error = relative(error, project_dir)
         merged = [(stream, _without_message(text, error)) for stream, text in merged]
         merged = [(stream, text) for stream, text in merged if text]
     return AlembicResult(argv, outcome["exit_code"], merged, error,
-                         _relative(outcome["details"], project_dir))
+                         relative(outcome["details"], project_dir))
 
 
 def _merge_chunks(chunks: list[tuple[str, str]]) -> list[tuple[str, str]]:

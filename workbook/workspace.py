@@ -7,9 +7,8 @@ act on it. Nothing outside the workspace folder is ever written or deleted.
 
 from __future__ import annotations
 
-import difflib
+import contextlib
 import hashlib
-import html
 import os
 import re
 import shlex
@@ -23,12 +22,25 @@ import alembic
 import sqlalchemy
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
+from workbook import ownership
+from workbook.display import (  # noqa: F401 - FileChange, SourceView: part of this API
+    FileChange,
+    SourceView,
+    WorkspaceError,
+    _reference_config,
+    loading_history,
+    masked,
+    masked_result,
+    one_line_errors,
+)
 from workbook.runner import AlembicCommandError, AlembicResult, cache_compiled_code, run_alembic
 from workbook.stages import (
     ALEMBIC_FILES,
     APP_FILES,
     REPO_ROOT,
+    STAGES,
     UNCHANGED_MODEL_FILES,
     Stage,
     get_stage,
@@ -37,31 +49,6 @@ from workbook.stages import (
 WORKSPACES_VARIABLE = "WORKBOOK_WORKSPACES"
 DATABASE_FILE = "app.db"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-def _reference_config():
-    """The project's own configuration code (``app/core/config.py``), loaded privately.
-
-    The same rules env.py follows, without touching ``sys.modules["app"]`` (which may
-    be the workspace's own package while a chapter runs).
-    """
-    import importlib.util
-
-    name = "workbook._reference_config"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, REPO_ROOT / "app" / "core" / "config.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-class WorkspaceError(Exception):
-    """A workspace request that cannot be done; one line, no traceback in a notebook."""
-
-    def _render_traceback_(self) -> list[str]:
-        return [f"\x1b[31mWorkspaceError:\x1b[0m {self}"]
 
 
 def workspaces_root() -> Path:
@@ -83,6 +70,28 @@ def _checked_workspace_path(name: str) -> Path:
     if path.parent != root:
         raise WorkspaceError(f"refusing to touch {path}: it is outside the workspaces folder")
     return path
+
+
+def _kernel_files(name: str) -> tuple[Path, Path]:
+    """The lock a kernel holds while it uses workspace ``name``, and its recorded state."""
+    folder = workspaces_root() / ownership.FOLDER
+    return folder / f"{name}.lock", folder / f"{name}.json"
+
+
+def _stand_somewhere() -> None:
+    """Leave a deleted working directory: ``Path.cwd()`` and IPython's traceback display
+    both fail in one. The workspaces folder is a safe place to stand."""
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        root = workspaces_root()
+        root.mkdir(parents=True, exist_ok=True)
+        os.chdir(root)
+
+
+def _shown(path: Path) -> str:
+    """A path as the learner knows it: relative to the repository when inside it."""
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
 
 
 def _remove_tree(path: Path) -> None:
@@ -143,9 +152,12 @@ def _imports_model(init: Path, file_name: str) -> bool:
 def _fingerprint(path: Path) -> str:
     """What the stage's database depends on: every file copied, and the library versions."""
     digest = hashlib.sha256(f"{alembic.__version__} {sqlalchemy.__version__}".encode())
-    for file in sorted(p for p in path.rglob("*") if p.is_file() and p.name != DATABASE_FILE):
-        digest.update(str(file.relative_to(path)).encode())
-        digest.update(file.read_bytes())
+    for file in sorted(path.rglob("*")):
+        relative = file.relative_to(path)
+        if file.is_file() and not file.name.startswith(DATABASE_FILE) \
+                and "__pycache__" not in relative.parts:
+            digest.update(str(relative).encode())
+            digest.update(file.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -170,7 +182,10 @@ class Workspace:
 
     def __init__(self, name: str, stage: str):
         self.name = name
-        self.stage = get_stage(stage)
+        try:
+            self.stage = get_stage(stage)
+        except ValueError as error:
+            raise WorkspaceError(str(error)) from None
         self.path = _checked_workspace_path(name)
 
     def __repr__(self) -> str:
@@ -178,24 +193,86 @@ class Workspace:
 
     # -- life cycle -------------------------------------------------------------------
     def reset(self) -> "Workspace":
-        """Throw the folder away and build it again at the stage (also repairs a broken one)."""
-        cache_compiled_code(self.path)
-        inside = Path.cwd().resolve().is_relative_to(self.path)
-        if inside:
-            os.chdir(workspaces_root().parent)  # never stand in a folder being deleted
-        _remove_tree(self.path)
-        _populate(self.path, self.stage)
-        if self.stage.revision is not None:
-            _stage_database(self.path, self.stage)
-        if inside:
-            os.chdir(self.path)  # a kernel that was in the workspace stays in it
+        """Throw the folder away and build it again at the stage (also repairs a broken one).
+
+        Refused (WorkspaceError) while another kernel uses the workspace. Work an earlier
+        kernel left in it is moved to ``.previous/<name>`` of the workspaces folder, and
+        one line says so; an uncommitted write to its ``app.db`` gets a warning line.
+        """
+        lock, state_file = _kernel_files(self.name)
+        held = ownership.holds(lock)
+        self.claim()
+        try:
+            _stand_somewhere()
+            cache_compiled_code(self.path)
+            inside = Path.cwd().resolve().is_relative_to(self.path)
+            if inside:
+                os.chdir(workspaces_root())  # never stand in a folder being deleted
+            if ownership.has_open_write_transaction(self.path / DATABASE_FILE):
+                print(f"Note: {DATABASE_FILE} had uncommitted changes (a sqlite3 connection "
+                      "still open, e.g. db = sqlite3.connect(...)): they are discarded with "
+                      "the old database; close that connection (db.close()).")
+            kept = self._keep_earlier_work(ownership.read_state(state_file))
+            _remove_tree(self.path)
+            _populate(self.path, self.stage)
+            if self.stage.revision is not None:
+                _stage_database(self.path, self.stage)
+            ownership.write_state(state_file, stage=self.stage.name, built_by=os.getpid(),
+                                  built=ownership.built_state(self.path))
+            if kept:
+                print(f"Workspace {self.name!r} was rebuilt at stage {self.stage.name}; the "
+                      f"changes an earlier kernel made are kept in {_shown(kept)} (after a "
+                      f"restart, ws = workbook.attach({self.name!r}) continues instead).")
+            if inside:
+                os.chdir(self.path)  # a kernel that was in the workspace stays in it
+        finally:
+            if not held and (_active is None or _active.name != self.name):
+                ownership.release(lock)
         return self
+
+    def claim(self) -> None:
+        """Hold this workspace for this kernel; WorkspaceError if another kernel has it."""
+        lock, state_file = _kernel_files(self.name)
+        if ownership.holds(lock):
+            return
+        if ownership.claim(lock):
+            ownership.write_state(state_file, owner=os.getpid())
+            return
+        owner = ownership.read_state(state_file).get("owner", "?")
+        raise WorkspaceError(
+            f"workspace {self.name!r} is in use by another kernel (process {owner}), and is "
+            "left as it is: shut that kernel down (Kernel > Shut Down Kernel in its "
+            "notebook), or use another name here, e.g. "
+            f"workbook.start({self.name + '-2'!r}, stage={self.stage.name!r})")
+
+    def _keep_earlier_work(self, state: dict) -> Path | None:
+        """Move the folder aside when it holds changes made by another (earlier) kernel."""
+        if not self.path.is_dir() or self.path.is_symlink():
+            return None
+        if state.get("built_by") == os.getpid() and self.name not in _attached:
+            return None  # this kernel's own work: rebuilding it is what the first cell does
+        if state.get("built") == ownership.built_state(self.path):
+            return None  # nothing changed since it was built
+        kept = workspaces_root() / ".previous" / self.name
+        if kept.exists():
+            shutil.rmtree(kept, onerror=_make_writable_and_retry)
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.path, kept)
+        return kept
+
+    def _require_folder(self) -> None:
+        if not self.path.is_dir():
+            raise WorkspaceError(
+                f"the workspace folder {_shown(self.path)} is gone (deleted?): run the "
+                "chapter's first cell to build it again")
 
     # -- alembic ----------------------------------------------------------------------
     def alembic(self, line: str | list[str]) -> AlembicResult:
         """Run ``alembic <line>`` in this workspace, print its output, raise on failure."""
+        _stand_somewhere()
+        self._require_folder()
         argv = shlex.split(line) if isinstance(line, str) else list(line)
-        result = run_alembic(self.path, argv)
+        result = masked_result(run_alembic(self.path, argv))
         result.replay()
         if result.error:
             raise AlembicCommandError(result.error, result.details)
@@ -203,8 +280,13 @@ class Workspace:
 
     def run(self, line: str | list[str]) -> AlembicResult:
         """Like :meth:`alembic` but quiet and never raising: for checks and tools."""
+        _stand_somewhere()
         argv = shlex.split(line) if isinstance(line, str) else list(line)
-        return run_alembic(self.path, argv)
+        try:
+            self._require_folder()
+        except WorkspaceError as error:
+            return AlembicResult(argv, 1, [], str(error))
+        return masked_result(run_alembic(self.path, argv))
 
     @property
     def ini_path(self) -> Path:
@@ -213,13 +295,14 @@ class Workspace:
     @property
     def db_path(self) -> Path:
         """The SQLite file env.py migrates: DATABASE_URL of the environment or ``.env``."""
+        self._require_folder()
         try:
             url = _reference_config().get_settings(root=self.path).database_url
         except ValueError as error:  # ConfigError: the learner's .env says something odd
             raise WorkspaceError(str(error)) from None
         if url.get_backend_name() != "sqlite" or not url.database:
             raise WorkspaceError(f"this workspace's database is not a SQLite file "
-                                 f"({url.render_as_string(hide_password=True)})")
+                                 f"({masked(url)})")
         return Path(url.database)
 
     @property
@@ -228,27 +311,39 @@ class Workspace:
         return f"sqlite:///{self.db_path}"
 
     def script_directory(self) -> ScriptDirectory:
+        self._require_folder()
         return ScriptDirectory.from_config(Config(str(self.ini_path)))
 
     def heads(self) -> list[str]:
-        return sorted(self.script_directory().get_heads())
+        with loading_history():
+            return sorted(self.script_directory().get_heads())
 
     def current(self) -> list[str]:
         """The revisions recorded in ``alembic_version`` (empty before the first upgrade)."""
         if not self.db_path.exists():
             return []
-        with sqlite3.connect(self.db_path) as connection:
-            try:
+        try:
+            with contextlib.closing(sqlite3.connect(self.db_path)) as connection:
                 rows = connection.execute("SELECT version_num FROM alembic_version").fetchall()
-            except sqlite3.OperationalError:
-                return []
+        except sqlite3.Error:  # no version table (yet), or not a database
+            return []
         return sorted(row[0] for row in rows)
 
     def revision_file(self, revision: str) -> Path:
         """The script of ``revision`` (an id, a unique prefix, or 'head')."""
-        script = self.script_directory().get_revision(revision)
+        with loading_history():
+            scripts = self.script_directory()
+            try:
+                script = scripts.get_revision(revision)
+            except CommandError as error:  # alembic raises for an unknown id
+                known = [s.revision for s in scripts.walk_revisions()]
+                if any(rev.startswith(str(revision)) for rev in known):
+                    raise WorkspaceError(f"revision {revision!r}: {error}") from None
+                script = None
         if script is None:
-            raise WorkspaceError(f"no revision {revision!r} in this workspace")
+            heads = ", ".join(sorted(scripts.get_heads())) or "no revisions yet"
+            raise WorkspaceError(f"no revision {revision!r} in this workspace (its history "
+                                 f"ends at {heads}): run the cells that make it first")
         return Path(script.path)
 
     # -- pictures and data --------------------------------------------------------------
@@ -256,42 +351,61 @@ class Workspace:
         """The database's tables as text and as an ER diagram."""
         from workbook import views
 
-        return views.schema(self.sync_url, tables=tables)
+        with one_line_errors(ValueError, FileNotFoundError):
+            return views.schema(self._existing_database_url(), tables=tables)
 
     def snapshot(self):
         """The schema now, to compare with a later one: ``views.schema_diff(before, after)``."""
         from workbook import views
 
-        return views.snapshot_schema(self.sync_url)
+        with one_line_errors(ValueError, FileNotFoundError):
+            return views.snapshot_schema(self._existing_database_url())
 
     def graph(self):
         """The revision graph: heads, branch and merge points, where the database is."""
         from workbook import views
 
-        return views.revision_graph(self.script_directory(), current=self.current())
+        with loading_history():
+            return views.revision_graph(self.script_directory(), current=self.current())
 
     def rows(self, table: str, limit: int = 20, order_by: str | None = None):
         from workbook import views
 
-        return views.rows(self.sync_url, table, limit=limit, order_by=order_by)
+        with one_line_errors(ValueError, FileNotFoundError):
+            return views.rows(self._existing_database_url(), table, limit=limit,
+                              order_by=order_by)
 
     def sql(self, statement: str, **params) -> int:
         """Run one SQL statement on the workspace database; returns the rows it changed."""
+        self._existing_database_url()
+        with contextlib.closing(sqlite3.connect(self.db_path)) as connection:
+            try:
+                with connection:  # commits, or rolls back on error
+                    return connection.execute(statement, params).rowcount
+            except sqlite3.Error as error:
+                raise WorkspaceError(f"the SQL failed: {type(error).__name__}: {error}") \
+                    from None
+
+    def _existing_database_url(self) -> str:
         if not self.db_path.exists():
             raise WorkspaceError("no database yet: run %alembic upgrade head first")
-        with sqlite3.connect(self.db_path) as connection:
-            return connection.execute(statement, params).rowcount
+        return self.sync_url
 
     # -- files --------------------------------------------------------------------------
     def file(self, relative: str | Path) -> Path:
         """A path inside the workspace; refuses ``..`` and absolute paths outside it."""
+        self._require_folder()
         path = (self.path / relative).resolve()
         if not path.is_relative_to(self.path):
             raise WorkspaceError(f"{relative} is outside the workspace")
         return path
 
     def read(self, relative: str | Path) -> str:
-        return self.file(relative).read_text()
+        path = self.file(relative)
+        if not path.is_file():
+            raise WorkspaceError(f"{path.relative_to(self.path)}: no such file in this "
+                                 "workspace (yet): run the cells that make it first")
+        return path.read_text()
 
     def write(self, relative: str | Path, text: str) -> "FileChange":
         """Write a file of the workspace and return what changed (shown as a diff)."""
@@ -327,7 +441,7 @@ class Workspace:
     def show(self, relative: str | Path, start: int = 1, end: int | None = None) -> "SourceView":
         """A file of the workspace (or some of its lines), for reading in the notebook."""
         path = self.file(relative)
-        lines = path.read_text().splitlines()
+        lines = self.read(path).splitlines()
         return SourceView(str(path.relative_to(self.path)), lines[start - 1:end], start)
 
     def show_definition(self, relative: str | Path, name: str) -> "SourceView":
@@ -374,88 +488,95 @@ def _with_function_body(source: str, name: str, body: str) -> str:
     return "".join(lines[:first] + docstring + [code] + lines[end:])
 
 
-_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]+@")
-
-
-def masked(text: str) -> str:
-    """``scheme://user:secret@host`` -> ``scheme://user:***@host``: files are shown, never
-    the passwords in them."""
-    return _URL_PASSWORD.sub(r"\1***@", text)
-
-
-class FileChange:
-    """A file edit, displayed as a unified diff (plain text, or coloured HTML)."""
-
-    def __init__(self, name: str, before: str, after: str):
-        self.name, self.before, self.after = name, before, after
-        self.diff = list(difflib.unified_diff(
-            masked(before).splitlines(), masked(after).splitlines(),
-            f"a/{name}", f"b/{name}", lineterm="", n=1,
-        ))
-
-    def __repr__(self) -> str:
-        if not self.diff:
-            return f"{self.name}: unchanged"
-        return "\n".join(self.diff)
-
-    def _repr_html_(self) -> str:
-        if not self.diff:
-            return f"<pre>{html.escape(self.name)}: unchanged</pre>"
-        colours = {"+": "#e6ffec", "-": "#ffebe9", "@": "#ddf4ff"}
-        rows = []
-        for line in self.diff:
-            colour = colours.get(line[:1], "transparent")
-            if line.startswith(("+++", "---")):
-                colour = "#f6f8fa"
-            rows.append(f'<div style="background:{colour}">{html.escape(line) or "&nbsp;"}</div>')
-        return ('<pre style="font-size:0.85em;line-height:1.35">' + "".join(rows) + "</pre>")
-
-
-class SourceView:
-    """Lines of a file, numbered, as text (tests, plain viewers) and as HTML."""
-
-    def __init__(self, name: str, lines: list[str], first: int, numbered: bool = True):
-        self.name, self.lines, self.first, self.numbered = name, lines, first, numbered
-
-    def _rendered(self) -> list[str]:
-        lines = [masked(line) for line in self.lines]
-        if not self.numbered:
-            return lines
-        width = len(str(self.first + len(self.lines)))
-        return [f"{n:>{width}} | {line}" for n, line in enumerate(lines, self.first)]
-
-    def __repr__(self) -> str:
-        return "\n".join([f"# {self.name}", *self._rendered()])
-
-    def _repr_html_(self) -> str:
-        body = html.escape("\n".join(self._rendered()))
-        return (f'<div style="font-size:0.85em"><b>{html.escape(self.name)}</b>'
-                f'<pre style="line-height:1.35">{body}</pre></div>')
-
-
 # -- the notebook side ------------------------------------------------------------------
 _active: Workspace | None = None
+_attached: set[str] = set()  # workspaces this kernel took over as they were (attach)
 last_error: str = ""  # the full traceback of the last failed %alembic command
+# Variables that would point a chapter's commands at another database (app.core.config).
+_OTHER_DATABASE = {"DATABASE_URL": None, "ENVIRONMENT": "test"}
+
+
+def _no_workspace_message() -> str:
+    """What to do before any workspace: the first cell, or attach to this notebook's one."""
+    session = Path(os.environ.get("JPY_SESSION_NAME", "")).stem  # the notebook's name
+    name = session if session and _NAME.match(session) else ""
+    if name and (workspaces_root() / name).is_dir():
+        return (f"no workspace yet: run the first cell (or ws = workbook.attach({name!r}) "
+                "to continue where you were)")
+    return "no workspace yet: run the first cell (or workbook.attach(...) to continue where you were)"
 
 
 def active_workspace() -> Workspace:
     if _active is None:
-        raise WorkspaceError("no workspace yet: run workbook.start(...) in the first cell")
+        raise WorkspaceError(_no_workspace_message())
     return _active
 
 
 def start(name: str, stage: str, *, quiet: bool = False) -> Workspace:
-    """Give this chapter a fresh workspace at ``stage`` and make ``%alembic`` act on it."""
+    """Give this chapter a fresh workspace at ``stage`` and make ``%alembic`` act on it.
+
+    Always the chapter's own database: a ``DATABASE_URL`` (or ``ENVIRONMENT=test``) left in
+    the kernel's environment is removed, in one line. Raises WorkspaceError (one line) for
+    an unknown stage or a workspace another kernel uses; see :meth:`Workspace.reset`.
+    """
+    _stand_somewhere()
+    workspace = Workspace(name, stage)
+    workspace.claim()
+    _use_chapter_database()
+    workspace.reset()
+    _attached.discard(name)
+    _activate(workspace)
+    if not quiet:
+        print(f"Workspace {name!r} is ready: {workspace.stage.summary}.")
+    return workspace
+
+
+def attach(name: str) -> Workspace:
+    """Continue with workspace ``name`` as it is on disk: after a kernel restart, instead
+    of the first cell (which rebuilds it). WorkspaceError when there is none to attach to,
+    or another kernel uses it."""
+    _stand_somewhere()
+    path = _checked_workspace_path(name)
+    stage = ownership.read_state(_kernel_files(name)[1]).get("stage")
+    if not path.is_dir() or stage not in STAGES:
+        raise WorkspaceError(f"no workspace {name!r} to continue: run the chapter's first "
+                             "cell to build it")
+    workspace = Workspace(name, stage)
+    workspace.claim()
+    _use_chapter_database()
+    _attached.add(name)
+    _activate(workspace)
+    try:
+        current = f"the database is at {', '.join(workspace.current()) or 'no revision'}"
+    except WorkspaceError:  # .env points elsewhere: %alembic current will say where
+        current = "its .env names another database"
+    print(f"Workspace {name!r} as you left it (built at stage {stage}, {current}); the "
+          "first cell would rebuild it.")
+    return workspace
+
+
+def _activate(workspace: Workspace) -> None:
     global _active
-    workspace = Workspace(name, stage).reset()
     _active = workspace
+    ownership.release_all_except(_kernel_files(workspace.name)[0])
     os.chdir(workspace.path)  # relative paths, %%writefile and !alembic work as in a terminal
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"  # keep __pycache__ out of `!alembic` runs too
     _put_python_first_on_path()
     _register_magics()
-    if not quiet:
-        print(f"Workspace {name!r} is ready: {workspace.stage.summary}.")
-    return workspace
+
+
+def _use_chapter_database() -> None:
+    """Remove what would send this chapter's commands to another database, and say so."""
+    removed = []
+    for variable, only_value in _OTHER_DATABASE.items():
+        value = os.environ.get(variable, "").strip()
+        if variable in os.environ and (only_value is None or value == only_value):
+            del os.environ[variable]
+            if value:
+                removed.append(f"{variable}={masked(value)}")
+    if removed:
+        print(f"Removed {' and '.join(removed)} from this kernel's environment: this "
+              f"chapter's commands use its own database ({DATABASE_FILE} in the workspace).")
 
 
 def _put_python_first_on_path() -> None:
@@ -469,6 +590,7 @@ def _put_python_first_on_path() -> None:
 def alembic_magic(line: str) -> None:
     """%alembic <arguments>: the alembic command line, run in the active workspace."""
     global last_error
+    _stand_somewhere()
     try:
         active_workspace().alembic(line)
     except AlembicCommandError as error:
@@ -476,8 +598,23 @@ def alembic_magic(line: str) -> None:
         raise
 
 
-def _register_magics() -> None:
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython else None
+def _check_working_directory(*_info) -> None:
+    """Before each cell: a deleted working directory (the workspace folder removed from
+    the file browser, say) breaks every later cell, even IPython's error display."""
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        _stand_somewhere()
+        print(f"The folder this kernel was in is gone; now in {_shown(Path.cwd())}. If it "
+              "was the workspace, run the chapter's first cell to build it again.")
+
+
+def _register_magics(shell=None) -> None:
+    """``%alembic``, and the working-directory check, in this IPython shell (if any)."""
+    if shell is None:
+        ipython = sys.modules.get("IPython")
+        shell = ipython.get_ipython() if ipython else None
     if shell is not None:
         shell.register_magic_function(alembic_magic, "line", "alembic")
+        if _check_working_directory not in shell.events.callbacks["pre_run_cell"]:
+            shell.events.register("pre_run_cell", _check_working_directory)

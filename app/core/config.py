@@ -9,6 +9,7 @@ Every error is one line that names the variable and never shows a password.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,25 +38,65 @@ class Settings:
         return self.database_url.render_as_string(hide_password=True)
 
 
-def mask_password(raw: str) -> str:
-    """Hide a password even in a URL that does not parse (user:secret@host -> user:***@host)."""
-    head, at, host = raw.rpartition("@")
-    if not at:
-        return raw
-    scheme, slashes, credentials = head.rpartition("//")
-    user, colon, _password = credentials.partition(":")
-    return f"{scheme}{slashes}{user}{colon}{'***' if colon else ''}@{host}"
+# A word of text that may hold a URL: it has an "@" or a "scheme:/".
+_URL_WORD = re.compile(r"\S*(?:@|:/)\S*")
+# From the start of a URL to the ":" that ends its user name: "scheme:/+user:", or "user:"
+# not followed by "//" (else "postgresql://bob@db" would read as user "postgresql").
+_USER_PART = re.compile(
+    r"(?:[A-Za-z][A-Za-z0-9+.\-]*:/+[^\s:/@'\"=(,;]*:|[^\s:/@'\"=(,;]*:(?!//))")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:/+")
+_PORT = re.compile(r"\d*[\"'),;\]}>.]*")  # a number, then at most closing punctuation
+
+
+def mask_password(text: str | URL) -> str:
+    """``text`` as it may be printed: the password of every URL in it replaced by ``***``.
+
+    A ``URL`` object is rendered by SQLAlchemy with ``hide_password=True``. Text may hold
+    URLs that do not parse, or that SQLAlchemy parses wrongly (it ends the password at the
+    first ``@``), so in text the password is, conservatively, everything from the ``:``
+    after the user name to the LAST ``@`` of the word: ``scheme://user:p@s:s/w%d@host`` ->
+    ``scheme://user:***@host``, also without ``//`` or without a scheme at all. A word
+    with ``scheme:/`` and no ``@`` is masked from a ``:`` that is not followed by a port
+    number (``postgresql://user:secret/db`` -> ``postgresql://user:***/db``). Passwords
+    with whitespace are out of reach: a URL cannot hold whitespace unencoded.
+    """
+    if isinstance(text, URL):
+        if "@" not in f"{text.host or ''}{text.database or ''}":
+            return text.render_as_string(hide_password=True)
+        text = text.render_as_string(hide_password=False)  # parsed at the wrong "@"
+    return _URL_WORD.sub(lambda match: _masked_word(match.group()), text)
+
+
+def _masked_word(word: str) -> str:
+    at = word.rfind("@")
+    if at >= 0:
+        user = _USER_PART.search(word, 0, at)
+        return word if user is None else f"{word[:user.end()]}***{word[at:]}"
+    scheme = _SCHEME.search(word)
+    if scheme is None:
+        return word
+    host_port = re.match(r"[^/?#]*", word[scheme.end():]).group()
+    host, colon, port = host_port.partition(":")
+    if not colon or _PORT.fullmatch(port):
+        return word
+    start = scheme.end() + len(host) + 1
+    return f"{word[:start]}***{word[start + len(port):]}"
 
 
 def parse_database_url(raw: str, variable: str = "DATABASE_URL", root: Path = PROJECT_ROOT) -> URL:
     """Validate ``raw`` as an async SQLAlchemy URL; anchor relative SQLite paths to ``root``."""
     try:
         url = make_url(raw.strip())
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise ConfigError(
             f"{variable} is not a database URL: {mask_password(raw)!r} "
             "(expected e.g. sqlite+aiosqlite:///app.db or postgresql+asyncpg://user:***@host/db)"
         ) from None
+    if url.password is not None and raw.count("@") > 1:  # SQLAlchemy split at the first "@"
+        raise ConfigError(
+            f"{variable} has an '@' in its password or user name: write it as %40 there "
+            f"({mask_password(raw)!r}); the URL would point at the wrong host"
+        )
     try:
         dialect = url.get_dialect()
     except NoSuchModuleError:

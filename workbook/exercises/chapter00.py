@@ -12,14 +12,13 @@ from workbook.exercises.core import (
     NotAttempted,
     Result,
 )
+from workbook.exercises.checks import rebuild
 from workbook.exercises.inspect import workspace_current
 from workbook.workspace import Workspace
 
 
 class CurrentRevision(Exercise):
     title = "Which revision is the database at?"
-    prompt = ("Which revision is the welcome workspace's database at? "
-              "Store the id (a string) in `answer`, then run `q1.check(answer)`.")
     hints = [
         "Alembic records the revision of a database in the table `alembic_version`; "
         "one command prints it.",
@@ -48,8 +47,7 @@ class CurrentRevision(Exercise):
             return NotAttempted("replace `____` by the revision id, then check again.")
         ids = workspace_current(workspace)
         if not ids:
-            return Incorrect("the workspace's database has no revision yet: rebuild the "
-                             "workspace (run the chapter's first cell again) and ask again.")
+            raise rebuild("the workspace's database has no revision yet")
         if isinstance(value, (list, tuple)) and len(value) == 1:
             value = value[0]
         if not isinstance(value, str):

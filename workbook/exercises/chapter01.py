@@ -24,12 +24,12 @@ from workbook.exercises.core import (
     Problem,
     Result,
     Write,
-    _one_line,
 )
 from workbook.exercises.inspect import Scratch, env_values
-from workbook.runner import _isolated_logging, _project_imports, _working_directory
+from workbook.runner import isolated_logging, project_imports, working_directory
 from workbook.stages import REPO_ROOT
-from workbook.workspace import Workspace
+from workbook.text import one_line
+from workbook.workspace import Workspace, masked
 
 DEFAULT_URL = "sqlite+aiosqlite:///app.db"
 INIT_PLACEHOLDER_URL = "driver://user:pass@localhost/dbname"  # what `alembic init` writes
@@ -38,8 +38,6 @@ INIT_PLACEHOLDER_URL = "driver://user:pass@localhost/dbname"  # what `alembic in
 # -- q1: DATABASE_URL in .env -------------------------------------------------------------
 class DatabaseUrl(Exercise):
     title = "Point the workspace at library.db"
-    prompt = ("Point the workspace at a database file `library.db` (in the workspace "
-              "folder) through `.env`, with the async driver.")
     hints = [
         "env.py does not read a URL from `alembic.ini`: it asks `app.core.config`, which "
         "reads `DATABASE_URL` from the environment or from the `.env` file.",
@@ -72,11 +70,11 @@ class DatabaseUrl(Exercise):
             return NotAttempted("`.env` still says `DATABASE_URL=sqlite+aiosqlite:///app.db`.")
         try:
             url = make_url(raw)
-        except ArgumentError:
-            return Incorrect(f"`{raw}` is not a database URL: it should look like "
+        except (ArgumentError, ValueError):
+            return Incorrect(f"`{masked(raw)}` is not a database URL: it should look like "
                              "`sqlite+aiosqlite:///file.db`.")
         if url.get_backend_name() != "sqlite":
-            return Incorrect(f"`{raw}` is not a SQLite URL: the exercise wants the file "
+            return Incorrect(f"`{masked(raw)}` is not a SQLite URL: the exercise wants the file "
                              "`library.db`, e.g. `sqlite+aiosqlite:///library.db`.")
         try:
             is_async = getattr(url.get_dialect(), "is_async", False)
@@ -222,17 +220,17 @@ def _in_worker_thread(project: Path, work) -> str | None:
 
     def target() -> None:
         with contextlib.ExitStack() as stack:
-            stack.enter_context(_working_directory(project))
+            stack.enter_context(working_directory(project))
             stack.enter_context(contextlib.redirect_stdout(sink))
             stack.enter_context(contextlib.redirect_stderr(sink))
-            stack.enter_context(_isolated_logging())
-            stack.enter_context(_project_imports(project))
+            stack.enter_context(isolated_logging())
+            stack.enter_context(project_imports(project))
             stack.enter_context(warnings.catch_warnings())
             warnings.simplefilter("ignore")  # "coroutine ... was never awaited", and friends
             try:
                 work(sink)
             except BaseException as error:  # noqa: BLE001 - reported, never raised
-                outcome["error"] = _one_line(error, project)
+                outcome["error"] = one_line(error, project)
             gc.collect()  # a never-awaited coroutine warns here, while warnings are ignored
 
     thread = threading.Thread(target=target, name="alembic-check")
@@ -287,11 +285,6 @@ def current_without_connection(project: Path) -> str | None:
 
 class EnvPyInEventLoop(Exercise):
     title = "Make env.py work inside a running event loop"
-    prompt = ("`q2.setup()` puts the guide's env.py into the workspace. It always calls "
-              "`asyncio.run()`, which fails when the caller already runs an event loop (a "
-              "pytest-asyncio test, a Jupyter kernel). Make it use a connection handed in "
-              "as `config.attributes[\"connection\"]`, and keep `asyncio.run()` for the "
-              "command line.")
     hints = [
         "`asyncio.run()` refuses to start while another event loop runs in the same thread. "
         "A caller that already has a connection can pass it to Alembic through "

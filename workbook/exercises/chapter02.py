@@ -16,9 +16,9 @@ from workbook.exercises.core import (
     NotAttempted,
     Result,
     Write,
-    _one_line,
 )
 from workbook.exercises.inspect import models
+from workbook.text import one_line
 from workbook.workspace import Workspace
 
 _INIT = "app/models/__init__.py"
@@ -65,10 +65,6 @@ class Review(Base):
 
 class ReviewModel(Exercise):
     title = "Add a Review model"
-    prompt = ("Add a `Review` model in `app/models/review.py`: table `reviews`, `id` primary "
-              "key, `book_id` a foreign key to `books.id` with ON DELETE CASCADE, `user_id` a "
-              "foreign key to `users.id`, `rating` an integer NOT NULL, `body` a nullable "
-              "Text; and import it in `app/models/__init__.py`.")
     hints = [
         "Copy the shape of `app/models/book.py`: a class deriving from `Base` (from "
         "`app.models.base`), `__tablename__`, and `Mapped[...]` attributes.",
@@ -97,7 +93,7 @@ class ReviewModel(Exercise):
             try:
                 package.Base.registry.configure()
             except Exception as error:
-                return Incorrect(f"the models do not map: {_one_line(error, workspace.path)}")
+                return Incorrect(f"the models do not map: {one_line(error, workspace.path)}")
             return self._check_table(metadata.tables["reviews"])
 
     @staticmethod
@@ -106,7 +102,7 @@ class ReviewModel(Exercise):
         try:
             module = importlib.import_module("app.models.review")
         except Exception as error:
-            return Incorrect(f"app/models/review.py does not import: {_one_line(error)}")
+            return Incorrect(f"app/models/review.py does not import: {one_line(error)}")
         tables = [t for t in _tables_in(module) if t.name == "reviews"]
         if not tables:
             return Incorrect("app/models/review.py defines no model with "
@@ -177,9 +173,6 @@ class Tag(Base):
 
 class InvisibleTag(Exercise):
     title = "Autogenerate cannot see Tag"
-    prompt = ("`q2.setup()` adds a `Tag` model in `app/models/tag.py`, but "
-              "`%alembic revision --autogenerate` finds no `tags` table to create. Find out "
-              "why, and fix it.")
     hints = [
         "Autogenerate compares the database with `target_metadata` in env.py, which is "
         "`Base.metadata` as it is after `from app.models import Base`.",
@@ -211,7 +204,7 @@ class InvisibleTag(Exercise):
             try:
                 module = importlib.import_module("app.models.tag")
             except Exception as error:
-                return Incorrect(f"app/models/tag.py does not import: {_one_line(error)}")
+                return Incorrect(f"app/models/tag.py does not import: {one_line(error)}")
             tables = [t for t in _tables_in(module) if t.name == "tags"]
             if imported and tables and tables[0].metadata is not package.Base.metadata:
                 return Incorrect("Tag uses its own Base; import Base from app.models.base, so "

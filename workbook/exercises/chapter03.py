@@ -15,12 +15,11 @@ from workbook.exercises.core import (
     NotAttempted,
     Result,
 )
+from workbook.exercises.checks import bring_copy, revisions_touching
 from workbook.exercises.inspect import (
     find_revision,
     function_source,
     insert_row,
-    learner_revisions,
-    mentions,
     model_column,
     models_match_database,
     read_only,
@@ -40,8 +39,6 @@ _LANGUAGE = "    language: Mapped[Optional[str]] = mapped_column(String(8), defa
 # -- q1: a new column, the whole loop ----------------------------------------------------
 class AddLanguage(Exercise):
     title = "Add books.language: model, revision, upgrade"
-    prompt = ("Add `language: Mapped[Optional[str]] = mapped_column(String(8), default=None)` "
-              "to the Book model, autogenerate a revision, and apply it.")
     hints = [
         "Three steps: change the model, let Alembic write the revision "
         "(`revision --autogenerate`), then apply it (`upgrade`).",
@@ -71,8 +68,7 @@ class AddLanguage(Exercise):
                              "`mapped_column(String(8), default=None)`.")
         if not column.nullable:
             return Incorrect("Book.language is NOT NULL: use `Mapped[Optional[str]]`.")
-        mine = [s for s in learner_revisions(workspace)
-                if mentions(function_source(source(s), "upgrade"), "language")]
+        mine = revisions_touching(workspace, "language")
         if not mine:
             return Incorrect("the model has `language`, but no revision adds it yet: "
                              "autogenerate a revision, "
@@ -119,10 +115,6 @@ def _user_row(scratch: Scratch) -> dict:
 
 class RenameNotDropAdd(Exercise):
     title = "Autogenerate turned a rename into drop + add"
-    prompt = ("`q2.setup()` renames `User.full_name` to `name` and autogenerates the revision "
-              f"\"{RENAME_MESSAGE}\" (not applied). Autogenerate cannot tell a rename from a "
-              "dropped column and a new one: rewrite the revision so the data survives, both "
-              "ways.")
     hints = [
         "Read the revision (`ws.show_revision(\"head\")`): what happens to the names already "
         "stored in `full_name` when it is dropped?",
@@ -166,10 +158,7 @@ class RenameNotDropAdd(Exercise):
                                 "an empty `name`: every stored name would be lost.")
         parent = script.down_revision
         with Scratch(workspace) as scratch:
-            moved = scratch.goto(parent)
-            if not moved.ok:
-                return Incorrect(f"could not bring a copy of the database to {parent or 'base'} "
-                                 f"to test the revision: {moved.error}")
+            bring_copy(scratch, parent, "to test the revision")
             with scratch.connection() as connection:
                 insert_row(connection, "users", _ADA)
             result = scratch.alembic("upgrade", script.revision)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -17,21 +16,24 @@ from workbook.exercises.core import (
     NotAttempted,
     Result,
 )
+from workbook.exercises.checks import (
+    already_done,
+    bring_copy,
+    new_revision,
+    require_table,
+    revisions_touching,
+)
 from workbook.exercises.inspect import (
     database_at_head,
     does_nothing,
     find_revision,
-    function_source,
     insert_row,
-    learner_revisions,
-    mentions,
     model_column,
     models_match_database,
     read_only,
     run_or_fail,
     Scratch,
     source,
-    workspace_schema,
 )
 from workbook.workspace import Workspace
 
@@ -56,9 +58,6 @@ _GRACE = {"email": "grace.checker@example.com", "full_name": None}
 
 class FullNameNotNull(Exercise):
     title = "Make users.full_name NOT NULL, safely"
-    prompt = ("Make `users.full_name` non-nullable without failing on existing rows: backfill "
-              "the NULLs from `email`, then make the column NOT NULL (in the model and in a "
-              "migration), and apply it.")
     hints = [
         "Change the model first (`Mapped[str]`, no default), then autogenerate. Would the "
         "revision work on a database where some users have no full_name?",
@@ -78,12 +77,8 @@ class FullNameNotNull(Exercise):
     ]
 
     def _check(self, workspace: Workspace, *answer) -> Result:
-        users = workspace_schema(workspace).get("users")
-        if users is None or "full_name" not in users.columns:
-            return Incorrect("the database has no users.full_name: rebuild the workspace (run "
-                             "the chapter's first cell again).")
-        mine = [s for s in learner_revisions(workspace)
-                if mentions(function_source(source(s), "upgrade"), "full_name")]
+        users = require_table(workspace, "users", "full_name")
+        mine = revisions_touching(workspace, "full_name")
         if not mine:
             model = model_column(workspace, "users", "full_name")
             if users.columns["full_name"]["nullable"] and (model is None or model.nullable):
@@ -93,10 +88,7 @@ class FullNameNotNull(Exercise):
                              "one, `%alembic revision --autogenerate -m \"...\"`.")
         script = mine[0]
         with Scratch(workspace) as scratch:
-            moved = scratch.goto(script.down_revision)
-            if not moved.ok:
-                return Incorrect("could not bring a copy of the database before your revision "
-                                 f"to test it: {moved.error}")
+            bring_copy(scratch, script.down_revision, f"to test revision {script.revision}")
             if not scratch.schema()["users"].columns["full_name"]["nullable"]:
                 return Incorrect(f"downgrade() of revision {script.revision} does not undo it: "
                                  "users.full_name is still NOT NULL after it. Make the column "
@@ -148,8 +140,6 @@ INDEX_NAME = "ix_books_owner_id"
 
 class OwnerForeignKey(Exercise):
     title = "Add books.owner_id: a foreign key with an index"
-    prompt = ("Add `owner_id` to books: a foreign key to `users.id` with ON DELETE SET NULL, "
-              "and an index on it. Model, revision, upgrade.")
     hints = [
         "One attribute in the Book model says it all: the type, the ForeignKey with its "
         "`ondelete`, and `index=True`. Then autogenerate and upgrade.",
@@ -169,17 +159,12 @@ class OwnerForeignKey(Exercise):
     ]
 
     def _check(self, workspace: Workspace, *answer) -> Result:
-        books = workspace_schema(workspace).get("books")
-        if books is None:
-            return Incorrect("the database has no books table: rebuild the workspace (run the "
-                             "chapter's first cell again).")
+        books = require_table(workspace, "books")
         model = model_column(workspace, "books", "owner_id")
         if "owner_id" not in books.columns:
             if model is None:
                 return NotAttempted("books has no owner_id yet, in the model or the database.")
-            mine = [s for s in learner_revisions(workspace)
-                    if mentions(function_source(source(s), "upgrade"), "owner_id")]
-            if not mine:
+            if not revisions_touching(workspace, "owner_id"):
                 return Incorrect("the model has owner_id, but no revision adds it: "
                                  "`%alembic revision --autogenerate -m \"Add owner_id to books\"`.")
             return database_at_head(workspace) or Incorrect(
@@ -220,17 +205,10 @@ class OwnerForeignKey(Exercise):
 # -- q3: a downgrade for a drop ------------------------------------------------------------
 DROP_MESSAGE = "Drop books.description"
 _DESCRIPTION = "    description: Mapped[Optional[str]] = mapped_column(Text, default=None)\n"
-_DROP_FUNCTIONS = '''\
-def upgrade() -> None:
-    """Apply migration."""
-    with op.batch_alter_table('books', schema=None) as batch_op:
-        batch_op.drop_column('description')
-
-
-def downgrade() -> None:
-    """Revert migration."""
-    pass
-'''
+_DROP_UPGRADE = """\
+with op.batch_alter_table('books', schema=None) as batch_op:
+    batch_op.drop_column('description')
+"""
 _EMPTY_DOWNGRADE = '    """Revert migration."""\n    pass\n'
 _RESTORING_DOWNGRADE = '''\
     """Revert migration."""
@@ -242,8 +220,6 @@ _BOOK_ROW = {"title": "Checker's book", "author": "Checker"}
 
 class DowngradeOfADrop(Exercise):
     title = "Write the downgrade of a drop"
-    prompt = (f"`q3.setup()` writes and applies the revision \"{DROP_MESSAGE}\": its upgrade "
-              "drops `books.description`, its downgrade does nothing. Write the downgrade.")
     hints = [
         "A downgrade undoes the upgrade: what the upgrade drops, the downgrade adds back, as "
         "it was before (look at the revision that created the column).",
@@ -260,14 +236,10 @@ class DowngradeOfADrop(Exercise):
     ]
 
     def _setup(self, workspace: Workspace) -> str:
-        existing = find_revision(workspace, DROP_MESSAGE)
-        if existing is not None:
-            return f"already done: revision {existing.revision} (\"{DROP_MESSAGE}\") exists"
-        run_or_fail(workspace, "revision", "-m", DROP_MESSAGE)
-        script = find_revision(workspace, DROP_MESSAGE)
-        generated = Path(script.path).read_text()
-        header = generated[:generated.index("\ndef upgrade()") + 1]
-        workspace.write(script.path, header + _DROP_FUNCTIONS)
+        done = already_done(workspace, DROP_MESSAGE)
+        if done:
+            return done
+        script = new_revision(workspace, DROP_MESSAGE, upgrade=_DROP_UPGRADE, downgrade="pass")
         workspace.edit(_BOOK, _DESCRIPTION, "")
         run_or_fail(workspace, "upgrade", script.revision)
         return (f"revision {script.revision} (\"{DROP_MESSAGE}\") drops books.description and "
@@ -282,10 +254,7 @@ class DowngradeOfADrop(Exercise):
             return NotAttempted(f"downgrade() of revision {script.revision} is still `pass`: "
                                 "it does not restore the column.")
         with Scratch(workspace) as scratch:
-            moved = scratch.goto(script.revision)
-            if not moved.ok:
-                return Incorrect(f"could not bring a copy of the database to {script.revision} "
-                                 f"to test it: {moved.error}")
+            bring_copy(scratch, script.revision)
             with scratch.connection() as connection:
                 insert_row(connection, "books", _BOOK_ROW)
             result = scratch.goto(script.down_revision)

@@ -14,7 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from workbook.exercises.checks import already_done, new_revision, rebuild
 from workbook.exercises.core import (
+    REBUILD,
     Alembic,
     Correct,
     EditRevision,
@@ -133,9 +135,6 @@ def _shape_differences(mine: dict, expected: dict) -> list[str]:
 
 class RollBackToNamedRevision(Exercise):
     title = "Roll back to a named revision"
-    prompt = (f"`q1.setup()` adds a publisher, one of its books and a user. Bring the database "
-              f"down to the revision that added publishers ({TARGET}), in a way that keeps "
-              "those rows. Leave the revision scripts as they are.")
     hints = [
         "`%alembic history` lists the revisions: the one that added publishers is "
         f"{TARGET}. A downgrade can take a revision id as its target, not only -1.",
@@ -174,9 +173,8 @@ class RollBackToNamedRevision(Exercise):
     def _check(self, workspace: Workspace, *answer) -> Result:
         changed = _reference_scripts_changed(workspace)
         if changed:
-            return Incorrect(f"revision script(s) {', '.join(changed)} were deleted or edited: "
-                             "a rollback moves the database, never the scripts. Put them back "
-                             "(run the chapter's first cell again to rebuild the workspace).")
+            raise rebuild(f"revision script(s) {', '.join(changed)} were deleted or edited: a "
+                          "rollback moves the database, never the scripts. Put them back")
         db = database_file(workspace)
         here, heads = workspace_current(workspace), workspace.heads()
         markers = _markers(db)
@@ -231,6 +229,7 @@ class RollBackToNamedRevision(Exercise):
 
 # -- q2: recover a half-applied migration -----------------------------------------------------
 SLUG_MESSAGE = "Add books.slug"
+_START_OVER = f"To start over, {REBUILD}, then run `q2.setup()` again"
 LEFTOVER = f"{TMP_PREFIX}books"
 _PUBLISHER_ID = ('        ForeignKey("publishers.id", ondelete="SET NULL"), index=True, '
                  'default=None\n    )\n')
@@ -306,9 +305,6 @@ asyncio.run(run_async_migrations())
 
 class RecoverHalfAppliedMigration(Exercise):
     title = "Recover a half-applied migration"
-    prompt = ("`q2.setup()` adds a revision \"Add books.slug\" and runs it the way the guide's "
-              "env.py would, without a transaction: it fails halfway. Clean up what it left, "
-              "fix the migration, and upgrade to head, without losing a row.")
     hints = [
         "Look before you touch anything: `ws.schema()` warns about a leftover table, and shows "
         "what else the failed run left behind; `ws.current()` says what alembic_version "
@@ -340,11 +336,9 @@ class RecoverHalfAppliedMigration(Exercise):
         self._baselines: dict[Path, dict[str, int]] = {}  # row counts when setup ran
 
     def _setup(self, workspace: Workspace) -> str:
-        existing = find_revision(workspace, SLUG_MESSAGE)
-        if existing is not None:
-            return (f"already done: revision {existing.revision} (\"{SLUG_MESSAGE}\") exists. "
-                    "To start over, rebuild the workspace (the chapter's first cell), then "
-                    "run the setup again")
+        done = already_done(workspace, SLUG_MESSAGE)
+        if done:
+            return f"{done}. {_START_OVER}"
         db = database_file(workspace)
         here, heads = workspace_current(workspace), workspace.heads()
         if here != heads:
@@ -353,9 +347,8 @@ class RecoverHalfAppliedMigration(Exercise):
             for row in _DUNES:
                 insert_row(connection, "books", row)
         workspace.edit(_BOOK, _PUBLISHER_ID, _PUBLISHER_ID + _SLUG)
-        run_or_fail(workspace, "revision", "-m", SLUG_MESSAGE)
-        script = find_revision(workspace, SLUG_MESSAGE)
-        workspace.fill_revision(script.revision, upgrade=_SLUG_UPGRADE, downgrade=_SLUG_DOWNGRADE)
+        script = new_revision(workspace, SLUG_MESSAGE, upgrade=_SLUG_UPGRADE,
+                              downgrade=_SLUG_DOWNGRADE)
         previous = ", ".join(workspace_current(workspace))
         self._baselines[workspace.path] = _row_counts(db)
         env = workspace.file("alembic/env.py")
@@ -418,10 +411,10 @@ class RecoverHalfAppliedMigration(Exercise):
                 if table in counts and counts[table] != before:
                     return Incorrect(f"{table} had {before} rows when the migration failed and "
                                      f"has {counts[table]} now: a recovery must keep every row. "
-                                     "Rebuild the workspace and run q2.setup() again.")
+                                     f"{_START_OVER}.")
         if (_scalar(db, "SELECT count(*) FROM books WHERE title = 'Dune'") or 0) < 2:
             return Incorrect("one of the two Dune books is gone: a recovery must keep every "
-                             "row. Rebuild the workspace and run q2.setup() again.")
+                             f"row. {_START_OVER}.")
         if "slug" in tables.get("books", TableInfo("books")).columns:
             empty = _scalar(db, "SELECT count(*) FROM books WHERE slug IS NULL") or 0
             if empty:

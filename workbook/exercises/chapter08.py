@@ -14,6 +14,7 @@ from unittest import mock
 
 from alembic.util import to_tuple
 
+from workbook.exercises.checks import bring_copy, rebuild
 from workbook.exercises.core import (
     Correct,
     Exercise,
@@ -127,9 +128,6 @@ def downgrade() -> None:
 
 class CiGate(Exercise):
     title = "Make CI catch a missing migration"
-    prompt = (f"Write `{CI_SCRIPT}` in the workspace: a script CI runs as `python {CI_SCRIPT}`. "
-              "It must exit 0 when the history is ready to ship, and exit non-zero when a model "
-              "changed without a migration, or when the history has more than one head.")
     hints = [
         "`alembic check` already fails when the models need a migration. From Python it is "
         "`command.check(Config(\"alembic.ini\"))` (`from alembic import command`; `from "
@@ -180,14 +178,10 @@ class CiGate(Exercise):
             parents = to_tuple(workspace.script_directory().get_revision(heads[0]).down_revision,
                                default=())
             if not parents:
-                return Incorrect("the history has a single revision: add the reference ones "
-                                 "back (run the chapter's first cell again).")
+                raise rebuild("the history has a single revision, too few to branch from")
             versions = scratch.path / "alembic" / "versions"
             (versions / "ci_probe_branch.py").write_text(BRANCH_REVISION.format(down=parents[0]))
-            moved = scratch.alembic("upgrade", "heads")
-            if not moved.ok:
-                return Incorrect(f"could not bring a copy with two heads up to both of them: "
-                                 f"{moved.error}")
+            bring_copy(scratch, "heads", "to try your gate on two heads")
             if _run_gate(scratch).returncode == 0:
                 return Incorrect("a history with two heads passes your gate: on a copy whose "
                                  "database is at both heads, `alembic check` alone is clean. Fail "
@@ -238,9 +232,6 @@ def _looks_like_postgresql(sql: str) -> bool:
 
 class SqlForTheDba(Exercise):
     title = "Produce the SQL a DBA asked for"
-    prompt = (f"The DBA's SQLite database is at revision {START} (feature B only). Write the SQL "
-              f"that brings it from {START} to head into `{SQL_FILE}` in the workspace, without "
-              "touching any database.")
     hints = [
         "Offline mode writes SQL instead of running it: `alembic upgrade ... --sql`. It never "
         "reads a database, so it cannot know where the DBA's database is: you tell it, with a "
@@ -285,11 +276,8 @@ class SqlForTheDba(Exercise):
                              "DATABASE_URL override).")
         heads = workspace.heads()
         with Scratch(workspace) as scratch:
-            for step in (["downgrade", "base"], ["upgrade", START]):
-                moved = scratch.alembic(*step)
-                if not moved.ok:
-                    return Incorrect(f"could not bring a copy of the database to {START} to try "
-                                     f"the script: {moved.error}")
+            for revision in (None, START):  # through base: 0008, on the other branch, goes
+                bring_copy(scratch, revision, "to try the script")
             with scratch.connection() as connection:
                 insert_row(connection, "users", _GUEST)
             try:
@@ -349,10 +337,6 @@ def _sqlite_sql(sql: str) -> bool:
 
 class PostgresRollback(Exercise):
     title = "Write the rollback script for the PostgreSQL DBA"
-    prompt = (f"Production runs PostgreSQL and is at head. The DBA wants the SQL that takes it "
-              f"back to {ROLLBACK_TO}, in `{ROLLBACK_FILE}`. There is no PostgreSQL server here: "
-              "point Alembic at one for that one command only. Afterwards, the workspace must "
-              "still use its SQLite file.")
     hints = [
         f"A rollback is a downgrade, and offline it needs a range: `downgrade head:{ROLLBACK_TO} "
         "--sql`. Offline mode never connects, so any PostgreSQL URL will do, e.g. "
@@ -411,7 +395,7 @@ class PostgresRollback(Exercise):
             return Incorrect(f"the script ends at {final or 'no revision'}, not at "
                              f"{ROLLBACK_TO}: the range is `head:{ROLLBACK_TO}`.")
         mine, theirs = _statements(sql), _statements(expected)
-        first = next((m for m, t in zip(mine, theirs) if m != t), None)
+        first = next((m for m, t in zip(mine, theirs, strict=False) if m != t), None)
         if first is None:
             first = (mine + theirs)[min(len(mine), len(theirs))]
         return Incorrect(f"the script differs from what `alembic downgrade head:{ROLLBACK_TO} "

@@ -12,22 +12,24 @@ The check answers with a checklist: which parts are done, which are wrong and wh
 
 from __future__ import annotations
 
-import html
-import re
 from pathlib import Path
 
-import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from workbook.exercises.capstone import (
+    FEATURE_BASE,
+    TEAMMATE_MESSAGE,
+    capstone_parts,
+    creates_table,
+)
+from workbook.exercises.checklist import DONE, TODO, WRONG, checklist
+from workbook.exercises.checks import new_revision
 from workbook.exercises.core import (
-    _inline,
     Alembic,
-    Correct,
     Edit,
     EditRevision,
     Exercise,
-    Incorrect,
     NotAttempted,
     Note,
     Result,
@@ -40,98 +42,17 @@ from workbook.exercises.inspect import (
     differences,
     env_values,
     find_revision,
-    function_source,
-    insert_row,
     learner_revisions,
-    mentions,
     model_metadata,
-    read_only,
     revisions,
-    run_or_fail,
-    Scratch,
-    source,
     workspace_current,
     workspace_schema,
 )
 from workbook.workspace import Workspace, WorkspaceError
 
-FEATURE_BASE = "0011"  # the head of the reference history: where the feature starts
 _INIT = "app/models/__init__.py"
 _BOOK = "app/models/book.py"
 _PUBLISHER = "app/models/publisher.py"
-
-
-def _upgrade(script) -> str:
-    return function_source(source(script), "upgrade")
-
-
-def _creates_table(script, table: str) -> bool:
-    code = _upgrade(script)
-    return "create_table" in code and mentions(code, table)
-
-
-# -- checklists -----------------------------------------------------------------------------
-DONE, WRONG, TODO = "✓", "✗", "○"
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if text.endswith((".", "!", "?")) else f"{text}."
-
-
-class _Checklist:
-    """A result made of a summary and one line per part (plain: lines; HTML: a list).
-
-    ``message`` stays one line (summary and items joined), for tests and tools.
-    """
-
-    def __init__(self, summary: str, items: list[tuple[str, str, str]]):
-        self.summary = summary
-        self.items = [(mark, part, _sentence(detail)) for mark, part, detail in items]
-        joined = " ".join(f"{mark} {part}: {detail}" for mark, part, detail in self.items)
-        super().__init__(f"{summary} {joined}")  # type: ignore[call-arg]
-
-    @property
-    def plain(self) -> str:
-        lines = [f"{self.symbol} {self.label}: {self.summary}"]  # type: ignore[attr-defined]
-        lines += [f"  {mark} {part}: {detail}" for mark, part, detail in self.items]
-        return "\n".join(lines)
-
-    def html(self) -> str:
-        colours = {DONE: "#1a7f37", WRONG: "#cf222e", TODO: "#9a6700"}
-        rows = "".join(
-            f'<li><b style="color:{colours[mark]}">{mark} {html.escape(part)}:</b> '
-            f"{_inline(detail)}</li>" for mark, part, detail in self.items)
-        head = (f'<b style="color:{self.colour}">{self.symbol} '  # type: ignore[attr-defined]
-                f"{self.label}:</b> {_inline(self.summary)}")  # type: ignore[attr-defined]
-        return (f'<div style="line-height:1.45">{head}'
-                f'<ul style="list-style:none;padding-left:1em;margin:0.2em 0">{rows}</ul></div>')
-
-
-class CorrectChecklist(_Checklist, Correct):
-    pass
-
-
-class IncorrectChecklist(_Checklist, Incorrect):
-    pass
-
-
-class NotAttemptedChecklist(_Checklist, NotAttempted):
-    pass
-
-
-def _checklist(items: list[tuple[str, str, str]], correct: str, not_attempted: str,
-               progress: str) -> Result:
-    """Correct when every item is done, NotAttempted when none is started, else Incorrect.
-
-    ``progress`` is formatted with ``done`` and ``total``.
-    """
-    done = sum(mark == DONE for mark, _, _ in items)
-    if done == len(items):
-        return CorrectChecklist(correct, items)
-    if all(mark == TODO for mark, _, _ in items):
-        return NotAttemptedChecklist(not_attempted, items)
-    return IncorrectChecklist(progress.format(done=done, total=len(items)), items)
 
 
 # -- solution steps that are not in core --------------------------------------------------
@@ -183,7 +104,6 @@ _BACKFILL = """
         "(SELECT count(*) FROM reviews WHERE reviews.book_id = books.id)"
     )
 """
-TEAMMATE_MESSAGE = "Add website to publishers"
 _TEAMMATE_UPGRADE = """\
 with op.batch_alter_table('publishers', schema=None) as batch_op:
     batch_op.add_column(sa.Column('website', sa.String(length=255), nullable=True))
@@ -196,239 +116,11 @@ _PUBLISHER_TYPING = "from typing import TYPE_CHECKING, List\n"
 _PUBLISHER_NAME = "    name: Mapped[str] = mapped_column(String(255), unique=True)\n"
 _WEBSITE = "    website: Mapped[Optional[str]] = mapped_column(String(255), default=None)\n"
 
-PART_A = "A · the reviews table"
-PART_B = "B · books.review_count"
-PART_C = "C · the merge"
-PART_D = "D · the rollback drill"
-
-# Rows the checker puts into its scratch copies (ids far from the learner's own rows).
-_USER = {"id": 9001, "email": "checker@example.com", "display_name": "Checker"}
-_BOOKS = [{"id": 9001, "title": "Checker's first book", "author": "Checker"},
-          {"id": 9002, "title": "Checker's second book", "author": "Checker"},
-          {"id": 9003, "title": "Checker's third book", "author": "Checker"}]
-_REVIEWS = [(9001, 5), (9001, 4), (9002, 3)]  # (book_id, rating): counts 2, 1, 0
-_EXPECTED_COUNTS = {9001: 2, 9002: 1, 9003: 0}
-
-
-class _State:
-    """One line of the checklist, with the helpers every part needs."""
-
-    def __init__(self, workspace: Workspace):
-        self.ws = workspace
-        self.metadata = model_metadata(workspace)
-        self.schema = workspace_schema(workspace)
-        self.mine = learner_revisions(workspace)
-        self.found = differences(workspace) if database_file(workspace).exists() else []
-
-
-def _model_file_defines(workspace: Workspace, table: str) -> str | None:
-    """The model file (relative) that defines ``__tablename__ = table``, if any."""
-    pattern = re.compile(rf"__tablename__\s*=\s*['\"]{table}['\"]")
-    for path in sorted((workspace.path / "app" / "models").glob("*.py")):
-        if pattern.search(path.read_text()):
-            return str(path.relative_to(workspace.path))
-    return None
-
-
-def _diffs_about(found: list[str], *words: str) -> list[str]:
-    return [d for d in found if any(word in d for word in words)]
-
-
-def _part_a(state: _State) -> tuple[str, str]:
-    ws, schema = state.ws, state.schema
-    creating = [s for s in state.mine if _creates_table(s, "reviews")]
-    if "reviews" not in state.metadata.tables:
-        defined_in = _model_file_defines(ws, "reviews")
-        if defined_in:
-            return WRONG, (f"{defined_in} defines reviews, but Alembic cannot see it: import the "
-                           f"model in {_INIT} (case 1 of the clinic).")
-        if creating or "reviews" in schema:
-            return WRONG, "a revision creates reviews, but there is no Review model: write it."
-        return TODO, "no Review model yet."
-    if not creating:
-        return WRONG, ("the Review model exists, but no revision of yours creates reviews: "
-                       "`%alembic revision --autogenerate -m \"Add reviews table\"`.")
-    if "reviews" not in schema:
-        return WRONG, (f"revision {creating[-1].revision} creates reviews, but the database has "
-                       "no reviews table: `%alembic upgrade head`.")
-    table = schema["reviews"]
-    for column in ("book_id", "user_id", "rating"):
-        if column not in table.columns:
-            return WRONG, f"reviews has no {column} column."
-        if table.columns[column]["nullable"]:
-            return WRONG, f"reviews.{column} may be NULL: every review needs one (NOT NULL)."
-    for column, target in (("book_id", "books"), ("user_id", "users")):
-        fks = table.foreign_keys_on(column)
-        if not fks or fks[0]["referred_table"] != target:
-            return WRONG, f"reviews.{column} has no foreign key to {target}.id."
-        ondelete = ((fks[0].get("options") or {}).get("ondelete") or "").upper()
-        if ondelete != "CASCADE":
-            return WRONG, (f"the foreign key on reviews.{column} has no ON DELETE CASCADE: "
-                           f"deleting one of the {target} would fail while it has reviews.")
-    if not any(ix["column_names"][:1] == ["book_id"] for ix in table.indexes):
-        return WRONG, ("reviews.book_id has no index: `index=True` on it (a book's reviews are "
-                       "looked up by book_id; SQLite does not index foreign keys by itself).")
-    left = _diffs_about(state.found, "reviews")
-    if left:
-        return WRONG, f"the models and the database differ: {'; '.join(left[:2])}."
-    return DONE, (f"revision {creating[-1].revision} creates reviews, with foreign keys to books "
-                  "and users (ON DELETE CASCADE) and an index on book_id.")
-
-
-def _review_count_revision(state: _State):
-    adding = [s for s in state.mine if "add_column" in _upgrade(s)
-              and mentions(_upgrade(s), "review_count")]
-    mentioning = [s for s in state.mine if mentions(_upgrade(s), "review_count")]
-    chosen = adding or mentioning
-    return chosen[-1] if chosen else None  # the oldest: the one that adds the column
-
-
-def _part_b(state: _State, a_done: bool) -> tuple[str, str]:
-    books_model = state.metadata.tables.get("books")
-    model = books_model.columns.get("review_count") if books_model is not None else None
-    column = state.schema.get("books").columns.get("review_count") \
-        if "books" in state.schema else None
-    script = _review_count_revision(state)
-    if model is None and column is None and script is None:
-        return TODO, "no review_count yet."
-    if model is None:
-        return WRONG, ("the Book model has no review_count: `review_count: Mapped[int] = "
-                       "mapped_column(default=0, server_default=\"0\")`.")
-    if script is None:
-        return WRONG, ("the model has review_count, but no revision of yours adds it: "
-                       "autogenerate one.")
-    if column is None:
-        return WRONG, (f"revision {script.revision} adds review_count, but the database has "
-                       "none: `%alembic upgrade head`.")
-    if not isinstance(column["type"], sa.Integer):
-        return WRONG, f"books.review_count is {column['type']}, not INTEGER."
-    if column["nullable"]:
-        return WRONG, "books.review_count may be NULL: make it NOT NULL, with a server default 0."
-    default = str(column.get("default") or "").strip("()'\" ")
-    if default != "0":
-        return WRONG, ("books.review_count has no server default 0: rows inserted without it "
-                       "would fail. `server_default=\"0\"`.")
-    if _creates_table(script, "reviews"):
-        return WRONG, (f"revision {script.revision} both creates reviews and adds review_count: "
-                       "put the backfill in a revision of its own, after the one that creates "
-                       "reviews (then it has reviews to count).")
-    if not a_done:
-        return TODO, "the backfill is tested once part A is done."
-    if isinstance(script.down_revision, tuple):
-        return WRONG, (f"revision {script.revision} is also a merge: add review_count in a "
-                       "revision of its own.")
-    with Scratch(state.ws) as scratch:
-        moved = scratch.goto(script.down_revision)
-        if not moved.ok:
-            return WRONG, (f"could not bring a copy of the database to {script.down_revision} "
-                           f"to test the backfill: {moved.error}")
-        if "review_count" in scratch.schema().get("books").columns:
-            return WRONG, (f"downgrade() of revision {script.revision} leaves books.review_count "
-                           "behind: it must drop the column (a rollback would fail to re-apply "
-                           "the revision).")
-        if "reviews" not in scratch.schema():
-            return WRONG, (f"before revision {script.revision} there is no reviews table: "
-                           "create reviews in an earlier revision.")
-        with scratch.connection() as connection:
-            insert_row(connection, "users", _USER)
-            for book in _BOOKS:
-                insert_row(connection, "books", book)
-            for book_id, rating in _REVIEWS:
-                insert_row(connection, "reviews",
-                           {"book_id": book_id, "user_id": _USER["id"], "rating": rating})
-        result = scratch.alembic("upgrade", script.revision)
-        if not result.ok:
-            return WRONG, (f"on a database with reviews, revision {script.revision} fails: "
-                           f"{result.error}")
-        with read_only(scratch.db) as connection:
-            counts = dict(connection.exec_driver_sql(
-                "SELECT id, review_count FROM books WHERE id >= 9001 ORDER BY id").all())
-    if counts != _EXPECTED_COUNTS:
-        got = ", ".join(str(counts.get(i)) for i in _EXPECTED_COUNTS)
-        return WRONG, (f"on a copy where three books have 2, 1 and 0 reviews, revision "
-                       f"{script.revision} leaves review_count at {got}: backfill it, `UPDATE "
-                       "books SET review_count = (SELECT count(*) FROM reviews WHERE "
-                       "reviews.book_id = books.id)`.")
-    left = _diffs_about(state.found, "review_count")
-    if left:
-        return WRONG, f"the models and the database differ: {'; '.join(left[:2])}."
-    return DONE, (f"revision {script.revision} adds review_count (NOT NULL, default 0) and "
-                  "backfills it: 2, 1 and 0 reviews counted right on a test copy.")
-
-
-def _part_c(state: _State) -> tuple[str, str]:
-    teammate = find_revision(state.ws, TEAMMATE_MESSAGE)
-    if teammate is None:
-        return TODO, "run `q1.setup()` once parts A and B are done: it brings a teammate's revision."
-    heads = state.ws.heads()
-    if len(heads) > 1:
-        return WRONG, (f"there are {len(heads)} heads ({', '.join(heads)}): "
-                       "`%alembic merge heads -m \"Merge reviews and publishers.website\"`, "
-                       "then `%alembic upgrade head`.")
-    script = state.ws.script_directory()
-    merges = [s for s in state.mine if isinstance(s.down_revision, tuple)
-              and teammate.revision in {r.revision for r in script.iterate_revisions(
-                  s.revision, "base")}]
-    if not merges:
-        return WRONG, (f"one head, but no merge revision joins the teammate's {teammate.revision} "
-                       "with your work: was a revision's down_revision edited by hand? Put it "
-                       "back, and merge instead (`%alembic merge heads`).")
-    if workspace_current(state.ws) != heads:
-        return WRONG, (f"merge revision {merges[-1].revision} is there, but the database is not "
-                       "at head: `%alembic upgrade head`.")
-    left = _diffs_about(state.found, "publishers")
-    if left:
-        return WRONG, f"the models and the database differ: {'; '.join(left[:2])}."
-    return DONE, (f"revision {merges[-1].revision} merges the teammate's {teammate.revision} "
-                  "with your work; one head, applied.")
-
-
-def _part_d(state: _State) -> tuple[str, str]:
-    with Scratch(state.ws) as scratch:
-        with scratch.connection() as connection:
-            insert_row(connection, "users", _USER)
-            insert_row(connection, "books", _BOOKS[0])
-            insert_row(connection, "reviews",
-                       {"book_id": _BOOKS[0]["id"], "user_id": _USER["id"], "rating": 5})
-        down = scratch.alembic("downgrade", FEATURE_BASE)
-        if not down.ok:
-            return WRONG, f"`%alembic downgrade {FEATURE_BASE}` fails: {down.error}"
-        if scratch.current() != [FEATURE_BASE]:
-            return WRONG, (f"after `downgrade {FEATURE_BASE}` the database is at "
-                           f"{', '.join(scratch.current()) or 'base'}, not {FEATURE_BASE}.")
-        schema = scratch.schema()
-        if "reviews" in schema:
-            return WRONG, ("after the downgrade, the reviews table is still there: the "
-                           "downgrade() that undoes its creation must drop it.")
-        if "review_count" in schema["books"].columns:
-            return WRONG, ("after the downgrade, books.review_count is still there: its "
-                           "downgrade() must drop the column.")
-        with read_only(scratch.db) as connection:
-            book = connection.exec_driver_sql(
-                "SELECT title FROM books WHERE id = 9001").scalar()
-            user = connection.exec_driver_sql(
-                "SELECT email FROM users WHERE id = 9001").scalar()
-        if book != _BOOKS[0]["title"] or user != _USER["email"]:
-            return WRONG, "the downgrade loses rows of books or users: only the feature may go."
-        up = scratch.alembic("upgrade", "head")
-        if not up.ok:
-            return WRONG, f"after the downgrade, `%alembic upgrade head` fails: {up.error}"
-        with read_only(scratch.db) as connection:
-            row = connection.exec_driver_sql(
-                "SELECT title, review_count FROM books WHERE id = 9001").one()
-    if row != (_BOOKS[0]["title"], 0):
-        return WRONG, f"after the round trip the book reads {tuple(row)!r}, expected its title and 0."
-    return DONE, (f"down to {FEATURE_BASE} and up to head again on a copy: the books and users "
-                  "stay, the feature's table and column go and come back.")
-
-
 class Capstone(Exercise):
     title = "Capstone: reviews, a backfill, a merge and a rollback drill"
-    prompt = ("Add a `reviews` table (A), `books.review_count` backfilled from it (B), merge a "
-              "teammate's parallel revision (C), and rehearse a rollback to 0011 and back (D).")
     hints = [
         "Part by part: A is chapters 02 and 03 (a model in its own file, imported in "
-        "app/models/__init__.py, autogenerate, review, upgrade); B is chapter 05 (a column, "
+        "`app/models/__init__.py`, autogenerate, review, upgrade); B is chapter 05 (a column, "
         "then an UPDATE in the same revision); C is chapter 06 and clinic case 2; D is "
         "chapter 07 and clinic case 4. Read the checklist: it says which part is next.",
         "A: `book_id: Mapped[int] = mapped_column(ForeignKey(\"books.id\", "
@@ -484,14 +176,11 @@ class Capstone(Exercise):
                     f"(\"{TEAMMATE_MESSAGE}\") is there")
         if FEATURE_BASE not in {s.revision for s in revisions(workspace)}:
             raise WorkspaceError(f"this workspace has no revision {FEATURE_BASE}")
-        if not any(_creates_table(s, "reviews") for s in learner_revisions(workspace)):
+        if not any(creates_table(s, "reviews") for s in learner_revisions(workspace)):
             return ("not yet: do parts A and B first (no revision of yours creates reviews "
                     "yet), then run `q1.setup()` again")
-        run_or_fail(workspace, "revision", "-m", TEAMMATE_MESSAGE, "--head", FEATURE_BASE,
-                    "--splice")
-        script = find_revision(workspace, TEAMMATE_MESSAGE)
-        workspace.fill_revision(script.revision, upgrade=_TEAMMATE_UPGRADE,
-                                downgrade=_TEAMMATE_DOWNGRADE)
+        script = new_revision(workspace, TEAMMATE_MESSAGE, "--head", FEATURE_BASE, "--splice",
+                              upgrade=_TEAMMATE_UPGRADE, downgrade=_TEAMMATE_DOWNGRADE)
         workspace.edit(_PUBLISHER, _PUBLISHER_TYPING,
                        "from typing import TYPE_CHECKING, List, Optional\n")
         workspace.edit(_PUBLISHER, _PUBLISHER_NAME, _PUBLISHER_NAME + _WEBSITE)
@@ -501,24 +190,8 @@ class Capstone(Exercise):
                 "shows two heads now")
 
     def _check(self, workspace: Workspace, *answer) -> Result:
-        state = _State(workspace)
-        mark_a, detail_a = _part_a(state)
-        mark_b, detail_b = _part_b(state, a_done=mark_a == DONE)
-        mark_c, detail_c = _part_c(state)
-        if (mark_a, mark_b, mark_c) == (DONE, DONE, DONE):
-            mark_d, detail_d = _part_d(state)
-        else:
-            mark_d, detail_d = TODO, "checked once A, B and C are done."
-        items = [(mark_a, PART_A, detail_a), (mark_b, PART_B, detail_b),
-                 (mark_c, PART_C, detail_c), (mark_d, PART_D, detail_d)]
-        if mark_d == DONE:
-            others = [d for d in state.found
-                      if d not in _diffs_about(state.found, "reviews", "review_count",
-                                               "publishers")]
-            if others:
-                items.append((WRONG, "models and database",
-                              f"`%alembic check` would find: {'; '.join(others[:2])}."))
-        return _checklist(items, correct=f"all {len(items)} parts done.",
+        items = capstone_parts(workspace)
+        return checklist(items, correct=f"all {len(items)} parts done.",
                           not_attempted="none of the four parts is done yet.",
                           progress="{done} of {total} parts done.")
 
@@ -566,9 +239,6 @@ def _missing_sqlite_folder(workspace: Workspace) -> str | None:
 
 class BrokenWorkspace(Exercise):
     title = "The broken workspace: diagnose and fix"
-    prompt = ("`q2.setup()` breaks the workspace the way a teammate left it. Diagnose and fix "
-              "it: Alembic must reach the project's database again, and the new `Tag` model "
-              "must end up as a `tags` table in it.")
     hints = [
         "Start where the clinic starts: `%alembic current`. Read the one-line FAILED: which "
         "variable, which value? `where()` shows what get_settings() resolved, and from where "
@@ -578,7 +248,7 @@ class BrokenWorkspace(Exercise):
         "answer means a new, empty database file), ask whether Alembic sees Tag: "
         "`\"tags\" in load_models().Base.metadata.tables`.",
         "Fix `.env` to `DATABASE_URL=sqlite+aiosqlite:///app.db`; add `from app.models.tag "
-        "import Tag` to app/models/__init__.py; then `%alembic revision --autogenerate -m "
+        "import Tag` to `app/models/__init__.py`; then `%alembic revision --autogenerate -m "
         "\"Add tags table\"` and `%alembic upgrade head`.",
     ]
     solution_intro = ("`%alembic current` fails: \"DATABASE_URL names an unknown database "
@@ -616,7 +286,7 @@ class BrokenWorkspace(Exercise):
                                            "in app/models/tag.py, but is it imported?")))
         items.append(self._table(workspace, url_ok=items[0][0] == DONE,
                                  tag_ok=items[1][0] == DONE))
-        return _checklist(items, correct="the workspace works again.",
+        return checklist(items, correct="the workspace works again.",
                           not_attempted="the workspace is still broken.",
                           progress="{done} of {total} fixed.")
 
@@ -639,7 +309,7 @@ class BrokenWorkspace(Exercise):
         return DONE, ITEM_URL, f"Alembic reaches {relative} again."
 
     def _table(self, workspace: Workspace, url_ok: bool, tag_ok: bool) -> tuple[str, str, str]:
-        creating = [s for s in learner_revisions(workspace) if _creates_table(s, "tags")]
+        creating = [s for s in learner_revisions(workspace) if creates_table(s, "tags")]
         if not creating:
             if not tag_ok:
                 return TODO, ITEM_TABLE, "no revision creates tags yet."

@@ -17,7 +17,9 @@ exactly under nbval.
 
 The solution of an exercise is a list of :class:`Step` objects: the same steps render
 the text ``solution()`` shows and are applied by ``_solve()``, which the tests use, so
-the tests check exactly what the solution shows.
+the tests check exactly what the solution shows. Each exercise has a line in
+``catalogue.py`` (where it starts), and ``tests/test_exercise_contract.py`` holds every
+exercise to this contract; helpers checkers share are in ``checks.py``.
 """
 
 from __future__ import annotations
@@ -28,14 +30,19 @@ import shlex
 from pathlib import Path
 from typing import Any, ClassVar
 
-from workbook.runner import _one_line as _runner_one_line
-from workbook.runner import _relative
+import mistune
+
+from workbook.text import inline, one_line, relative
 from workbook.workspace import Workspace, WorkspaceError, active_workspace, workspaces_root
 
 __all__ = [
     "PLACEHOLDER", "____", "Result", "Correct", "Incorrect", "NotAttempted", "Exercise",
-    "Problem", "Step", "Write", "Edit", "EditRevision", "Alembic", "Note", "show",
+    "Problem", "Step", "Write", "Edit", "EditRevision", "Alembic", "Note", "Sql", "show",
+    "REBUILD",
 ]
+
+# What to do when the workspace lost what an exercise starts from.
+REBUILD = "rebuild the workspace (run the chapter's first cell again)"
 
 
 # -- the learner's unanswered variable ---------------------------------------------------
@@ -79,7 +86,7 @@ class Result:
 
     def html(self) -> str:
         head = f'<b style="color:{self.colour}">{self.symbol} {self.label}:</b>'
-        return f'<div style="line-height:1.45">{head} {_inline(self.message)}</div>'
+        return f'<div style="line-height:1.45">{head} {inline(self.message)}</div>'
 
     def __repr__(self) -> str:
         return self.plain
@@ -111,28 +118,28 @@ class Problem(Exception):
 
 
 # -- display -------------------------------------------------------------------------------
-_CODE = re.compile(r"`([^`]+)`")
 _SCRATCH = re.compile(r"\.scratch/[^/\s]+/?")  # a scratch copy's random folder name
+# Code blocks set their text and background colours together, from JupyterLab's theme
+# (light or dark) where there is one, else light: readable in every front end.
+_PRE_STYLE = ("font-size:0.85em;line-height:1.35;padding:0.5em;overflow-x:auto;"
+              "color:var(--jp-content-font-color1,#1f2328);"
+              "background:var(--jp-cell-editor-background,#f6f8fa)")
 
 
-def _inline(text: str) -> str:
-    """Escaped HTML, with `code` spans."""
-    return _CODE.sub(r"<code>\1</code>", html.escape(text, quote=False))
+class _HtmlRenderer(mistune.HTMLRenderer):
+    def block_code(self, code: str, info: str | None = None) -> str:
+        escaped = html.escape(code.rstrip("\n"), quote=False)
+        return f'<pre style="{_PRE_STYLE}">{escaped}</pre>\n'
 
 
-def _markdown_html(text: str) -> str:
-    """Just enough Markdown for hints and solutions: paragraphs, `code` and fenced blocks."""
-    parts: list[str] = []
-    for index, chunk in enumerate(re.split(r"^```[a-z]*\n(.*?)^```\n?", text, flags=re.S | re.M)):
-        if index % 2:  # a fenced block's content
-            parts.append('<pre style="font-size:0.85em;line-height:1.35;padding:0.5em;'
-                         'background:#f6f8fa">' + html.escape(chunk.rstrip("\n"), quote=False)
-                         + "</pre>")
-        else:
-            for paragraph in re.split(r"\n\s*\n", chunk.strip()):
-                if paragraph.strip():
-                    parts.append(f"<p>{_inline(paragraph.strip())}</p>")
-    return "".join(parts)
+# Raw HTML in a hint is shown as text (escape=True), like everything else.
+_markdown = mistune.create_markdown(renderer=_HtmlRenderer(escape=True))
+
+
+def markdown_html(text: str) -> str:
+    """Hint and solution Markdown as HTML (CommonMark, by mistune): paragraphs, `code`,
+    fenced code blocks, **bold**, lists and links."""
+    return str(_markdown(text)).strip()
 
 
 def show(plain: str, html_text: str) -> None:
@@ -155,8 +162,7 @@ def unpath(text: str, *paths: Path) -> str:
         root = workspaces_root()
     except Exception:  # pragma: no cover
         root = None
-    for path in [*paths, *([root] if root else [])]:
-        text = _relative(text, Path(path))
+    text = relative(text, *(Path(path) for path in paths), *([root] if root else []))
     return _SCRATCH.sub("", text)
 
 
@@ -164,11 +170,6 @@ def clean(text: str, *paths: Path) -> str:
     """The first line of ``text``, with paths made relative (see :func:`unpath`)."""
     lines = str(text).strip().splitlines()
     return unpath(lines[0] if lines else "", *paths)
-
-
-def _one_line(error: BaseException, *paths: Path) -> str:
-    """An exception as one line without paths or addresses."""
-    return clean(_runner_one_line(error), *paths)
 
 
 # -- solution steps ----------------------------------------------------------------------
@@ -295,7 +296,6 @@ class Exercise:
     """One question. Subclasses set the class attributes and implement ``_check``."""
 
     title: ClassVar[str] = ""
-    prompt: ClassVar[str] = ""  # the question, as the notebook states it
     hints: ClassVar[list[str]] = []
     solution_intro: ClassVar[str] = ""
     solution_steps: ClassVar[list[Step]] = []
@@ -341,7 +341,7 @@ class Exercise:
             result = Incorrect(clean(str(problem), workspace.path))
         except Exception as error:  # never raise at the learner
             result = Incorrect("the checker could not read your workspace: "
-                               f"{_one_line(error, workspace.path)}")
+                               f"{one_line(error, workspace.path)}")
         if not isinstance(result, Result):  # a checker bug, said plainly
             result = Incorrect(f"the checker returned {type(result).__name__}, not a result")
         result.message = unpath(result.message, workspace.path)
@@ -365,21 +365,24 @@ class Exercise:
             index = level - 1
         else:
             message = f"There are {count} hints: hint(1) to hint({count})."
-            show(message, f"<p>{_inline(message)}</p>")
+            show(message, f"<p>{inline(message)}</p>")
             return
         self._next_hint = (index + 1) % count
         label = f"Hint {index + 1} of {count}"
         text = self.hints[index]
+        body = markdown_html(text)
+        if body.count("<p>") == 1 and body.startswith("<p>") and body.endswith("</p>"):
+            body = body.removeprefix("<p>").removesuffix("</p>")  # one paragraph: inline
         show(f"{label}: {text}",
              f'<div style="line-height:1.45"><b style="color:#0969da">{label}:</b> '
-             f"{_markdown_html(text).removeprefix('<p>').removesuffix('</p>')}</div>")
+             f"{body}</div>")
 
     def solution(self) -> None:
         """Show the solution."""
         text = self.solution_text
         show(f"Solution:\n{text}",
              '<div style="line-height:1.45"><b style="color:#8250df">Solution:</b>'
-             f"{_markdown_html(text)}</div>")
+             f"{markdown_html(text)}</div>")
 
     def setup(self, workspace: Workspace | None = None) -> None:
         """Prepare the workspace for this exercise (some exercises start from a mistake)."""
@@ -388,9 +391,9 @@ class Exercise:
             note = self._setup(workspace)
         except Exception as error:
             where = [workspace.path] if isinstance(workspace, Workspace) else []
-            message = (f"Setup could not run: {_one_line(error, *where)}. "
-                       "Rebuild the workspace (run the chapter's first cell again), then retry.")
-            show(message, f'<div style="color:#cf222e">{_inline(message)}</div>')
+            message = (f"Setup could not run: {clean(one_line(error), *where)}. "
+                       f"{REBUILD.capitalize()}, then retry.")
+            show(message, f'<div style="color:#cf222e">{inline(message)}</div>')
             return
         message = f"Setup: {note}."
-        show(message, f'<div style="color:#57606a">{_inline(message)}</div>')
+        show(message, f'<div style="color:#57606a">{inline(message)}</div>')

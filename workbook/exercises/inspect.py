@@ -36,13 +36,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
 
-from workbook.exercises.core import Incorrect, Problem, Result, _one_line
-from workbook.runner import AlembicResult, _project_imports, run_alembic
+from workbook.exercises.core import Incorrect, Problem, Result
+from workbook.runner import AlembicResult, project_imports, run_alembic
 from workbook.stages import REPO_ROOT
+from workbook.text import one_line
 from workbook.views.schema import (
     ColumnInfo, ForeignKeyInfo, IndexInfo, TableInfo, snapshot_schema,
 )
-from workbook.workspace import DATABASE_FILE, Workspace, WorkspaceError, workspaces_root
+from workbook.workspace import DATABASE_FILE, Workspace, WorkspaceError, masked, workspaces_root
 
 SCRATCH_FOLDER = ".scratch"
 
@@ -67,8 +68,8 @@ def database_file(workspace: Workspace | Path) -> Path:
         return root / DATABASE_FILE
     try:
         url = make_url(raw)
-    except ArgumentError:
-        raise Problem(f"DATABASE_URL in .env is not a database URL: {raw!r}") from None
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise Problem(f"DATABASE_URL in .env is not a database URL: {masked(raw)!r}") from None
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         raise Problem("the checks need the workspace's SQLite file: DATABASE_URL in .env "
                       "should be sqlite+aiosqlite:///app.db")
@@ -165,11 +166,11 @@ def models(workspace: Workspace) -> Iterator[ModuleType]:
 
     Import other model modules with ``importlib.import_module`` inside the block.
     """
-    with _project_imports(workspace.path):
+    with project_imports(workspace.path):
         try:
             module = importlib.import_module("app.models")
         except Exception as error:
-            raise Problem(f"your models do not import: {_one_line(error, workspace.path)}") \
+            raise Problem(f"your models do not import: {one_line(error, workspace.path)}") \
                 from None
         where = Path(getattr(module, "__file__", "") or "/").resolve()
         if not where.is_relative_to(workspace.path.resolve()):
@@ -258,7 +259,7 @@ def revisions(workspace: Workspace) -> list[Script]:
     try:
         return list(workspace.script_directory().walk_revisions())
     except Exception as error:
-        raise Problem(f"the revision scripts do not load: {_one_line(error, workspace.path)}") \
+        raise Problem(f"the revision scripts do not load: {one_line(error, workspace.path)}") \
             from None
 
 

@@ -1,0 +1,88 @@
+"""Every exercise of the workbook, and the workspace it starts from.
+
+One :class:`Start` per ``qN`` of the ``chapterNN`` modules: the stage a workspace is built
+at (``workbook.stages``), plus the steps its chapter takes before the exercise. The tests
+build each exercise's starting state from here (``tests/test_exercise_contract.py`` checks
+every exercise against the same contract, and that this list names every exercise).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from workbook.exercises.core import Alembic, Edit, Exercise, Step
+from workbook.workspace import Workspace
+
+__all__ = ["EXERCISES", "Start"]
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where exercise ``chapter``/``name`` starts.
+
+    ``stage``: the workspace stage; ``steps``: what the chapter did after it, applied in
+    order; ``answer``: whether ``check()`` takes an answer (``q1.check(answer)``).
+    """
+
+    chapter: str  # "05"
+    name: str  # "q2"
+    stage: str
+    steps: tuple[Step, ...] = ()
+    answer: bool = False
+
+    @property
+    def id(self) -> str:
+        return f"chapter{self.chapter}.{self.name}"
+
+    @property
+    def exercise(self) -> Exercise:
+        module = importlib.import_module(f"workbook.exercises.chapter{self.chapter}")
+        return getattr(module, self.name)
+
+    @property
+    def has_setup(self) -> bool:
+        return type(self.exercise)._setup is not Exercise._setup
+
+    def prepare(self, workspace: Workspace, setup: bool = True) -> None:
+        """Apply the chapter's steps, then (with ``setup``) the exercise's setup if it has
+        one. A failure raises: the tests must not start from a broken state."""
+        for step in self.steps:
+            step.apply(workspace)
+        if setup and self.has_setup:
+            self.exercise._setup(workspace)
+
+
+# Chapter 08 adds books.language (revision 0012) before its exercises.
+_PAGE_COUNT = "    page_count: Mapped[Optional[int]] = mapped_column(default=None)\n"
+_LANGUAGE = "    language: Mapped[Optional[str]] = mapped_column(String(10), default=None)\n"
+_CHAPTER_08 = (
+    Edit("app/models/book.py", _PAGE_COUNT, _PAGE_COUNT + _LANGUAGE),
+    Alembic('revision --autogenerate -m "Add language to books"'),
+    Alembic("upgrade head"),
+)
+
+EXERCISES = [
+    Start("00", "q1", "0005", answer=True),
+    Start("01", "q1", "configured"),
+    Start("01", "q2", "0001"),
+    Start("02", "q1", "models"),
+    Start("02", "q2", "models"),
+    Start("03", "q1", "0001"),
+    Start("03", "q2", "0001"),
+    Start("04", "q1", "0001"),
+    Start("04", "q2", "0001"),
+    Start("04", "q3", "0001"),
+    Start("05", "q1", "0007"),
+    Start("05", "q2", "0007"),
+    Start("05", "q3", "0007", answer=True),
+    Start("06", "q1", "0007"),
+    Start("06", "q2", "0007", answer=True),
+    Start("07", "q1", "head"),
+    Start("07", "q2", "head"),
+    Start("08", "q1", "head", _CHAPTER_08),
+    Start("08", "q2", "head", _CHAPTER_08),
+    Start("08", "q3", "head", _CHAPTER_08),
+    Start("09", "q1", "head"),
+    Start("09", "q2", "head"),
+]

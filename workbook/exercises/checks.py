@@ -1,0 +1,82 @@
+"""Small helpers checkers and setups share, so that each message is written once.
+
+The ``require_*`` and ``bring_copy`` helpers raise :class:`~workbook.exercises.core.Problem`
+with a one-line message; ``Exercise.result`` turns it into ``Incorrect(message)``, so a
+check still never raises at the learner. A checklist part catches ``Problem`` and shows
+the message as its own line instead.
+"""
+
+from __future__ import annotations
+
+from alembic.script import Script
+
+from workbook.exercises.core import REBUILD, Problem
+from workbook.exercises.inspect import (
+    Scratch,
+    TableInfo,
+    find_revision,
+    function_source,
+    learner_revisions,
+    mentions,
+    run_or_fail,
+    source,
+    workspace_schema,
+)
+from workbook.workspace import Workspace
+
+__all__ = ["already_done", "bring_copy", "new_revision", "rebuild", "require_table",
+           "revisions_touching"]
+
+
+def rebuild(what: str) -> Problem:
+    """A Problem to raise when ``what`` ("the database has no books table") is gone from
+    the workspace: the learner rebuilds it from the chapter's first cell."""
+    return Problem(f"{what}: {REBUILD}.")
+
+
+def require_table(workspace: Workspace, table: str, column: str | None = None) -> TableInfo:
+    """The database's ``table`` (and its ``column``, when given); Problem when missing."""
+    found = workspace_schema(workspace).get(table)
+    if found is None:
+        raise rebuild(f"the database has no {table} table")
+    if column is not None and column not in found.columns:
+        raise rebuild(f"the database has no {table}.{column}")
+    return found
+
+
+def bring_copy(scratch: Scratch, revision: str | None, purpose: str = "to test it") -> None:
+    """Upgrade or downgrade the scratch copy's database to ``revision`` (None: base).
+
+    Problem, naming ``purpose`` ("to test the revision"), when alembic cannot get there.
+    """
+    moved = scratch.goto(revision)
+    if not moved.ok:
+        raise Problem(f"could not bring a copy of the database to {revision or 'base'} "
+                      f"{purpose}: {moved.error}")
+
+
+def revisions_touching(workspace: Workspace, name: str, bare: bool = False) -> list[Script]:
+    """The learner's revisions whose ``upgrade()`` names ``name``, newest first.
+
+    ``name`` counts in quotes (``'slug'``), or also as a bare word with ``bare``.
+    """
+    return [script for script in learner_revisions(workspace)
+            if mentions(function_source(source(script), "upgrade"), name, bare=bare)]
+
+
+def already_done(workspace: Workspace, message: str) -> str | None:
+    """A setup's note when the revision ``message`` it makes exists already, else None."""
+    existing = find_revision(workspace, message)
+    if existing is None:
+        return None
+    return f"already done: revision {existing.revision} (\"{message}\") exists"
+
+
+def new_revision(workspace: Workspace, message: str, *options: str,
+                 upgrade: str | None = None, downgrade: str | None = None) -> Script:
+    """``alembic revision -m message *options``, its functions filled with the bodies given
+    (``Workspace.fill_revision``). A failure stops the setup (WorkspaceError)."""
+    run_or_fail(workspace, "revision", "-m", message, *options)
+    script = find_revision(workspace, message)
+    workspace.fill_revision(script.revision, upgrade=upgrade, downgrade=downgrade)
+    return script
