@@ -1,9 +1,18 @@
 """Test-wide settings (the whole suite: tests/ and the notebooks run by nbval)."""
 
+import json
 import os
 import tempfile
+from pathlib import Path
 
 import pytest
+
+# What `python3 tasks.py test` runs on the primary Python only (see its docstring).
+SERVER_LEG_MARKERS = ("postgres", "mysql", "browser")
+SERVER_LEG_MODULES = ("test_browser.py",)
+# pytest's closing-line categories, written for tasks.py's table (WORKBOOK_TEST_REPORT).
+SUMMARY_KEYS = ("failed", "passed", "skipped", "deselected", "xfailed", "xpassed", "error")
+REPORT_PATH = pytest.StashKey[str]()
 
 
 def pytest_configure(config):
@@ -14,11 +23,49 @@ def pytest_configure(config):
     # The workspaces' env.py must use their own SQLite file, whatever the shell exports.
     for variable in ("DATABASE_URL", "TEST_DATABASE_URL", "ENVIRONMENT"):
         os.environ.pop(variable, None)
+    # ResourceWarning is an error in the notebook kernels and every other Python the tests
+    # start, as pyproject.toml makes it one in the tests: an unclosed file or database
+    # prints "Exception ignored ... ResourceWarning" into the cell, which fails it.
+    warnings = os.environ.get("PYTHONWARNINGS", "")
+    if "error::ResourceWarning" not in warnings.split(","):
+        os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [warnings, "error::ResourceWarning"]))
+    # Taken out of the environment so that a pytest run by a test does not overwrite it.
+    if report := os.environ.pop("WORKBOOK_TEST_REPORT", None):
+        config.stash[REPORT_PATH] = report
+
+
+def is_server_leg(item) -> bool:
+    return (
+        any(item.get_closest_marker(name) for name in SERVER_LEG_MARKERS)
+        or item.path.name in SERVER_LEG_MODULES
+    )
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """In xdist's workers, the slow tests come first (`--no-loadscope-reorder` keeps this
+    """Skip the server and browser legs when WORKBOOK_SKIP_SERVER_LEGS gives a reason.
+
+    In xdist's workers, the slow tests come first (`--no-loadscope-reorder` keeps this
     order), so that they start at once instead of running last, alone on one worker."""
+    if reason := os.environ.get("WORKBOOK_SKIP_SERVER_LEGS"):
+        for item in items:
+            if is_server_leg(item):
+                item.add_marker(pytest.mark.skip(reason=reason))
     if hasattr(config, "workerinput"):
         items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Write the closing line's counts as JSON, for tasks.py's table of Python versions."""
+    if REPORT_PATH not in config.stash:
+        return
+    counts = {
+        key: sum(
+            getattr(report, "count_towards_summary", True)
+            for report in terminalreporter.stats.get(key, [])
+        )
+        for key in SUMMARY_KEYS
+    }
+    Path(config.stash[REPORT_PATH]).write_text(
+        json.dumps({key: count for key, count in counts.items() if count})
+    )

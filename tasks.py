@@ -3,7 +3,10 @@
 
     python3 tasks.py lab          set up .venv, open the workbook in JupyterLab (your copies
                                   of the lessons, in workspace/lessons/)
-    python3 tasks.py test         set up .venv (and PostgreSQL where apt-get can), run every test
+    python3 tasks.py test         run ruff, then every test on every CPython 3.11+ found here
+                                  (pyenv's versions, python3.X on PATH; one environment each:
+                                  .venv, .venvs/3.12, ...); installs PostgreSQL, MariaDB and
+                                  Chromium where apt-get can
     python3 tasks.py notebooks    build each notebook from its text twin (notebooks/NN_*.md),
                                   run it top to bottom and store its outputs
     python3 tasks.py twins        write the text twins from the notebooks (after editing in
@@ -18,8 +21,9 @@
 Set PIP_OPTIONS (e.g. "--no-index --find-links wheelhouse") to install from elsewhere:
 after `python3 tasks.py wheelhouse` on a connected machine of the same platform,
 `PIP_OPTIONS="--no-index --find-links wheelhouse" python3 tasks.py lab` needs no network.
-Deleting workspace/ resets every workspace and your lesson copies, and clears the progress kept there.
-Extra arguments after `test` go to pytest.
+Deleting workspace/ resets every workspace and your lesson copies, and clears the progress
+kept there. Extra arguments after `test` go to pytest (and skip the ruff gate: a selection,
+not a release).
 """
 
 from __future__ import annotations
@@ -27,20 +31,37 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 VENV_PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
-STAMP = VENV / ".installed"
+VENVS = ROOT / ".venvs"  # one environment per other Python version: .venvs/3.12, ...
 LOCK = ROOT / "requirements.lock"
 WORKSPACE = ROOT / "workspace"  # the learner's: lesson copies and chapter projects (git-ignored)
 MIN_PYTHON = (3, 11)  # SQLAlchemy 2.1
+CI_MINIMUM_PYTHONS = 3  # under CI=true, fewer versions run is a failure
+# runuser (the PostgreSQL leg as root) and dpkg's helpers live there, off a bare PATH.
+SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")
+# loadscope: a notebook's cells share one worker (and kernel), a test file or class
+# too; conftest.py puts the slow scopes first.
+PYTEST_OPTIONS = ["-n", "auto", "--dist", "loadscope", "--no-loadscope-reorder",
+                  "--nbval", "--nbval-current-env",
+                  "--nbval-sanitize-with", "tools/nbval-sanitize.cfg"]
+LINT_GATES = {  # run by a full `test`, before pytest; any finding fails the run
+    "ruff check": ["check", "--output-format", "concise", "."],
+    "ruff format --check": ["format", "--check", "."],
+}
 
 
 def say(message: str) -> None:
@@ -51,15 +72,157 @@ def run(*args: str | Path, **kwargs) -> None:
     subprocess.run([str(a) for a in args], check=True, cwd=ROOT, **kwargs)
 
 
+# -- the Pythons on this machine ---------------------------------------------------------------
+# Runs under any Python (2.7 too), so that an old one is reported by version, not as broken.
+PROBE = """\
+import json, platform, sys
+try:
+    import ensurepip
+except ImportError:
+    ensurepip = None
+print(json.dumps([platform.python_implementation(), list(sys.version_info[:3]),
+                  sys.executable, ensurepip is not None]))
+"""
+
+
+@dataclass(frozen=True)
+class Python:
+    """A CPython 3.11+ that can create a venv: ``path`` as found, ``real`` the file it runs."""
+
+    path: Path
+    real: Path
+    version: tuple[int, int, int]
+
+    @property
+    def minor(self) -> str:
+        return f"{self.version[0]}.{self.version[1]}"
+
+    @property
+    def release(self) -> str:
+        return ".".join(map(str, self.version))
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "(no output)"
+
+
+def probe(path: Path) -> Python | str:
+    """The Python at ``path``, or one line saying why the tests cannot run on it."""
+    try:
+        answer = subprocess.run([str(path), "-c", PROBE], capture_output=True, text=True,
+                                timeout=60, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"does not run ({error})"
+    try:
+        implementation, version, executable, has_ensurepip = json.loads(
+            answer.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return f"does not run: {_last_line(answer.stderr)}"
+    release = ".".join(map(str, version))
+    if implementation != "CPython":
+        return f"{implementation} {release}, not CPython"
+    if tuple(version[:2]) < MIN_PYTHON:
+        return f"Python {release} is older than {'.'.join(map(str, MIN_PYTHON))}"
+    if not has_ensurepip:
+        return (f"Python {release} cannot create a venv (no ensurepip; on Debian: "
+                f"apt-get install python{version[0]}.{version[1]}-venv)")
+    return Python(Path(path), Path(os.path.realpath(executable)), tuple(version))
+
+
+def pyenv_roots() -> list[Path]:
+    """Where pyenv keeps its versions: $PYENV_ROOT, `pyenv root`, ~/.pyenv.
+
+    ~ is both $HOME and the user's home in the password database: a bare environment
+    (`env -i HOME=$(mktemp -d) ...`) still finds the user's pyenv.
+    """
+    roots = [Path(os.environ["PYENV_ROOT"])] if os.environ.get("PYENV_ROOT") else []
+    if pyenv := shutil.which("pyenv"):
+        answer = subprocess.run([pyenv, "root"], capture_output=True, text=True,
+                                stdin=subprocess.DEVNULL, check=False)
+        if answer.returncode == 0 and answer.stdout.strip():
+            roots.append(Path(answer.stdout.strip()))
+    homes = [os.path.expanduser("~")]
+    try:
+        import pwd
+
+        homes.append(pwd.getpwuid(os.getuid()).pw_dir)
+    except (ImportError, KeyError):  # Windows; a user without an entry
+        pass
+    roots += [Path(home) / ".pyenv" for home in homes]
+    return list(dict.fromkeys(roots))
+
+
+def candidates(search_path: str, roots: list[Path]) -> list[Path]:
+    """This Python, then pyenv's versions, then python3 and python3.X on ``search_path``.
+
+    pyenv's shims are left out: they lead to the versions already listed, or fail.
+    """
+    found = [Path(sys.executable)]
+    for root in roots:
+        found += sorted(root.glob("versions/*/bin/python"))
+    shims = {os.path.realpath(root / "shims") for root in roots}
+    for folder in filter(None, search_path.split(os.pathsep)):
+        if os.path.realpath(folder) not in shims:
+            found += sorted(path for path in Path(folder).glob("python3*")
+                            if re.fullmatch(r"python3(\.\d+)?", path.name))
+    return list(dict.fromkeys(found))
+
+
+def discover(search_path: str | None = None,
+             roots: list[Path] | None = None) -> tuple[list[Python], list[tuple[Path, str]]]:
+    """Every usable Python here, once per interpreter file; and the others, each with why."""
+    search_path = os.environ.get("PATH", os.defpath) if search_path is None else search_path
+    roots = pyenv_roots() if roots is None else roots
+    # A symlink and the file it leads to are one Python: probe it once, by its first path.
+    by_file: dict[str, Path] = {}
+    for path in candidates(search_path, roots):
+        by_file.setdefault(os.path.realpath(path), path)
+    paths = list(by_file.values())
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(probe, paths))
+    usable: list[Python] = []
+    passed_over: list[tuple[Path, str]] = []
+    for path, found in zip(paths, answers, strict=True):
+        if isinstance(found, str):
+            passed_over.append((path, found))
+        elif all(python.real != found.real for python in usable):
+            usable.append(found)
+    return usable, passed_over
+
+
+def shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def choose(usable: list[Python], primary: Python) -> tuple[list[Python], list[tuple[Path, str]]]:
+    """One Python per minor version: the primary's own, else the newest release."""
+    chosen = {primary.minor: primary}
+    passed_over = []
+    for python in sorted(usable, key=lambda p: p.version, reverse=True):
+        kept = chosen.setdefault(python.minor, python)
+        if kept.real != python.real:
+            passed_over.append((python.path, f"Python {python.release}: {python.minor} runs "
+                                             f"as {kept.release} ({shown(kept.path)})"))
+    return sorted(chosen.values(), key=lambda p: p.version), passed_over
+
+
 def base_python() -> str:
-    """This interpreter if new enough, else the first python3.x on PATH that is."""
-    if sys.version_info >= MIN_PYTHON:
+    """This interpreter if it is new enough and can create a venv, else the newest one found."""
+    here = probe(Path(sys.executable))
+    if isinstance(here, Python):
         return sys.executable
-    for name in ("python3.13", "python3.12", "python3.11"):
-        if found := shutil.which(name):
-            return found
-    sys.exit(f"error: Python {'.'.join(map(str, MIN_PYTHON))} or newer is needed; "
-             f"this is {sys.version.split()[0]}")
+    usable, _ = discover()
+    if usable:
+        return str(max(usable, key=lambda p: p.version).path)
+    sys.exit(f"error: Python {'.'.join(map(str, MIN_PYTHON))} or newer (with venv) is needed; "
+             f"this one: {here}")
+
+
+# -- environments --------------------------------------------------------------------------------
+def venv_python(folder: Path) -> Path:
+    return folder / ("Scripts" if os.name == "nt" else "bin") / (
+        "python.exe" if os.name == "nt" else "python")
 
 
 def fingerprint() -> str:
@@ -69,25 +232,35 @@ def fingerprint() -> str:
     return digest.hexdigest()
 
 
-def link_project() -> None:
-    """Make ``app`` and ``workbook`` importable from .venv: a path entry, no build step."""
+def link_project(python: Path = VENV_PYTHON) -> None:
+    """Make ``app`` and ``workbook`` importable from a venv: a path entry, no build step."""
     site_packages = subprocess.run(
-        [str(VENV_PYTHON), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         check=True, capture_output=True, text=True).stdout.strip()
     (Path(site_packages) / "alembic_workbook.pth").write_text(f"{ROOT}\n")
 
 
-def setup() -> None:
-    """Create .venv and install the lock into it, unless it is already up to date."""
+def setup(folder: Path = VENV, base: Path | None = None) -> Path:
+    """Create the venv ``folder`` (from ``base``, default base_python()) and install the lock
+    into it, unless it is already up to date. Returns its Python.
+
+    With ``base``, a venv made from another interpreter is made again.
+    """
+    python = venv_python(folder)
+    stamp = folder / ".installed"
     wanted = fingerprint()
-    if STAMP.exists() and STAMP.read_text() == wanted and VENV_PYTHON.exists():
-        return
-    if not VENV_PYTHON.exists():
-        say(f"creating {VENV.name}")
-        run(base_python(), "-m", "venv", VENV)
+    made_from_base = base is None or (
+        python.exists() and os.path.realpath(python) == os.path.realpath(base))
+    if stamp.exists() and stamp.read_text() == wanted and python.exists() and made_from_base:
+        return python
+    name = shown(folder)
+    if not python.exists() or not made_from_base:
+        say(f"creating {name}")
+        run(base or base_python(), "-m", "venv", "--clear", folder)
     options = shlex.split(os.environ.get("PIP_OPTIONS", ""))
-    pip = [VENV_PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *options]
-    say(f"installing {LOCK.name}" + (f" (PIP_OPTIONS: {shlex.join(options)})" if options else ""))
+    pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *options]
+    say(f"installing {LOCK.name} into {name}"
+        + (f" (PIP_OPTIONS: {shlex.join(options)})" if options else ""))
     try:
         run(*pip, "-r", LOCK)
     except subprocess.CalledProcessError:
@@ -96,12 +269,13 @@ def setup() -> None:
                      "machine with the same system, processor and Python version: "
                      "`python3 tasks.py wheelhouse`")
         raise
-    link_project()
+    link_project(python)
     # The notebooks ask for the "python3" kernel: make it this environment's Python.
-    run(VENV_PYTHON, "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3",
+    run(python, "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3",
         "--display-name", "Python 3 (alembic workbook)", stdout=subprocess.DEVNULL)
-    STAMP.write_text(wanted)
-    say("environment ready")
+    stamp.write_text(wanted)
+    say(f"environment ready ({name})")
+    return python
 
 
 # JupyterLab settings for a room without internet: no news prompt, no update check.
@@ -135,18 +309,162 @@ def lab(args: list[str]) -> None:
     os.execv(BIN / "jupyter", lab_command(args))
 
 
-def test(args: list[str]) -> None:
-    setup()
+# -- test ----------------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    """One line of the closing table: a Python's run, or a gate (ruff, setup, CI's minimum)."""
+
+    name: str
+    ok: bool
+    counts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    environment: str = ""
+    note: str = ""
+
+
+SUMMARY_ORDER = ("failed", "passed", "skipped", "deselected", "xfailed", "xpassed", "error")
+
+
+def with_sbin(search_path: str) -> str:
+    """``search_path`` with the sbin folders appended where missing."""
+    folders = search_path.split(os.pathsep) if search_path else []
+    return os.pathsep.join(folders + [f for f in SBIN if f not in folders])
+
+
+def environment_for_tests(environ: dict[str, str], **extra: str) -> dict[str, str]:
+    """What pytest runs with: the learner's defaults, not this machine's.
+
+    Bytecode is written (PYTHONDONTWRITEBYTECODE unset: learners' Pythons write it, and a
+    stale .pyc is a bug to catch), and sbin is on PATH (runuser for the PostgreSQL leg).
+    """
+    env = {key: value for key, value in environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    env["PATH"] = with_sbin(env.get("PATH", os.defpath))
+    return {**env, **extra}
+
+
+def lint(python: Path | str = VENV_PYTHON, root: Path = ROOT) -> list[Outcome]:
+    """ruff's lint and format checks on ``root`` (its pyproject.toml's [tool.ruff])."""
+    outcomes = []
+    for name, arguments in LINT_GATES.items():
+        say(f"{name} .")
+        started = time.monotonic()
+        code = subprocess.run([str(python), "-m", "ruff", *arguments], cwd=root).returncode
+        outcomes.append(Outcome(name, code == 0, seconds=time.monotonic() - started,
+                                note="no findings" if code == 0 else "findings above"))
+    return outcomes
+
+
+def run_pytest(python: Path, args: list[str], **extra_env: str) -> tuple[int, dict[str, int]]:
+    """pytest's exit code and its summary counts (conftest.py writes them to a file)."""
+    with tempfile.TemporaryDirectory(prefix="workbook-test-report-") as folder:
+        report = Path(folder) / "counts.json"
+        env = environment_for_tests(os.environ, WORKBOOK_TEST_REPORT=str(report), **extra_env)
+        code = subprocess.run([str(python), "-m", "pytest", *PYTEST_OPTIONS, *args],
+                              cwd=ROOT, env=env).returncode
+        counts = json.loads(report.read_text()) if report.exists() else {}
+    if code not in (0, 5) and not counts.get("failed") and not counts.get("error"):
+        counts["error"] = 1  # pytest stopped before its summary (usage error, crash)
+    return code, counts
+
+
+def summary_counts(counts: dict[str, int]) -> str:
+    """pytest's wording: "2 failed, 10 passed, 1 skipped"; "no tests ran" when all are 0."""
+    parts = [f"{counts[key]} {key}{'s' if key == 'error' and counts[key] != 1 else ''}"
+             for key in SUMMARY_ORDER if counts.get(key)]
+    return ", ".join(parts) or "no tests ran"
+
+
+def closing_line(outcomes: list[Outcome], seconds: float) -> str:
+    """pytest's closing line over every run; each failed gate counts as one failed test."""
+    total: dict[str, int] = {}
+    for outcome in outcomes:
+        for key, count in outcome.counts.items():
+            total[key] = total.get(key, 0) + count
+    total["failed"] = total.get("failed", 0) + sum(
+        not outcome.ok for outcome in outcomes if not outcome.counts)
+    elapsed = time.strftime("%H:%M:%S", time.gmtime(seconds))
+    return f" {summary_counts(total)} in {seconds:.2f}s ({elapsed}) ".center(88, "=")
+
+
+def table(outcomes: list[Outcome]) -> list[str]:
+    rows = [("Python", "environment", "status", "result", "seconds", "")]
+    rows += [(o.name, o.environment, "passed" if o.ok else "FAILED",
+              summary_counts(o.counts) if o.counts else "", f"{o.seconds:.1f}", o.note)
+             for o in outcomes]
+    widths = [max(len(row[column]) for row in rows) for column in range(5)]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row[:5], widths, strict=True))
+            + "  " + row[5]
+            for row in rows]
+
+
+def pythons_problem(count: int, ci: bool) -> str | None:
+    if ci and count < CI_MINIMUM_PYTHONS:
+        return (f"CI=true needs the tests on at least {CI_MINIMUM_PYTHONS} Python versions; "
+                f"{count} ran (install more with pyenv)")
+    return None
+
+
+def install_system_packages() -> None:
     installer = ROOT / "tools" / "install-system-packages.sh"
     if shutil.which("bash") and installer.exists():
-        subprocess.run(["bash", str(installer)], cwd=ROOT, check=True)
-    # loadscope: a notebook's cells share one worker (and kernel), a test file or class
-    # too; conftest.py puts the slow scopes first.
-    command = [str(VENV_PYTHON), "-m", "pytest", "-n", "auto", "--dist", "loadscope",
-               "--no-loadscope-reorder",
-               "--nbval", "--nbval-current-env",
-               "--nbval-sanitize-with", "tools/nbval-sanitize.cfg", *args]
-    sys.exit(subprocess.run(command, cwd=ROOT).returncode)
+        subprocess.run(["bash", str(installer)], cwd=ROOT, check=True,
+                       env=environment_for_tests(os.environ))
+
+
+def test(args: list[str]) -> None:
+    """ruff (on a full run), then pytest on every CPython 3.11+ here; a table and pytest's
+    closing line at the end. The primary Python (.venv's) runs everything; the others
+    skip the PostgreSQL, MySQL and browser legs (CI's time), and say so."""
+    started = time.monotonic()
+    setup()
+    install_system_packages()
+    outcomes: list[Outcome] = []
+    if args:
+        say("ruff gate skipped: pytest arguments select a part of the suite")
+    else:
+        outcomes += lint()
+    primary = probe(VENV_PYTHON)
+    if isinstance(primary, str):
+        sys.exit(f"error: {VENV.name}'s Python is not usable ({primary}); delete {VENV.name}/ "
+                 "and run again")
+    usable, passed_over = discover()
+    pythons, others = choose(usable, primary)
+    passed_over += others
+    for path, why in passed_over:
+        say(f"not used: {path}: {why}")
+    say("Pythons: " + ", ".join(p.release for p in pythons))
+    ran = 0
+    for python in pythons:
+        is_primary = python == primary
+        folder = VENV if is_primary else VENVS / python.minor
+        name = shown(folder)
+        legs = ("whole suite" if is_primary else
+                "no PostgreSQL/MySQL/browser legs (they run on the primary, "
+                f"{primary.release})")
+        try:
+            interpreter = VENV_PYTHON if is_primary else setup(folder, python.real)
+        except (subprocess.CalledProcessError, SystemExit):  # e.g. no wheel for this version
+            outcomes.append(Outcome(python.release, False, environment=name,
+                                    note=f"could not install {LOCK.name} (see above)"))
+            continue
+        say(f"==== Python {python.release} ({name}): {legs} ====")
+        extra = {} if is_primary else {"WORKBOOK_SKIP_SERVER_LEGS": (
+            f"PostgreSQL, MySQL and browser legs run on the primary Python only "
+            f"({primary.release}, {VENV.name}); this is {python.release}")}
+        run_started = time.monotonic()
+        code, counts = run_pytest(interpreter, args, **extra)
+        ran += 1
+        outcomes.append(Outcome(python.release, code in (0, 5), counts,
+                                time.monotonic() - run_started, name, legs))
+    if problem := pythons_problem(ran, os.environ.get("CI") == "true"):
+        outcomes.append(Outcome("Pythons", False, note=problem))
+    print()
+    for line in table(outcomes):
+        say(line)
+    for path, why in passed_over:
+        say(f"not used: {path}: {why}")
+    print(closing_line(outcomes, time.monotonic() - started), flush=True)
+    sys.exit(0 if all(outcome.ok for outcome in outcomes) else 1)
 
 
 def script(*command: str):

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests import postgres
+from tests.mysql import mysql_database_url, mysql_url  # noqa: F401  (fixtures, like the ones below)
 
 
 def _skip_because(why: postgres.PostgresUnavailable):

@@ -16,13 +16,16 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 ALEMBIC = Path(sys.executable).with_name("alembic")  # the virtualenv's console script
 OFFLINE_POSTGRES_URL = "postgresql+asyncpg://nobody:CHANGE_ME@127.0.0.1:1/offline"  # never reached
 
 
-def alembic(*args: str, url: str, **variables: str) -> subprocess.CompletedProcess[str]:
+def alembic(
+    *args: str, url: str, cwd: Path = ROOT, **variables: str
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -31,14 +34,14 @@ def alembic(*args: str, url: str, **variables: str) -> subprocess.CompletedProce
         **variables,
     }
     return subprocess.run(
-        [str(ALEMBIC), *args], cwd=ROOT, env=env, capture_output=True, text=True,
+        [str(ALEMBIC), *args], cwd=cwd, env=env, capture_output=True, text=True,
         stdin=subprocess.DEVNULL, timeout=120,
     )
 
 
-def succeeds(*args: str, url: str) -> str:
+def succeeds(*args: str, url: str, cwd: Path = ROOT) -> str:
     """Run alembic, insist it worked without a traceback, return its stdout."""
-    result = alembic(*args, url=url)
+    result = alembic(*args, url=url, cwd=cwd)
     assert result.returncode == 0, f"alembic {' '.join(args)} failed:\n{result.stdout}{result.stderr}"
     assert "Traceback" not in result.stdout + result.stderr
     return result.stdout
@@ -83,6 +86,37 @@ def test_upgrade_head_then_current_shows_head(empty_db: Path) -> None:
     url = sqlite_url(empty_db)
     succeeds("upgrade", "head", url=url)
     assert succeeds("current", url=url) == "0011 (head)\n"
+
+
+def test_the_command_line_logs_as_alembic_ini_says(empty_db: Path) -> None:
+    result = alembic("upgrade", "0001", url=sqlite_url(empty_db))
+    assert "INFO  [alembic.runtime.migration] Context impl SQLiteImpl.\n" in result.stderr
+
+
+def copy_of_reference_project(destination: Path) -> Path:
+    destination.mkdir()
+    shutil.copy(ROOT / "alembic.ini", destination / "alembic.ini")
+    for folder in ("alembic", "app"):
+        shutil.copytree(ROOT / folder, destination / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    return destination
+
+
+def test_merge_heads_gets_the_next_number_like_revision(tmp_path: Path) -> None:
+    project = copy_of_reference_project(tmp_path / "project")
+    url = sqlite_url(tmp_path / "workbook.db")
+    succeeds("revision", "-m", "feature a", url=url, cwd=project)
+    succeeds("revision", "-m", "feature b", "--head", "0011", "--splice", url=url, cwd=project)
+    assert sorted(succeeds("heads", url=url, cwd=project).splitlines()) == [
+        "0012 (head)", "0013 (head)"]
+
+    succeeds("merge", "heads", "-m", "merge a and b", url=url, cwd=project)
+
+    assert succeeds("heads", url=url, cwd=project).splitlines() == ["0014 (head)"]
+    assert [p.name for p in (project / "alembic" / "versions").glob("*_0014_*.py")] != []
+    succeeds("revision", "-m", "feature c", "--head", "0013", "--splice", url=url, cwd=project)
+    succeeds("merge", "heads", "--rev-id", "f00d", "-m", "chosen id", url=url, cwd=project)
+    assert succeeds("heads", url=url, cwd=project).splitlines() == ["f00d (head)"]
 
 
 def test_history_verbose_shows_the_whole_graph(migrated_url: str) -> None:
@@ -146,6 +180,26 @@ BAD_SETTINGS = {
         "FAILED: DATABASE_URL uses 'postgresql', which is not an async driver; "
         "the async engine needs e.g. postgresql+asyncpg://",
     ),
+    "mysql-sync-driver": (
+        {"DATABASE_URL": "mysql://bob:s3cret@127.0.0.1/db"},
+        "FAILED: DATABASE_URL uses 'mysql', which is not an async driver; "
+        "the async engine needs e.g. mysql+aiomysql://",
+    ),
+    "mysql-unreachable-server": (
+        {"DATABASE_URL": "mysql+aiomysql://bob:s3cret@127.0.0.1:1/db"},
+        "FAILED: cannot connect to mysql+aiomysql://bob:***@127.0.0.1:1/db: "
+        "Can't connect to MySQL server on '127.0.0.1' (MySQL error 2003)",
+    ),
+    "mysql-password-with-an-unencoded-at": (
+        {"DATABASE_URL": "mysql+aiomysql://bob:s3cret@s3cret@127.0.0.1:1/db"},
+        "FAILED: cannot connect to mysql+aiomysql://bob:***@127.0.0.1:1/db: the host part "
+        "holds an '@': write an '@' in the password as %40",
+    ),
+    "mysql-driver-not-installed": (
+        {"DATABASE_URL": "mysql+asyncmy://bob:s3cret@127.0.0.1/db"},
+        "FAILED: cannot use mysql+asyncmy://bob:***@127.0.0.1/db: its driver 'asyncmy' is "
+        "not installed (pip install asyncmy)",
+    ),
     "test-environment-without-its-url": (
         {"ENVIRONMENT": "test", "TEST_DATABASE_URL": ""},
         "FAILED: ENVIRONMENT=test but TEST_DATABASE_URL is not set",
@@ -185,3 +239,33 @@ def test_the_project_is_found_from_another_working_directory(tmp_path: Path) -> 
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert recorded_revisions(database) == {"0011"}
+
+
+def test_mysql_wrong_password_fails_in_one_line(mysql_url: str, empty_db: Path) -> None:
+    wrong = make_url(mysql_url).set(password="s3cret@:/%")
+    result = alembic("current", url=sqlite_url(empty_db),
+                     DATABASE_URL=wrong.render_as_string(hide_password=False))
+    masked = wrong.render_as_string(hide_password=True)
+    assert result.returncode != 0
+    assert result.stdout == (
+        f"FAILED: cannot connect to {masked}: Access denied for user 'workbook'@'127.0.0.1' "
+        "(using password: YES) (MySQL error 1045)\n"
+    )
+    assert "Traceback" not in result.stderr and "s3cret" not in result.stdout + result.stderr
+
+
+def test_mysql_database_that_does_not_exist_fails_in_one_line(
+    mysql_url: str, empty_db: Path
+) -> None:
+    missing = make_url(mysql_url).set(database="no_such_database")
+    result = alembic("current", url=sqlite_url(empty_db),
+                     DATABASE_URL=missing.render_as_string(hide_password=False))
+    password = make_url(mysql_url).password
+    assert result.returncode != 0
+    assert result.stdout.startswith(
+        f"FAILED: cannot connect to {missing.render_as_string(hide_password=True)}: "
+        "Access denied for user 'workbook'@'127.0.0.1' to database 'no_such_database' "
+        "(MySQL error 1044)"
+    ), result.stdout
+    assert len(result.stdout.splitlines()) == 1
+    assert password not in result.stdout + result.stderr

@@ -1,4 +1,5 @@
-"""environment.yml, requirements.lock and pyproject.toml agree; .env.example is safe to commit.
+"""environment.yml, requirements.lock and pyproject.toml agree; .env.example is safe to commit;
+ruff's configuration covers every file kept by hand.
 
 environment.yml cannot include the lock (Binder builds it before the repository is
 copied in), so it repeats the direct dependencies with the lock's versions; these
@@ -8,6 +9,8 @@ tests catch the two drifting apart after `python3 tasks.py lock`.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -88,7 +91,7 @@ def test_every_direct_dependency_is_in_environment_yml() -> None:
     in_environment = {canonicalize_name(r.name): r.extras for r in pip_requirements()}
     for requirement in direct_requirements():
         name = canonicalize_name(requirement.name)
-        assert name in in_environment, f"{requirement} (pyproject.toml) missing from environment.yml"
+        assert name in in_environment, f"{requirement} (pyproject.toml) not in environment.yml"
         assert requirement.extras <= in_environment[name], f"{requirement}: extras lost"
 
 
@@ -119,5 +122,45 @@ def test_env_example_exists_and_works_as_a_dotenv(tmp_path: Path) -> None:
 def test_env_example_holds_no_real_password() -> None:
     text = (ROOT / ".env.example").read_text()
     passwords = set(re.findall(r"://[^:/@\s]+:([^@\s]+)@", text))
-    assert passwords <= PLACEHOLDER_PASSWORDS, f"real-looking passwords: {passwords - PLACEHOLDER_PASSWORDS}"
+    real_looking = passwords - PLACEHOLDER_PASSWORDS
+    assert not real_looking, f"real-looking passwords: {real_looking}"
     assert not re.search(r"^\s*\w*PASSWORD\w*\s*=\s*\S", text, re.MULTILINE | re.IGNORECASE)
+
+
+# -- ruff (run by `python3 tasks.py test` before pytest: tests/test_test_command.py) -------------
+def ruff_settings() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]
+
+
+def test_ruff_checks_the_projects_rules() -> None:
+    settings = ruff_settings()
+    assert settings["line-length"] == 100
+    assert set(settings["lint"]["select"]) == {"F", "E", "W", "B", "I", "UP"}
+
+
+def test_ruff_leaves_out_only_generated_folders() -> None:
+    """Generated means git ignores it: workspaces, build/, wheelhouse/..."""
+    ignored = {line.strip().strip("/") for line in (ROOT / ".gitignore").read_text().splitlines()}
+    assert set(ruff_settings()["extend-exclude"]) <= ignored
+
+
+def test_ruff_sees_the_hand_kept_revisions_and_chapters() -> None:
+    listed = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--show-files", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    files = {
+        Path(line.strip()).resolve().relative_to(ROOT).as_posix()
+        for line in listed.splitlines()
+        if line.strip().startswith(str(ROOT))
+    }
+    for kept in [
+        *ROOT.glob("alembic/versions/*.py"),
+        *ROOT.glob("notebooks/*.ipynb"),
+        *ROOT.glob("workbook/starting_points/**/*.py"),
+        ROOT / "tasks.py",
+    ]:
+        assert kept.relative_to(ROOT).as_posix() in files

@@ -1,13 +1,15 @@
-"""The reference migration chain (alembic/versions, 0001..0011) on SQLite and on PostgreSQL.
+"""The reference migration chain (alembic/versions, 0001..0011) on SQLite, PostgreSQL and MySQL.
 
-pytest-alembic's four checks (one head; base -> head; models match the DDL; every revision
-upgrades, downgrades and re-upgrades), written out here because its runner cannot run
-this async env.py under pytest 9, plus: rows survive each round trip, the data
-migrations do what they say, ``--sql`` output, and a failing migration leaves nothing.
+pytest-alembic's four checks, imported from ``pytest_alembic.tests`` (one head; base ->
+head; the models match the DDL; every revision upgrades, downgrades and re-upgrades), run
+on each database through its documented fixtures ``alembic_config`` and ``alembic_engine``.
+Then the project's own: rows survive each round trip, the data migrations do what they
+say, ``--sql`` output per dialect, and what a migration that fails halfway leaves behind.
 
-Alembic runs in-process (``alembic.command``). env.py gets its URL from DATABASE_URL
-through ``app.core.config.get_settings()``, so each test points that variable at its
-own database: a SQLite file in tmp_path, or a fresh database on a real PostgreSQL server.
+Alembic runs in-process. pytest-alembic hands env.py the test's engine in
+``config.attributes["connection"]``; the other tests let env.py build its own from
+DATABASE_URL, which each test points at its own database: a SQLite file in tmp_path, or
+a fresh database on a real PostgreSQL or MariaDB server (tests/postgres.py, tests/mysql.py).
 """
 
 from __future__ import annotations
@@ -21,15 +23,24 @@ from typing import Any
 
 import pytest
 from alembic import command
-from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError, to_tuple
+from pytest_alembic.tests import (  # noqa: F401  (collected here, once per database)
+    test_model_definitions_match_ddl,
+    test_single_head_revision,
+    test_up_down_consistency,
+    test_upgrade,
+)
 from sqlalchemy import inspect, pool, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.database import create_engine
 from app.models import Base
+from workbook import half_applied
+
+pytestmark = pytest.mark.slow  # three databases, two of them servers: start it first
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAD = "0011"
@@ -38,7 +49,11 @@ APP_TABLES = set(Base.metadata.tables)
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+    pytest.param("mysql", id="mysql"),  # MariaDB; tests/mysql.py
 ]
+
+
+SERVER_FIXTURES = {"postgresql": "postgres_database_url", "mysql": "mysql_database_url"}
 
 
 # --- pointing Alembic at a database ------------------------------------------------------
@@ -50,12 +65,9 @@ def point_env_py_at(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     monkeypatch.setenv("ENVIRONMENT", "development")
 
 
-def alembic_config(ini: Path = ROOT / "alembic.ini", **kwargs: Any) -> Config:
-    config = Config(str(ini), **kwargs)
-    # env.py would otherwise call fileConfig(), whose handler keeps pytest's
-    # per-test stderr capture alive past the test.
-    config.attributes["configure_logger"] = False
-    return config
+def reference_config(ini: Path = ROOT / "alembic.ini", **kwargs: Any) -> Config:
+    """A programmatic Config: env.py leaves pytest's logging alone (no cmd_opts)."""
+    return Config(str(ini), **kwargs)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -63,14 +75,32 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch) ->
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'workbook.db'}"
     else:
-        url = request.getfixturevalue("postgres_database_url")
+        url = request.getfixturevalue(SERVER_FIXTURES[request.param])
     point_env_py_at(monkeypatch, url)
     return url
 
 
 @pytest.fixture
 def config(database_url: str) -> Config:
-    return alembic_config()
+    return reference_config()
+
+
+# pytest-alembic's fixtures: its checks run env.py with this engine, the same for every
+# command, as an application hands over its own.
+
+
+@pytest.fixture
+def alembic_config() -> Config:
+    return reference_config()
+
+
+@pytest.fixture
+def alembic_engine(database_url: str) -> Iterator[AsyncEngine]:
+    # The application's engine (SQLite: foreign keys enforced). NullPool: pytest-alembic
+    # runs each command in a new event loop, and a pooled connection belongs to its loop.
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    yield engine
+    asyncio.run(engine.dispose())
 
 
 # --- looking at the database --------------------------------------------------------------
@@ -198,34 +228,13 @@ ROWS_AT_HEAD = {"books": 2, "categories": 3, "publishers": 1, "user_books": 2, "
 # --- the tests ----------------------------------------------------------------------------
 
 
-def test_exactly_one_head() -> None:
-    assert ScriptDirectory.from_config(alembic_config()).get_heads() == [HEAD]
-
-
-def test_base_to_head_to_base_to_head(config: Config, database_url: str) -> None:
-    for _ in range(2):
-        command.upgrade(config, "head")
-        assert applied_revisions(database_url) == {HEAD}
-        assert APP_TABLES <= table_names(database_url)
-        command.downgrade(config, "base")
-        assert applied_revisions(database_url) == set()
-        assert table_names(database_url) == {"alembic_version"}
+def test_downgrade_base_leaves_only_the_version_table(config: Config, database_url: str) -> None:
     command.upgrade(config, "head")
     assert applied_revisions(database_url) == {HEAD}
-
-
-def metadata_diffs(connection) -> list:
-    # The same comparison options as alembic/env.py's configure_options().
-    context = MigrationContext.configure(
-        connection, opts={"compare_type": True, "compare_server_default": True}
-    )
-    return compare_metadata(context, Base.metadata)
-
-
-def test_models_match_the_migrated_schema(config: Config, database_url: str) -> None:
-    command.upgrade(config, "head")
-    command.check(config)  # raises AutogenerateDiffsDetected when they differ
-    assert on_database(database_url, metadata_diffs) == []
+    assert APP_TABLES <= table_names(database_url)
+    command.downgrade(config, "base")
+    assert applied_revisions(database_url) == set()
+    assert table_names(database_url) == {"alembic_version"}
 
 
 def test_each_revision_round_trips_and_keeps_rows(config: Config, database_url: str) -> None:
@@ -271,12 +280,21 @@ def test_0007_backfills_display_name_from_full_name_or_email(
     command.upgrade(config, "head")  # 0011's NOT NULL holds because every row was filled
 
 
-# Offline mode never connects: the PostgreSQL URL needs no server, the SQLite file stays absent.
+# Offline mode never connects: the server URLs need no server, the SQLite file stays absent.
 OFFLINE_URLS = {
     "sqlite": "sqlite+aiosqlite:///{tmp_path}/offline.db",
     "postgresql": "postgresql+asyncpg://nobody:CHANGE_ME@127.0.0.1:1/offline",
+    "mysql": "mysql+aiomysql://nobody:CHANGE_ME@127.0.0.1:1/offline",
 }
 OFFLINE_DIALECTS = sorted(OFFLINE_URLS)
+# How each dialect shortens users.phone_number (0003), and whether the script is one transaction.
+PHONE_NUMBER_DDL = {
+    "sqlite": "CREATE TABLE _alembic_tmp_users (",  # batch mode: copy, then swap
+    "postgresql": "ALTER TABLE users ALTER COLUMN phone_number TYPE VARCHAR(15);",
+    "mysql": "ALTER TABLE users MODIFY phone_number VARCHAR(15) NULL;",
+}
+# MySQL commits each DDL statement implicitly: Alembic writes no BEGIN/COMMIT around it.
+ONE_TRANSACTION = {"sqlite": True, "postgresql": True, "mysql": False}
 
 
 @pytest.fixture
@@ -288,7 +306,7 @@ def offline_dialect(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch)
 
 def offline_sql(command_function: Callable, revisions: str) -> str:
     buffer = io.StringIO()
-    command_function(alembic_config(output_buffer=buffer), revisions, sql=True)
+    command_function(reference_config(output_buffer=buffer), revisions, sql=True)
     return buffer.getvalue()
 
 
@@ -298,6 +316,8 @@ def test_offline_upgrade_sql(offline_dialect: str) -> None:
     assert "CREATE TABLE users (" in sql
     assert "INSERT INTO alembic_version (version_num) VALUES ('0001')" in sql
     assert "UPDATE alembic_version SET version_num='0011' WHERE alembic_version.version_num = '0010'" in sql
+    assert PHONE_NUMBER_DDL[offline_dialect] in sql
+    assert sql.lstrip().startswith("BEGIN;") == ONE_TRANSACTION[offline_dialect]
     # the data migrations, rendered as literal SQL
     assert "INSERT INTO categories (name, description) VALUES ('Fiction', 'Fiction books')" in sql
     assert "UPDATE users SET display_name=coalesce(users.full_name, users.email)" in sql
@@ -310,6 +330,7 @@ def test_offline_upgrade_sql(offline_dialect: str) -> None:
         "a table (batch drop/alter column, drop constraint) without copy_from=, so they must "
         "reflect it: impossible with --sql on SQLite")),
     "postgresql",
+    "mysql",
 ], indirect=True)
 def test_offline_downgrade_sql(offline_dialect: str) -> None:
     sql = offline_sql(command.downgrade, "head:base")
@@ -317,50 +338,58 @@ def test_offline_downgrade_sql(offline_dialect: str) -> None:
     assert "DELETE FROM alembic_version WHERE alembic_version.version_num = '0001'" in sql
 
 
-FAILS_HALFWAY = '''\
-"""Fails halfway, on purpose (written by tests/test_reference_migrations.py)."""
-from alembic import op
-import sqlalchemy as sa
-
-revision = "9999"
-down_revision = "0011"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    op.create_table("half_done", sa.Column("id", sa.Integer(), primary_key=True))
-    op.execute("INSERT INTO half_done (id) VALUES (1)")
-    with op.batch_alter_table("users") as batch_op:
-        batch_op.add_column(sa.Column("nickname", sa.String(50)))
-        # On SQLite this one copies users to a new table and swaps it in.
-        batch_op.alter_column("bio", existing_type=sa.Text(), type_=sa.String(500))
-    raise RuntimeError("this migration fails halfway on purpose")
-
-
-def downgrade() -> None:
-    pass
-'''
-
-
-def copy_of_reference_env(destination: Path) -> Path:
-    """alembic.ini + alembic/ copied, so a throwaway revision never lands in the repo."""
+def copy_of_reference_project(destination: Path) -> Path:
+    """alembic.ini, alembic/ and app/ copied, so a throwaway revision never lands in the repo."""
+    destination.mkdir()
     shutil.copy(ROOT / "alembic.ini", destination / "alembic.ini")
-    shutil.copytree(ROOT / "alembic", destination / "alembic",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    return destination / "alembic.ini"
+    for folder in ("alembic", "app"):
+        shutil.copytree(ROOT / folder, destination / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    return destination
 
 
-def test_failed_migration_leaves_nothing_behind(database_url: str, tmp_path: Path) -> None:
-    ini = copy_of_reference_env(tmp_path)
-    (tmp_path / "alembic" / "versions" / "20241209_0741_9999_fails_halfway.py").write_text(FAILS_HALFWAY)
-    config = alembic_config(ini)
-    command.upgrade(config, HEAD)
-    users_columns = column_names(database_url, "users")
+# What a migration that fails halfway leaves: nothing where DDL is transactional
+# (PostgreSQL; SQLite through env.py), its first statements on MySQL, which commits each
+# DDL statement implicitly. alembic_version stays at the last revision that succeeded.
+LEFT_BEHIND = {
+    "sqlite": ((), ()),
+    "postgresql": ((), ()),
+    "mysql": ((half_applied.NEW_TABLE,), (".".join(half_applied.NEW_COLUMN),)),
+}
+DDL_LOG = {
+    "sqlite": "Will assume transactional DDL",
+    "postgresql": "Will assume transactional DDL",
+    "mysql": "Will assume non-transactional DDL",
+}
 
-    with pytest.raises(RuntimeError, match="fails halfway on purpose"):
-        command.upgrade(config, "9999")
 
-    assert table_names(database_url) == APP_TABLES | {"alembic_version"}  # no half_done, no _alembic_tmp_users
-    assert column_names(database_url, "users") == users_columns
-    assert applied_revisions(database_url) == {HEAD}
+def test_failed_migration_leaves_what_the_database_commits(
+    database_url: str, tmp_path: Path
+) -> None:
+    project = copy_of_reference_project(tmp_path / "project")
+    command.upgrade(reference_config(project / "alembic.ini"), HEAD)
+
+    leftovers = half_applied.fail_halfway(project, database_url, down_revision=HEAD)
+
+    assert leftovers.error == "RuntimeError: this migration fails halfway on purpose"
+    assert (leftovers.tables, leftovers.columns) == LEFT_BEHIND[leftovers.dialect]
+    assert leftovers.version == (HEAD,)
+    assert DDL_LOG[leftovers.dialect] in leftovers.log
+    assert table_names(database_url) - set(leftovers.tables) == APP_TABLES | {"alembic_version"}
+
+
+def test_mysql_leg_says_why_it_cannot_run(tmp_path: Path, monkeypatch) -> None:
+    from tests import mysql
+
+    monkeypatch.setattr(mysql, "SEARCH_PATH", str(tmp_path))  # no mariadbd anywhere
+    monkeypatch.delenv("TEST_MYSQL_URL", raising=False)
+    with pytest.raises(mysql.MysqlUnavailable) as why, mysql.mysql_server():
+        pass
+    assert str(why.value).startswith("no mariadb-install-db on PATH, /usr/sbin or /usr/bin")
+
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="^MySQL leg skipped: no mariadb-install-db"):
+        mysql._skip_because(why.value)
+    monkeypatch.setenv("CI", "true")  # in CI the leg must run: a failure, not a skip
+    with pytest.raises(pytest.fail.Exception, match="^MySQL leg required in CI but unavailable"):
+        mysql._skip_because(why.value)

@@ -10,6 +10,7 @@ set -euo pipefail
 # Add a package here when a test starts needing it.
 PACKAGES=(
     postgresql  # initdb/pg_ctl for tests/postgres.py's throwaway clusters
+    mariadb-server  # mariadb-install-db/mariadbd for tests/mysql.py's throwaway servers
     chromium    # /usr/bin/chromium, driven headless by tests/test_browser.py (Playwright)
     sqlite3     # the sqlite3 shell: chapter 08 runs a --sql script through it, as a DBA would
 )
@@ -54,6 +55,18 @@ if [[ " ${MISSING[*]} " == *" postgresql"* ]] && [ ! -e "$NO_MAIN_CLUSTER" ]; th
     "${AS_ROOT[@]}" mkdir -p "$(dirname "$NO_MAIN_CLUSTER")"
     echo "create_main_cluster = false" | "${AS_ROOT[@]}" tee "$NO_MAIN_CLUSTER" >/dev/null
 fi
+
+# Likewise, Debian's mariadb-server starts its own server from its postinst where an init
+# system runs; the tests never use it. policy-rc.d answers "not allowed" (101) for the install.
+POLICY_RC_D=/usr/sbin/policy-rc.d
+ADDED_POLICY=false
+if [[ " ${MISSING[*]} " == *" mariadb-server "* ]] && [ ! -e "$POLICY_RC_D" ]; then
+    printf '#!/bin/sh\nexit 101\n' | "${AS_ROOT[@]}" tee "$POLICY_RC_D" >/dev/null
+    "${AS_ROOT[@]}" chmod 755 "$POLICY_RC_D"
+    ADDED_POLICY=true
+fi
+remove_policy() { if $ADDED_POLICY; then "${AS_ROOT[@]}" rm -f "$POLICY_RC_D"; fi; }
+trap remove_policy EXIT
 
 say "installing ${MISSING[*]}"
 APT=("${AS_ROOT[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq -y

@@ -15,6 +15,12 @@ REQUIREMENTS = [
     ("aiosqlite", "0.22", "the async SQLite driver"),
     ("ipywidgets", "8.1", "the timeline widget"),
 ]
+# Drivers for DATABASE_URL's other databases. Optional: every chapter runs on SQLite, so a
+# missing one is reported without blocking "Ready to go" (the browser edition has none).
+OPTIONAL_DRIVERS = [
+    ("asyncpg", "0.30", "the async PostgreSQL driver: postgresql+asyncpg://"),
+    ("aiomysql", "0.2", "the async MySQL and MariaDB driver: mysql+aiomysql://"),
+]
 MIN_PYTHON = (3, 11)
 
 
@@ -22,9 +28,10 @@ MIN_PYTHON = (3, 11)
 class Finding:
     ok: bool
     text: str
+    optional: bool = False  # not ok, but the workbook runs without it
 
     def __str__(self) -> str:
-        return f"{'✓' if self.ok else '✗'} {self.text}"
+        return f"{'✓' if self.ok else '–' if self.optional else '✗'} {self.text}"
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:
@@ -51,6 +58,17 @@ def findings() -> list[Finding]:
         ok = _version_tuple(version) >= _version_tuple(minimum)
         hint = "" if ok else f", needs {minimum} or newer: run `python3 tasks.py lab`"
         result.append(Finding(ok, f"{name} {version} ({purpose}){hint}"))
+    for name, minimum, purpose in OPTIONAL_DRIVERS:
+        try:
+            version = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            result.append(Finding(False, f"{name} is not installed ({purpose}; optional, "
+                                         f"for that database only: pip install {name})",
+                                  optional=True))
+            continue
+        ok = _version_tuple(version) >= _version_tuple(minimum)
+        hint = "" if ok else f"; optional, needs {minimum} or newer: pip install -U {name}"
+        result.append(Finding(ok, f"{name} {version} ({purpose}{hint})", optional=not ok))
     if os.environ.get("DATABASE_URL"):
         result.append(Finding(False, "DATABASE_URL is set in this kernel's environment: the "
                                      "workspaces would use it instead of their own SQLite file; "
@@ -63,5 +81,5 @@ def check_environment() -> None:
     results = findings()
     for finding in results:
         print(finding)
-    ready = all(f.ok for f in results)
+    ready = all(f.ok or f.optional for f in results)
     print("Ready to go." if ready else "Fix the lines marked ✗, then restart the kernel.")

@@ -104,9 +104,9 @@ def parse_database_url(raw: str, variable: str = "DATABASE_URL", root: Path = PR
             f"{variable} names an unknown database driver {url.drivername!r} in {mask_password(raw)!r}"
         ) from None
     if not getattr(dialect, "is_async", False):
-        hint = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}.get(
-            url.get_backend_name(), f"{url.get_backend_name()}+<async driver>"
-        )
+        hint = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg",
+                "mysql": "mysql+aiomysql"}.get(url.get_backend_name(),
+                                               f"{url.get_backend_name()}+<async driver>")
         raise ConfigError(
             f"{variable} uses {url.drivername!r}, which is not an async driver; "
             f"the async engine needs e.g. {hint}://..."

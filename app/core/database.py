@@ -1,11 +1,13 @@
 """The async engine and session factory the application uses.
 
 SQLite enforces foreign keys only when each connection asks for it, so every new
-connection runs ``PRAGMA foreign_keys=ON``. (Migrations use their own engine in
-``alembic/env.py``: a batch "recreate" must run with foreign keys off.)
+connection runs ``PRAGMA foreign_keys=ON``. (``alembic/env.py`` turns them off while a
+migration runs, even on this engine: a batch "recreate" must run with foreign keys off.)
 """
 
 from __future__ import annotations
+
+import weakref
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
@@ -20,6 +22,9 @@ def _enable_sqlite_foreign_keys(dbapi_connection, _connection_record) -> None:
     cursor.close()
 
 
+_TRANSACTIONAL_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
 def make_sqlite_transactional(sync_engine: Engine) -> None:
     """Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
 
@@ -27,7 +32,12 @@ def make_sqlite_transactional(sync_engine: Engine) -> None:
     DDL runs outside any transaction and is committed at once: a migration that fails
     halfway leaves partial DDL behind. With isolation_level=None and an explicit BEGIN,
     DDL rolls back like everything else. (Used by alembic/env.py and the workbook.)
+    Once per engine: one engine may serve many Alembic commands, and a second BEGIN
+    fails ("cannot start a transaction within a transaction").
     """
+    if sync_engine in _TRANSACTIONAL_ENGINES:
+        return
+    _TRANSACTIONAL_ENGINES.add(sync_engine)
 
     @event.listens_for(sync_engine, "connect")
     def _no_implicit_transactions(dbapi_connection, _record):

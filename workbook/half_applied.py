@@ -1,0 +1,177 @@
+"""A migration that fails halfway, run for real: what each database keeps of it.
+
+The guide promises "Alembic uses transactions by default ... if any operation fails, all
+are rolled back", and its troubleshooting adds "If partially applied (MySQL), may need
+manual fix". ``fail_halfway`` shows both: it adds one revision that creates a table,
+fills it, adds a column to ``users``, then raises; runs ``upgrade`` to it; and reports
+what the database kept.
+
+- PostgreSQL keeps nothing: its DDL is transactional (``PostgresqlImpl``).
+- SQLite keeps nothing with the project's ``env.py``, which makes its DDL transactional
+  (with the guide's ``env.py`` it keeps part: chapter 07).
+- MySQL and MariaDB keep everything before the failure: each DDL statement commits
+  implicitly (``MySQLImpl``, "Will assume non-transactional DDL"), while
+  ``alembic_version`` still names the previous revision.
+
+Sources: MySQL 8.4 manual, 15.3.3 "Statements That Cause an Implicit Commit"; MariaDB
+"SQL statements that cause an implicit commit"; Alembic's ``transactional_ddl``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+FAILING_REVISION = "9999"
+NEW_TABLE = "half_done"
+NEW_COLUMN = ("users", "nickname")
+BATCH_COPY = "_alembic_tmp_users"  # SQLite's batch rebuild works on this copy
+
+REVISION_SOURCE = '''\
+"""Fails halfway, on purpose (written by workbook/half_applied.py)
+
+Revision ID: {revision}
+Revises: {down_revision}
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "{revision}"
+down_revision = "{down_revision}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("{table}", sa.Column("id", sa.Integer(), primary_key=True))
+    op.execute("INSERT INTO {table} (id) VALUES (1)")
+    with op.batch_alter_table("{column_table}") as batch_op:
+        batch_op.add_column(sa.Column("{column}", sa.String(50)))
+        # On SQLite this one rebuilds the table (copy to _alembic_tmp_{column_table}, swap).
+        batch_op.alter_column("bio", existing_type=sa.Text(), type_=sa.String(500))
+    raise RuntimeError("this migration fails halfway on purpose")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("{column_table}") as batch_op:
+        batch_op.alter_column("bio", existing_type=sa.String(500), type_=sa.Text())
+        batch_op.drop_column("{column}")
+    op.drop_table("{table}")
+'''
+
+
+@dataclass(frozen=True)
+class Leftovers:
+    """What the database holds after the failed ``upgrade``."""
+
+    dialect: str  # "sqlite", "postgresql", "mysql"
+    error: str  # the command's one-line failure
+    log: str  # what the command printed (Context impl ..., Will assume ... DDL)
+    tables: tuple[str, ...]  # the migration's tables (and batch copies) that exist afterwards
+    columns: tuple[str, ...]  # "table.column" that exist afterwards
+    version: tuple[str, ...]  # alembic_version afterwards
+
+    @property
+    def anything_left(self) -> bool:
+        return bool(self.tables or self.columns)
+
+    def __str__(self) -> str:
+        kept = ", ".join([*(f"table {t}" for t in self.tables),
+                          *(f"column {c}" for c in self.columns)]) or "nothing"
+        return (f"{self.dialect}: upgrade failed ({self.error}); kept: {kept}; "
+                f"alembic_version: {', '.join(self.version) or 'empty'}")
+
+
+def write_failing_revision(project_dir: Path, down_revision: str) -> Path:
+    """Add the revision that fails halfway on top of ``down_revision``; returns its path."""
+    path = Path(project_dir) / "alembic" / "versions" / f"{FAILING_REVISION}_fails_halfway.py"
+    path.write_text(REVISION_SOURCE.format(
+        revision=FAILING_REVISION, down_revision=down_revision, table=NEW_TABLE,
+        column_table=NEW_COLUMN[0], column=NEW_COLUMN[1],
+    ))
+    return path
+
+
+def _in_a_thread(work: Callable[[], Any]) -> Any:
+    """Run ``work`` where no event loop runs (a kernel's thread has one): asyncio.run works."""
+    result: dict = {}
+
+    def target() -> None:
+        try:
+            result["value"] = work()
+        except BaseException as error:  # handed back to the caller's thread
+            result["error"] = error
+
+    thread = threading.Thread(target=target, name="half-applied")
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result.get("value")
+
+
+def _look(url: str) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(dialect, tables, table.columns, alembic_version) of the database at ``url``."""
+
+    def read(connection) -> tuple:
+        inspector = sa.inspect(connection)
+        tables = set(inspector.get_table_names())
+        columns = {f"{NEW_COLUMN[0]}.{c['name']}" for c in inspector.get_columns(NEW_COLUMN[0])}
+        version = ()
+        if "alembic_version" in tables:
+            version = tuple(sorted(connection.exec_driver_sql(
+                "SELECT version_num FROM alembic_version").scalars()))
+        return (connection.dialect.name, tuple(sorted(tables & {NEW_TABLE, BATCH_COPY})),
+                tuple(sorted(columns & {".".join(NEW_COLUMN)})), version)
+
+    async def run() -> tuple:
+        engine = create_async_engine(url, poolclass=sa.pool.NullPool)
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(read)
+        finally:
+            await engine.dispose()
+
+    return _in_a_thread(lambda: asyncio.run(run()))
+
+
+@contextmanager
+def _database_url(url: str):
+    saved = {name: os.environ.get(name) for name in ("DATABASE_URL", "ENVIRONMENT")}
+    os.environ.update(DATABASE_URL=url, ENVIRONMENT="development")
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def fail_halfway(project_dir: Path, url: str, down_revision: str) -> Leftovers:
+    """Add the failing revision, ``alembic upgrade`` to it against ``url``, report what stayed.
+
+    ``project_dir`` holds ``alembic.ini``, ``alembic/`` and ``app/`` (a workspace, or a
+    copy of the reference project); the database at ``url`` must be at ``down_revision``.
+    The revision file stays, for the recovery steps that follow (inspect, fix, ``stamp``).
+    """
+    from workbook.runner import run_alembic  # the %alembic machinery: works inside a kernel
+
+    write_failing_revision(project_dir, down_revision)
+    with _database_url(url):
+        result = run_alembic(Path(project_dir), ["upgrade", FAILING_REVISION])
+    if result.ok:
+        raise RuntimeError(f"revision {FAILING_REVISION} was meant to fail, and did not")
+    dialect, tables, columns, version = _look(url)
+    return Leftovers(dialect, result.error or "", result.stdout + result.stderr,
+                     tables, columns, version)
