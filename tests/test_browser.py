@@ -63,9 +63,16 @@ THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 MIN_CONTRAST = 4.5  # WCAG 2, normal text (AA)
 # The notes' flags for a headless machine without network; the fresh --user-data-dir is
 # the persistent context's folder (Playwright refuses the flag itself).
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                  "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 # JupyterLab's user settings for the throwaway settings folder (the news prompt is off by
 # the lab's own overrides, which prepare_lab writes).
 LAB_SETTINGS = {
@@ -86,9 +93,11 @@ EDITOR_CHAPTER = "03_autogenerate.ipynb"
 pytestmark = [
     pytest.mark.slow,
     # In CI the browser must be there (the install script puts it there): no silent skip.
-    pytest.mark.skipif(not CHROMIUM.exists() and os.environ.get("CI") != "true",
-                       reason=f"browser test skipped: {CHROMIUM} is missing (Debian's chromium "
-                              "package; tools/install-system-packages.sh installs it as root)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists() and os.environ.get("CI") != "true",
+        reason=f"browser test skipped: {CHROMIUM} is missing (Debian's chromium "
+        "package; tools/install-system-packages.sh installs it as root)",
+    ),
 ]
 
 
@@ -106,8 +115,9 @@ class Expected:
     def real_process(self) -> bool:
         """Alembic's own output, INFO lines included, as a terminal or a program shows it:
         a shell command (``!alembic``, ``%%bash``) or a call of alembic's Python API."""
-        return self.source.startswith("%%bash") or bool(re.search(
-            r"^\s*!|\bcommand\.\w+\(", self.source, re.M))
+        return self.source.startswith("%%bash") or bool(
+            re.search(r"^\s*!|\bcommand\.\w+\(", self.source, re.M)
+        )
 
     @property
     def kind(self) -> str | None:
@@ -128,13 +138,19 @@ def expected_cells(notebook: dict) -> tuple[int, list[Expected]]:
             continue
         outputs = cell.get("outputs", [])
         tags = cell["metadata"].get("tags", [])
-        cells.append(Expected(
-            index=index, source=source,
-            raises="raises-exception" in tags or RAISES in source,
-            svg_outputs=sum(SVG in o.get("data", {}) for o in outputs),
-            widget=any(WIDGET in o.get("data", {}) for o in outputs)
-            or "workbook.timeline(" in source,
-            html="".join("".join(o["data"][HTML]) for o in outputs if HTML in o.get("data", {}))))
+        cells.append(
+            Expected(
+                index=index,
+                source=source,
+                raises="raises-exception" in tags or RAISES in source,
+                svg_outputs=sum(SVG in o.get("data", {}) for o in outputs),
+                widget=any(WIDGET in o.get("data", {}) for o in outputs)
+                or "workbook.timeline(" in source,
+                html="".join(
+                    "".join(o["data"][HTML]) for o in outputs if HTML in o.get("data", {})
+                ),
+            )
+        )
     return len(notebook["cells"]), cells
 
 
@@ -145,12 +161,24 @@ def html_outputs_notebook(chapters: list[Path]) -> dict:
         for cell in json.loads(chapter.read_text(encoding="utf-8"))["cells"]:
             outputs = [o for o in cell.get("outputs", []) if HTML in o.get("data", {})]
             if outputs:
-                cells.append({"cell_type": "code", "execution_count": None, "metadata": {},
-                              "id": f"c{len(cells)}", "outputs": outputs,
-                              "source": f"# {chapter.stem}\n" + "".join(cell["source"])})
-    return {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "language": "python",
-                                                        "display_name": "Python 3"}},
-            "nbformat": 4, "nbformat_minor": 5}
+                cells.append(
+                    {
+                        "cell_type": "code",
+                        "execution_count": None,
+                        "metadata": {},
+                        "id": f"c{len(cells)}",
+                        "outputs": outputs,
+                        "source": f"# {chapter.stem}\n" + "".join(cell["source"]),
+                    }
+                )
+    return {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
 
 
 # -- the server -------------------------------------------------------------------------------
@@ -163,8 +191,9 @@ class Lab:
     chapters: dict[str, tuple[int, list[Expected]]]
 
     def api(self, method: str, path: str) -> object:
-        request = urllib.request.Request(f"{self.url}{path}", method=method,
-                                         headers={"Authorization": f"token {self.token}"})
+        request = urllib.request.Request(
+            f"{self.url}{path}", method=method, headers={"Authorization": f"token {self.token}"}
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             body = response.read()
         return json.loads(body) if body else None
@@ -172,8 +201,10 @@ class Lab:
     def kernel_idle(self, notebook: Path) -> bool:
         """The server's session of ``notebook`` has a kernel, and it is idle."""
         path = notebook.relative_to(self.root).as_posix()
-        return any(session["path"] == path and session["kernel"]["execution_state"] == "idle"
-                   for session in self.api("GET", "/api/sessions"))
+        return any(
+            session["path"] == path and session["kernel"]["execution_state"] == "idle"
+            for session in self.api("GET", "/api/sessions")
+        )
 
     def shut_down_kernels(self) -> None:
         for kernel in self.api("GET", "/api/kernels"):
@@ -196,6 +227,7 @@ def write_settings(folder: Path) -> None:
 def load_tasks():
     spec = importlib.util.spec_from_file_location("tasks", ROOT / "tasks.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("tasks", module)  # its dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
@@ -207,9 +239,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     home = tmp_path_factory.mktemp("browser")
     served = home / "workspace"
     write_settings(home / "settings")
-    env = {key: value for key, value in os.environ.items()
-           if key not in {"DATABASE_URL", "JUPYTER_PATH", "JUPYTER_CONFIG_PATH",
-                          "PYTHONDONTWRITEBYTECODE"}}  # a learner's kernel writes bytecode
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key
+        not in {"DATABASE_URL", "JUPYTER_PATH", "JUPYTER_CONFIG_PATH", "PYTHONDONTWRITEBYTECODE"}
+    }  # a learner's kernel writes bytecode
     env.update(
         WORKBOOK_WORKSPACES=str(served),  # as in tasks.py lab: projects beside lessons/
         JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
@@ -226,18 +261,31 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         for key in ("JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR"):
             patch.setenv(key, env[key])
         tasks.prepare_lab(served)
-    chapters = {chapter.name: expected_cells(json.loads(
-        (served / "lessons" / chapter.name).read_text(encoding="utf-8"))) for chapter in CHAPTERS}
+    chapters = {
+        chapter.name: expected_cells(
+            json.loads((served / "lessons" / chapter.name).read_text(encoding="utf-8"))
+        )
+        for chapter in CHAPTERS
+    }
     (served / "untrusted").mkdir()
     (served / "untrusted" / "html_outputs.ipynb").write_text(
-        json.dumps(html_outputs_notebook(CHAPTERS)))
+        json.dumps(html_outputs_notebook(CHAPTERS))
+    )
     token, port = secrets.token_hex(16), free_port()
-    command = tasks.lab_command([
-        "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}", "--LabApp.news_url=",
-        "--LabApp.extension_manager=readonly",  # no PyPI look-ups
-        "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: commands, themes, cells
-        "--ServerApp.shutdown_no_activity_timeout=0"], served)
+    command = tasks.lab_command(
+        [
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            "--LabApp.news_url=",
+            "--LabApp.extension_manager=readonly",  # no PyPI look-ups
+            "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: commands, themes, cells
+            "--ServerApp.shutdown_no_activity_timeout=0",
+        ],
+        served,
+    )
     command[0] = str(JUPYTER)
     log = (home / "server.log").open("w")
     server = subprocess.Popen(command, cwd=served, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -251,8 +299,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 if server.poll() is not None or time.monotonic() > deadline:
                     log.flush()
-                    pytest.fail("JupyterLab did not start:\n"
-                                + (home / "server.log").read_text()[-3000:])
+                    pytest.fail(
+                        "JupyterLab did not start:\n" + (home / "server.log").read_text()[-3000:]
+                    )
                 time.sleep(0.25)
         yield running
     finally:
@@ -273,8 +322,11 @@ def page(lab: Lab, tmp_path_factory: pytest.TempPathFactory):
     with sync_api.sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS,
-            viewport={"width": 1400, "height": 1000})
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1400, "height": 1000},
+        )
         context.set_default_timeout(30_000)
         page = context.pages[0] if context.pages else context.new_page()
         try:
@@ -313,7 +365,8 @@ TEXT_COLOURS = """() => {
   const backgroundOf = el => {
     if (!el) return [255, 255, 255, 1];  // the canvas
     if (!known.has(el)) {
-      known.set(el, over(parse(getComputedStyle(el).backgroundColor), backgroundOf(el.parentElement)));
+      const own = parse(getComputedStyle(el).backgroundColor);
+      known.set(el, over(own, backgroundOf(el.parentElement)));
     }
     return known.get(el);
   };
@@ -327,8 +380,8 @@ TEXT_COLOURS = """() => {
         // Left out: a traceback's ANSI colours, JupyterLab's and IPython's own palette, the
         // same for every Python traceback (the red exception name is #e75c58 on the error
         // pink, 2.7:1).
-        if (!t.textContent.trim() || el.closest('svg')
-            || el.closest('.jp-RenderedText pre [class*="ansi-"], .jp-RenderedText pre span[style]')) continue;
+        const ansi = '.jp-RenderedText pre [class*="ansi-"], .jp-RenderedText pre span[style]';
+        if (!t.textContent.trim() || el.closest('svg') || el.closest(ansi)) continue;
         const style = getComputedStyle(el);
         if (style.visibility !== 'visible' || !el.getClientRects().length) continue;
         const background = backgroundOf(el);
@@ -362,9 +415,12 @@ def unreadable(page, theme: str) -> tuple[list[str], set[int]]:
         ratio = contrast(text["fg"], text["bg"])
         if ratio < MIN_CONTRAST:
             colours = "rgb({:.0f},{:.0f},{:.0f}) on rgb({:.0f},{:.0f},{:.0f})".format(
-                *text["fg"][:3], *text["bg"][:3])
-            problems.append(f"{theme}: cell {text['cell']} ({text['mime']}): {text['text']!r} "
-                            f"is {colours}, contrast {ratio:.2f} < {MIN_CONTRAST}")
+                *text["fg"][:3], *text["bg"][:3]
+            )
+            problems.append(
+                f"{theme}: cell {text['cell']} ({text['mime']}): {text['text']!r} "
+                f"is {colours}, contrast {ratio:.2f} < {MIN_CONTRAST}"
+            )
     return problems[:20], {text["cell"] for text in texts}
 
 
@@ -373,16 +429,23 @@ def use_theme(page, theme: str) -> None:
     name = THEMES[theme]
     if page.evaluate("() => document.body.dataset.jpThemeName") == name:
         return
-    page.evaluate("async (theme) => { await window.jupyterapp.commands.execute("
-                  "'apputils:change-theme', {theme}); }", name)
+    page.evaluate(
+        "async (theme) => { await window.jupyterapp.commands.execute("
+        "'apputils:change-theme', {theme}); }",
+        name,
+    )
     page.wait_for_function(
         "([name, light]) => document.body.dataset.jpThemeName === name && "
-        "document.body.dataset.jpThemeLight === light", arg=[name, str(theme == "light").lower()])
+        "document.body.dataset.jpThemeLight === light",
+        arg=[name, str(theme == "light").lower()],
+    )
     page.wait_for_timeout(300)  # the theme's stylesheet applies
 
 
 def current_theme(page) -> str:
-    return "light" if page.evaluate("() => document.body.dataset.jpThemeLight") == "true" else "dark"
+    return (
+        "light" if page.evaluate("() => document.body.dataset.jpThemeLight") == "true" else "dark"
+    )
 
 
 def wait_for(page, what: str, condition, timeout: float, chapter: Path | None = None):
@@ -409,8 +472,10 @@ def give_up(page, chapter: Path, why: str) -> None:
     shot = SCREENSHOTS / f"{chapter.stem}-failed.png"
     page.screenshot(path=str(shot))
     state = page.evaluate(CELL_STATE)
-    pytest.fail(f"{chapter.name}: {why} (page {page.url}, kernel {state['kernel']}, "
-                f"{len(state['prompts'])} cells; screenshot {shot.relative_to(ROOT)})")
+    pytest.fail(
+        f"{chapter.name}: {why} (page {page.url}, kernel {state['kernel']}, "
+        f"{len(state['prompts'])} cells; screenshot {shot.relative_to(ROOT)})"
+    )
 
 
 def menu(page, top: str, item: str) -> None:
@@ -432,15 +497,23 @@ def open_notebook(page, lab: Lab, path: str, cell_count: int, chapter: Path) -> 
     """Open ``path`` alone: in the JupyterLab already loaded (everything else closed, as
     File → Close All does), else in a fresh JupyterLab workspace (the token logs in)."""
     if page.url.startswith(lab.url) and page.evaluate("() => !!window.jupyterapp"):
-        page.evaluate("""async (path) => {
+        page.evaluate(
+            """async (path) => {
           const commands = window.jupyterapp.commands;
           await commands.execute('application:close-all');
           await commands.execute('docmanager:open', {path});
-        }""", path)
+        }""",
+            path,
+        )
     else:
         page.goto(f"{lab.url}/lab/tree/{path}?reset&token={lab.token}")
-    wait_for(page, f"{path} to open, every cell rendered",
-             lambda: len(page.evaluate(CELL_STATE)["prompts"]) == cell_count, 60, chapter)
+    wait_for(
+        page,
+        f"{path} to open, every cell rendered",
+        lambda: len(page.evaluate(CELL_STATE)["prompts"]) == cell_count,
+        60,
+        chapter,
+    )
 
 
 def save_and_read(page, copy: Path, chapter: Path) -> dict:
@@ -467,22 +540,28 @@ def widget_problems(page, expected: list[Expected]) -> list[str]:
     problems = []
     for cell in (c for c in expected if c.widget):
         node = cell_locator(page, cell.index)
-        concrete = node.locator(".jupyter-widgets .widget-dropdown select, "
-                                ".jupyter-widgets.widget-button, .jupyter-widgets .widget-button")
+        concrete = node.locator(
+            ".jupyter-widgets .widget-dropdown select, "
+            ".jupyter-widgets.widget-button, .jupyter-widgets .widget-button"
+        )
         try:
             concrete.first.wait_for(state="visible", timeout=15_000)
         except Exception:  # playwright's TimeoutError
-            problems.append(f"cell {cell.index}: no widget rendered ({first_line(cell.source)}): "
-                            f"{node.locator('.jp-OutputArea').inner_text()[:200]!r}")
+            problems.append(
+                f"cell {cell.index}: no widget rendered ({first_line(cell.source)}): "
+                f"{node.locator('.jp-OutputArea').inner_text()[:200]!r}"
+            )
     text = page.locator(".jp-NotebookPanel .jp-Notebook").inner_text()
     if WIDGET_ERROR in text:
         problems.append(f"the page says {WIDGET_ERROR!r}")
     return problems
 
 
-DRAWN = ("nodes => nodes.map(n => n.tagName.toLowerCase() === 'img'"
-         " ? [n.complete && n.naturalWidth, n.naturalHeight]"
-         " : [n.getBoundingClientRect().width, n.getBoundingClientRect().height])")
+DRAWN = (
+    "nodes => nodes.map(n => n.tagName.toLowerCase() === 'img'"
+    " ? [n.complete && n.naturalWidth, n.naturalHeight]"
+    " : [n.getBoundingClientRect().width, n.getBoundingClientRect().height])"
+)
 
 
 def picture_problems(page, expected: list[Expected]) -> list[str]:
@@ -492,19 +571,26 @@ def picture_problems(page, expected: list[Expected]) -> list[str]:
     for cell in expected:
         node = cell_locator(page, cell.index)
         if cell.svg_outputs:
-            sizes = node.locator(f'.jp-OutputArea-output[data-mime-type="{SVG}"]').locator(
-                "img, svg").evaluate_all(DRAWN)
+            sizes = (
+                node.locator(f'.jp-OutputArea-output[data-mime-type="{SVG}"]')
+                .locator("img, svg")
+                .evaluate_all(DRAWN)
+            )
             drawn = [size for size in sizes if size[0] and size[1]]
             if len(drawn) < cell.svg_outputs:
-                problems.append(f"cell {cell.index}: {len(drawn)} of {cell.svg_outputs} SVG "
-                                f"pictures drawn ({first_line(cell.source)})")
+                problems.append(
+                    f"cell {cell.index}: {len(drawn)} of {cell.svg_outputs} SVG "
+                    f"pictures drawn ({first_line(cell.source)})"
+                )
             if "<svg" in node.locator(".jp-OutputArea").inner_text():
                 problems.append(f"cell {cell.index}: SVG shown as source text")
         if cell.widget:
             sizes = node.locator(".jupyter-widgets svg").evaluate_all(DRAWN)
             if len([size for size in sizes if size[0] and size[1]]) < 2:
-                problems.append(f"cell {cell.index}: the widget's pictures are not drawn "
-                                f"({first_line(cell.source)})")
+                problems.append(
+                    f"cell {cell.index}: the widget's pictures are not drawn "
+                    f"({first_line(cell.source)})"
+                )
     return problems
 
 
@@ -514,18 +600,24 @@ def info_on_stderr(page, expected: list[Expected]) -> list[str]:
     for cell in expected:
         if cell.real_process:
             continue
-        boxes = cell_locator(page, cell.index).locator(
-            f'.jp-OutputArea-output[data-mime-type="{STDERR}"]').all_inner_texts()
+        boxes = (
+            cell_locator(page, cell.index)
+            .locator(f'.jp-OutputArea-output[data-mime-type="{STDERR}"]')
+            .all_inner_texts()
+        )
         info = [line for box in boxes for line in box.splitlines() if line.startswith("INFO ")]
         if info:
-            problems.append(f"cell {cell.index}: {len(info)} INFO lines in a stderr box, "
-                            f"e.g. {info[0][:80]!r} ({first_line(cell.source)})")
+            problems.append(
+                f"cell {cell.index}: {len(info)} INFO lines in a stderr box, "
+                f"e.g. {info[0][:80]!r} ({first_line(cell.source)})"
+            )
     return problems
 
 
 def add_and_run_cell(page, source: str) -> int:
     """Append a code cell to the open notebook, run it, wait for it; returns its index."""
-    index = page.evaluate("""async (source) => {
+    index = page.evaluate(
+        """async (source) => {
       const app = window.jupyterapp, panel = app.shell.currentWidget, notebook = panel.content;
       notebook.activeCellIndex = notebook.widgets.length - 1;
       await app.commands.execute('notebook:insert-cell-below');
@@ -533,12 +625,17 @@ def add_and_run_cell(page, source: str) -> int:
       notebook.activeCell.model.sharedModel.setSource(source);
       await app.commands.execute('notebook:run-cell');
       return notebook.activeCellIndex;
-    }""", source)
-    page.wait_for_function("""(index) => {
+    }""",
+        source,
+    )
+    page.wait_for_function(
+        """(index) => {
       const cell = document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-Cell')[index];
       const prompt = cell && cell.querySelector('.jp-InputArea-prompt');
       return prompt && /\\[\\d+\\]/.test(prompt.textContent);
-    }""", arg=index)
+    }""",
+        arg=index,
+    )
     return index
 
 
@@ -553,25 +650,37 @@ def model_typed_in_the_editor(page, lab: Lab, chapter: Path) -> list[str]:
     add_and_run_cell(page, 'ws = workbook.start("03_editor", stage="0001")')
     before = output_text(page, add_and_run_cell(page, "%alembic check"))
     path = "03_editor/app/models/book.py"
-    page.evaluate("async (path) => { await window.jupyterapp.commands.execute("
-                  "'docmanager:open', {path, factory: 'Editor'}); }", path)
+    page.evaluate(
+        "async (path) => { await window.jupyterapp.commands.execute("
+        "'docmanager:open', {path, factory: 'Editor'}); }",
+        path,
+    )
     editor = page.locator(".jp-FileEditor .cm-content").first
     editor.wait_for(state="visible")
     editor.click()
     page.keyboard.press("Control+End")
-    page.keyboard.insert_text("\n\nclass EditorNote(Base):\n    __tablename__ = \"editor_notes\"\n"
-                              "    id: Mapped[int] = mapped_column(primary_key=True, init=False)\n")
+    page.keyboard.insert_text(
+        '\n\nclass EditorNote(Base):\n    __tablename__ = "editor_notes"\n'
+        "    id: Mapped[int] = mapped_column(primary_key=True, init=False)\n"
+    )
     page.keyboard.press("Control+s")
-    wait_for(page, f"{path} to be saved",
-             lambda: "editor_notes" in (lab.root / path).read_text(), 20, chapter)
+    wait_for(
+        page,
+        f"{path} to be saved",
+        lambda: "editor_notes" in (lab.root / path).read_text(),
+        20,
+        chapter,
+    )
     page.evaluate("(id) => { window.jupyterapp.shell.activateById(id); }", notebook_tab)
     after = output_text(page, add_and_run_cell(page, "# NBVAL_RAISES_EXCEPTION\n%alembic check"))
     problems = []
     if "No new upgrade operations detected" not in before:
         problems.append(f"editor: %alembic check before the edit said {before[-300:]!r}")
     if "add_table" not in after or "editor_notes" not in after:
-        problems.append(f"editor: %alembic check after saving book.py in the editor did not see "
-                        f"the new table: {after[-400:]!r}")
+        problems.append(
+            f"editor: %alembic check after saving book.py in the editor did not see "
+            f"the new table: {after[-400:]!r}"
+        )
     return problems
 
 
@@ -590,8 +699,11 @@ def screenshot_target(expected: list[Expected], extra: int | None) -> int | None
     """What a screenshot should show: the added hint, else a diff, else a log, else a picture."""
     if extra is not None:
         return extra
-    for wanted in (lambda c: c.kind == "diff", lambda c: c.kind == "quiet log",
-                   lambda c: c.widget or c.svg_outputs):
+    for wanted in (
+        lambda c: c.kind == "diff",
+        lambda c: c.kind == "quiet log",
+        lambda c: c.widget or c.svg_outputs,
+    ):
         found = [c.index for c in expected if wanted(c)]
         if found:
             return found[0]
@@ -620,13 +732,20 @@ class TestOddChapters:
         for index, cell in enumerate(notebook["cells"]):
             html = "".join("".join(o["data"][HTML]) for o in cell["outputs"])
             if "<svg" in html:
-                problems.append(f"cell {index}: inline <svg> in HTML, which the sanitizer strips "
-                                f"into a wall of text ({first_line(cell['source'])})")
-            images = cell_locator(page, index).locator(
-                f'.jp-OutputArea-output[data-mime-type="{HTML}"] img').evaluate_all(DRAWN)
+                problems.append(
+                    f"cell {index}: inline <svg> in HTML, which the sanitizer strips "
+                    f"into a wall of text ({first_line(cell['source'])})"
+                )
+            images = (
+                cell_locator(page, index)
+                .locator(f'.jp-OutputArea-output[data-mime-type="{HTML}"] img')
+                .evaluate_all(DRAWN)
+            )
             if len([size for size in images if size[0] and size[1]]) < html.count("<img"):
-                problems.append(f"cell {index}: an image of the HTML is not drawn "
-                                f"({first_line(cell['source'])})")
+                problems.append(
+                    f"cell {index}: an image of the HTML is not drawn "
+                    f"({first_line(cell['source'])})"
+                )
         measured = set()
         for theme in sorted(THEMES, key=lambda t: t != current_theme(page)):
             use_theme(page, theme)
@@ -666,16 +785,28 @@ def run_in_browser(chapter: Path, lab: Lab, page) -> None:
     # Before running: the trusted copy shows its stored pictures and widgets.
     open_notebook(page, lab, f"lessons/{chapter.name}", cell_count, chapter)
     clock.lap("load")
-    wait_for(page, "its kernel to be ready",  # saved widgets are drawn once it is
-             lambda: lab.kernel_idle(copy) and page.evaluate(CELL_STATE)["kernel"] == "idle",
-             60, chapter)
+    wait_for(
+        page,
+        "its kernel to be ready",  # saved widgets are drawn once it is
+        lambda: lab.kernel_idle(copy) and page.evaluate(CELL_STATE)["kernel"] == "idle",
+        60,
+        chapter,
+    )
     clock.lap("kernel")
-    problems = [f"on open: {p}" for p in widget_problems(page, expected)
-                + picture_problems(page, expected)]
+    problems = [
+        f"on open: {p}" for p in widget_problems(page, expected) + picture_problems(page, expected)
+    ]
     clock.lap("look")
     menu(page, "Edit", "Clear Outputs of All Cells")  # whatever shows next, this run made
-    wait_for(page, "the outputs to be cleared", lambda: page.evaluate(
-        "() => !document.querySelector('.jp-NotebookPanel .jp-OutputArea-output')"), 10, chapter)
+    wait_for(
+        page,
+        "the outputs to be cleared",
+        lambda: page.evaluate(
+            "() => !document.querySelector('.jp-NotebookPanel .jp-OutputArea-output')"
+        ),
+        10,
+        chapter,
+    )
 
     def prompts() -> tuple[list[str | None], str | None]:
         state = page.evaluate(CELL_STATE)
@@ -686,8 +817,9 @@ def run_in_browser(chapter: Path, lab: Lab, page) -> None:
     for attempt in range(3):
         menu(page, "Run", "Run All Cells")
         try:
-            wait_for(page, "Run All Cells to start",
-                     lambda: any(p != "[ ]:" for p in prompts()[0]), 10)
+            wait_for(
+                page, "Run All Cells to start", lambda: any(p != "[ ]:" for p in prompts()[0]), 10
+            )
             break
         except TimeoutError:
             if attempt == 2:
@@ -741,13 +873,20 @@ def run_in_browser(chapter: Path, lab: Lab, page) -> None:
         if stored.get("execution_count") is None:
             problems.append(f"cell {cell.index} did not run: {first_line(cell.source)}")
         elif errors and not cell.raises:
-            problems.append(f"cell {cell.index} raised {errors[0]['ename']}: "
-                            f"{errors[0]['evalue'][:300]} ({first_line(cell.source)})")
+            problems.append(
+                f"cell {cell.index} raised {errors[0]['ename']}: "
+                f"{errors[0]['evalue'][:300]} ({first_line(cell.source)})"
+            )
         elif cell.raises and not errors:
-            problems.append(f"cell {cell.index} is marked to raise but did not: "
-                            f"{first_line(cell.source)}")
-    assert not problems, (f"{chapter.name} in JupyterLab ({clock}; screenshots {', '.join(shots)}):\n  "
-                          + "\n  ".join(problems))
-    print(f"{chapter.stem}: {clock}, {len(expected)} code cells, "
-          f"{sum(c.svg_outputs for c in expected)} pictures, "
-          f"{sum(c.widget for c in expected)} widgets, screenshots {', '.join(shots)}")
+            problems.append(
+                f"cell {cell.index} is marked to raise but did not: {first_line(cell.source)}"
+            )
+    assert not problems, (
+        f"{chapter.name} in JupyterLab ({clock}; screenshots {', '.join(shots)}):\n  "
+        + "\n  ".join(problems)
+    )
+    print(
+        f"{chapter.stem}: {clock}, {len(expected)} code cells, "
+        f"{sum(c.svg_outputs for c in expected)} pictures, "
+        f"{sum(c.widget for c in expected)} widgets, screenshots {', '.join(shots)}"
+    )

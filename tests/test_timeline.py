@@ -56,7 +56,9 @@ def test_a_failed_move_says_why_and_changes_nothing(ws):
 def test_fallbacks_for_viewers_without_widgets(ws):
     bundle = timeline(ws)._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
-    assert bundle["text/plain"].startswith("Timeline of workspace 'timeline' (the database is at 0011)")
+    assert bundle["text/plain"].startswith(
+        "Timeline of workspace 'timeline' (the database is at 0011)"
+    )
     assert bundle["text/plain"] == timeline(ws)._repr_mimebundle_()["text/plain"]
 
 
@@ -66,8 +68,9 @@ def test_the_html_fallback_survives_sanitizing(ws):
     view = timeline(ws)
     html = view._repr_mimebundle_()["text/html"]
     assert "<svg" not in html
-    images = re.findall(r'<img src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)" alt="([^"]+)"',
-                        html)
+    images = re.findall(
+        r'<img src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)" alt="([^"]+)"', html
+    )
     assert [alt for _data, alt in images] == ["revision graph", "database schema"]
     decoded = [base64.b64decode(data).decode() for data, _alt in images]
     assert decoded == [ws.graph().svg, ws.schema().svg]

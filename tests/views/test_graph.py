@@ -99,12 +99,18 @@ def test_graph_with_two_roots_labels_and_depends_on(tmp_path):
     write_script(versions, "0001", "Create users")
     write_script(versions, "0002", "Add email to users", down="0001")
     write_script(versions, "0003", "Add index on email", down="0002")
-    write_script(versions, "0004",
-                 "Add a very long message that will surely be truncated in the box", down="0002")
+    write_script(
+        versions,
+        "0004",
+        "Add a very long message that will surely be truncated in the box",
+        down="0002",
+    )
     write_script(versions, "a001", "Create audit log", labels=("audit",))
     write_script(versions, "a002", "Audit users", down="a001", depends="0002")
     view = revision_graph(ScriptDirectory(str(tmp_path)), current=["0003", "a002", "zzzz"])
-    assert view.text == """\
+    assert (
+        view.text
+        == """\
 *    a002 [audit]  Audit users  (head) (current) (depends on 0002)
 *    a001 [audit]  Create audit log  (base)
   *  0004  Add a very long message that will surely be truncated in the box  (head)
@@ -113,6 +119,7 @@ def test_graph_with_two_roots_labels_and_depends_on(tmp_path):
 *    0002  Add email to users  (branchpoint)
 *    0001  Create users  (base)
 current revision zzzz is not in this script directory"""
+    )
     root = svg_root(view.svg)
     dashed = [p for p in root.iter(f"{SVG}path") if p.get("stroke-dasharray")]
     assert len(dashed) == 2  # the depends_on edge and its legend sample
@@ -141,7 +148,9 @@ def test_graph_three_way_merge_keeps_lines_off_boxes(tmp_path):
         write_script(versions, rev, f"Feature {rev}", down="0001")
     write_script(versions, "0005", "Merge three features", down=("0002", "0003", "0004"))
     view = revision_graph(ScriptDirectory(str(tmp_path)), "0005")
-    assert view.text == """\
+    assert (
+        view.text
+        == """\
 *      0005  Merge three features  (head) (mergepoint) (current)
 |\\-\\
 | | *  0004  Feature 0004
@@ -149,9 +158,10 @@ def test_graph_three_way_merge_keeps_lines_off_boxes(tmp_path):
 * | |  0002  Feature 0002
 |/-/
 *      0001  Base  (branchpoint) (base)"""
+    )
     # A lane is kept free between an edge's two ends: no box is ever drawn over a line.
     for (parent, child), lane in view.lane_of.items():
-        between = view.order[view.row[parent] + 1:view.row[child]]
+        between = view.order[view.row[parent] + 1 : view.row[child]]
         assert all(view.col[rev] != lane for rev in between)
     svg_root(view.svg)
 

@@ -13,8 +13,8 @@ def people(tmp_path) -> sa.Engine:
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT, score REAL)")
         conn.exec_driver_sql(
-            "INSERT INTO people VALUES "
-            "(3, 'Cleo', NULL), (1, 'Ada <admin>', 2.5), (2, NULL, 10.0)")
+            "INSERT INTO people VALUES (3, 'Cleo', NULL), (1, 'Ada <admin>', 2.5), (2, NULL, 10.0)"
+        )
         conn.exec_driver_sql("CREATE TABLE empty (k TEXT)")
     return engine
 
@@ -22,13 +22,16 @@ def people(tmp_path) -> sa.Engine:
 def test_rows_in_primary_key_order(people):
     view = rows(people, "people")
     assert isinstance(view, RowsView)
-    assert view.text == """\
+    assert (
+        view.text
+        == """\
 id  name         score
 --  -----------  -----
  1  Ada <admin>    2.5
  2  NULL          10.0
  3  Cleo          NULL
 (3 rows)"""
+    )
     assert repr(view) == view.text
     assert set(view._repr_mimebundle_()) == {"text/plain", "text/html"}
     html = view._repr_mimebundle_()["text/html"]
@@ -40,8 +43,11 @@ id  name         score
 
 def test_rows_truncation_and_order_by(people):
     view = rows(people, "people", limit=2, order_by="-id")
-    assert view.text.splitlines()[2:] == [" 3  Cleo   NULL", " 2  NULL   10.0",
-                                          "(showing 2 of 3 rows)"]
+    assert view.text.splitlines()[2:] == [
+        " 3  Cleo   NULL",
+        " 2  NULL   10.0",
+        "(showing 2 of 3 rows)",
+    ]
     assert [r[0] for r in rows(people, "people", order_by=["score", "id"]).data] == [3, 1, 2]
     assert rows(people, "empty").text == "k\n-\n(0 rows)"
 
@@ -76,7 +82,9 @@ def test_query_results_are_tables_and_tuples(people):
 
 def test_query_headers_and_empty_results(people):
     counts = query(people, "SELECT (SELECT count(*) FROM people), (SELECT count(*) FROM empty)")
-    assert counts.text.splitlines()[0] == "(SELECT count(*) FROM people)  (SELECT count(*) FROM empty)"
+    assert (
+        counts.text.splitlines()[0] == "(SELECT count(*) FROM people)  (SELECT count(*) FROM empty)"
+    )
     assert counts[0] == (3, 0)
     none = query(people, "SELECT name FROM people WHERE id > 9")
     assert none.text == "name\n----\n(0 rows)" and none == [] and str(none) == "[]"

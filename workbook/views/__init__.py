@@ -25,12 +25,31 @@ from workbook.views.er import SchemaView, schema
 from workbook.views.graph import GraphView, revision_graph
 from workbook.views.rows import QueryView, RowsView, query, rows
 from workbook.views.schema import (
-    ColumnInfo, ForeignKeyInfo, IndexInfo, SchemaSnapshot, TableInfo, UniqueInfo,
+    ColumnInfo,
+    ForeignKeyInfo,
+    IndexInfo,
+    SchemaSnapshot,
+    TableInfo,
+    UniqueInfo,
     snapshot_schema,
 )
 
 __all__ = [
-    "ColumnInfo", "IndexInfo", "UniqueInfo", "ForeignKeyInfo", "TableInfo", "SchemaSnapshot",
-    "SchemaView", "DiffView", "GraphView", "RowsView", "QueryView",
-    "snapshot_schema", "schema", "schema_diff", "revision_graph", "rows", "query",
+    "ColumnInfo",
+    "IndexInfo",
+    "UniqueInfo",
+    "ForeignKeyInfo",
+    "TableInfo",
+    "SchemaSnapshot",
+    "SchemaView",
+    "DiffView",
+    "GraphView",
+    "RowsView",
+    "QueryView",
+    "snapshot_schema",
+    "schema",
+    "schema_diff",
+    "revision_graph",
+    "rows",
+    "query",
 ]

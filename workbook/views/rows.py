@@ -49,8 +49,10 @@ class RowsView(View):
         right = [self._numeric(i) for i in range(len(self.columns))]
 
         def line(values):
-            return "  ".join(v.rjust(w) if r else v.ljust(w)
-                             for v, w, r in zip(values, widths, right)).rstrip()
+            return "  ".join(
+                v.rjust(w) if r else v.ljust(w)
+                for v, w, r in zip(values, widths, right, strict=True)
+            ).rstrip()
 
         lines = [line(self.columns), line(["-" * w for w in widths])]
         lines += [line(r) for r in cells] + [self._footer()]
@@ -60,12 +62,16 @@ class RowsView(View):
         head = "".join(f"<th>{escape(c)}</th>" for c in self.columns)
         body = []
         for row in self.data:
-            tds = "".join("<td><em>NULL</em></td>" if v is None else f"<td>{escape(_cell(v))}</td>"
-                          for v in row)
+            tds = "".join(
+                "<td><em>NULL</em></td>" if v is None else f"<td>{escape(_cell(v))}</td>"
+                for v in row
+            )
             body.append(f"<tr>{tds}</tr>")
         body_text = "".join(line + "\n" for line in body)
-        return (f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body_text}</tbody>\n"
-                f"</table>\n<p>{escape(self._footer())}</p>\n")
+        return (
+            f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body_text}</tbody>\n"
+            f"</table>\n<p>{escape(self._footer())}</p>\n"
+        )
 
     html = View.picture
 
@@ -103,23 +109,27 @@ class QueryView(RowsView):
         return str(self.data)
 
 
-def rows(bind, table: str, limit: int | None = 20, order_by: str | Iterable[str] | None = None
-         ) -> RowsView:
+def rows(
+    bind, table: str, limit: int | None = 20, order_by: str | Iterable[str] | None = None
+) -> RowsView:
     """Up to ``limit`` rows of ``table``, ordered by ``order_by`` (column names; a leading
     ``-`` sorts descending), by default by the primary key, else by every column."""
     with connect(bind) as conn:
         insp = sa.inspect(conn)
         names = sorted(insp.get_table_names())
         if table not in names:
-            raise ValueError(f"no table named {table!r}; existing tables: "
-                             f"{', '.join(names) or '(none)'}")
+            raise ValueError(
+                f"no table named {table!r}; existing tables: {', '.join(names) or '(none)'}"
+            )
         columns = [c["name"] for c in insp.get_columns(table)]
         order = as_names(order_by) or tuple(
-            insp.get_pk_constraint(table).get("constrained_columns") or columns)
+            insp.get_pk_constraint(table).get("constrained_columns") or columns
+        )
         unknown = sorted(c.lstrip("-") for c in order if c.lstrip("-") not in columns)
         if unknown:
-            raise ValueError(f"no column(s) {', '.join(unknown)} in {table}; "
-                             f"columns: {', '.join(columns)}")
+            raise ValueError(
+                f"no column(s) {', '.join(unknown)} in {table}; columns: {', '.join(columns)}"
+            )
         # Untyped columns: values come back exactly as stored, with no type conversion.
         t = sa.table(table, *(sa.column(c) for c in columns))
         keys = [t.c[c[1:]].desc() if c.startswith("-") else t.c[c] for c in order]

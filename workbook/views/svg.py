@@ -69,8 +69,9 @@ class Svg:
             f"{extra}/>"
         )
 
-    def text(self, x, y, text, size=12, fill=INK, mono=True, bold=False, anchor="start",
-             italic=False):
+    def text(
+        self, x, y, text, size=12, fill=INK, mono=True, bold=False, anchor="start", italic=False
+    ):
         attrs = f' font-family="{MONO}"' if mono else ""
         attrs += ' font-weight="bold"' if bold else ""
         attrs += ' font-style="italic"' if italic else ""
@@ -90,12 +91,15 @@ class Svg:
         )
 
     def line(self, x1, y1, x2, y2, stroke=EDGE, sw=1):
-        self.parts.append(f'<line x1="{number(x1)}" y1="{number(y1)}" x2="{number(x2)}" '
-                          f'y2="{number(y2)}" stroke="{stroke}" stroke-width="{number(sw)}"/>')
+        self.parts.append(
+            f'<line x1="{number(x1)}" y1="{number(y1)}" x2="{number(x2)}" '
+            f'y2="{number(y2)}" stroke="{stroke}" stroke-width="{number(sw)}"/>'
+        )
 
     def circle(self, cx, cy, r, fill=INK):
         self.parts.append(
-            f'<circle cx="{number(cx)}" cy="{number(cy)}" r="{number(r)}" fill="{fill}"/>')
+            f'<circle cx="{number(cx)}" cy="{number(cy)}" r="{number(r)}" fill="{fill}"/>'
+        )
 
     def arrowhead(self, x, y, direction, color=EDGE):
         """A small filled triangle with its tip at (x, y); direction is +1 down, -1 up."""
@@ -108,8 +112,9 @@ class Svg:
         w = text_width(label, 10, mono=False) + 10
         left = x - w if anchor_right else x
         self.rect(left, y - 8, w, 16, fill=bg, rx=8)
-        self.text(left + w / 2, y + 3.5, label, size=10, fill=ink, mono=False, bold=True,
-                  anchor="middle")
+        self.text(
+            left + w / 2, y + 3.5, label, size=10, fill=ink, mono=False, bold=True, anchor="middle"
+        )
         return w
 
     def begin_group(self, tooltip: str) -> None:
@@ -126,8 +131,10 @@ class Svg:
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
             f'viewBox="0 0 {w} {h}" font-family="{SANS}" font-size="12">'
         )
-        frame = (f'<rect x="0.5" y="0.5" width="{number(width - 1)}" '
-                 f'height="{number(height - 1)}" rx="6" fill="{WHITE}" stroke="{FRAME}"/>')
+        frame = (
+            f'<rect x="0.5" y="0.5" width="{number(width - 1)}" '
+            f'height="{number(height - 1)}" rx="6" fill="{WHITE}" stroke="{FRAME}"/>'
+        )
         return "\n".join([head, frame, *self.parts, "</svg>"]) + "\n"
 
 
@@ -145,5 +152,7 @@ def svg_img(svg: str, alt: str) -> str:
     inline ``<svg>`` and leave its texts run together, but keep an ``<img>``'s data URI.
     """
     data = base64.b64encode(svg.encode()).decode("ascii")
-    return (f'<img src="data:image/svg+xml;base64,{data}" alt="{escape(alt)}" '
-            'style="max-width:100%;height:auto">')
+    return (
+        f'<img src="data:image/svg+xml;base64,{data}" alt="{escape(alt)}" '
+        'style="max-width:100%;height:auto">'
+    )
