@@ -60,6 +60,7 @@ HTML = "text/html"
 WIDGET = "application/vnd.jupyter.widget-view+json"
 STDERR = "application/vnd.jupyter.stderr"
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
+PAGE_COLOUR = {"light": "white", "dark": "#111"}  # each theme's --jp-layout-color0
 MIN_CONTRAST = 4.5  # WCAG 2, normal text (AA)
 # The notes' flags for a headless machine without network; the fresh --user-data-dir is
 # the persistent context's folder (Playwright refuses the flag itself).
@@ -79,7 +80,7 @@ LAB_SETTINGS = {
     # JupyterLab 4 virtualises offscreen cells: render them all, so that every output
     # is in the page to assert on.
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-    # The copies are saved on purpose, once, after the run: no autosave in between.
+    # The test reads the notebooks from the page: no autosave writes the copies.
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"doNotDisturbMode": True},
     "@jupyterlab/extensionmanager-extension/plugin.jupyterlab-settings": {"enabled": False},
@@ -347,10 +348,11 @@ CELL_STATE = """() => {
   };
 }"""
 
-# Every text in the notebook's outputs with its colour and the colour behind it, both
-# composited (alpha) over what is beneath, down to the page; texts inside pictures
-# (<img>, <svg>) are pictures' own business (white cards).
-TEXT_COLOURS = """() => {
+# Every element that holds text in the notebook's outputs: its colour against the colour
+# behind it, both composited (alpha) over what is beneath, down to the page, compared by
+# the WCAG 2 formula. Texts inside pictures (<img>, <svg>) are the pictures' own business
+# (white cards). Returns the texts below the minimum and the cells measured.
+TEXT_CONTRAST = """(minimum) => {
   const parse = c => {
     const m = c.match(/rgba?\\(([^)]+)\\)/);
     if (!m) return [0, 0, 0, 0];
@@ -361,6 +363,15 @@ TEXT_COLOURS = """() => {
     const a = top[3];
     return [0, 1, 2].map(i => top[i] * a + below[i] * (1 - a)).concat([1]);
   };
+  const luminance = rgb => {
+    const [r, g, b] = rgb.slice(0, 3).map(c => c / 255)
+      .map(c => c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const contrast = (a, b) => {
+    const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+    return (light + 0.05) / (dark + 0.05);
+  };
   const known = new Map();  // element -> its composited background
   const backgroundOf = el => {
     if (!el) return [255, 255, 255, 1];  // the canvas
@@ -370,58 +381,46 @@ TEXT_COLOURS = """() => {
     }
     return known.get(el);
   };
+  // Left out: a traceback's ANSI colours, JupyterLab's and IPython's own palette, the same
+  // for every Python traceback (the red exception name is #e75c58 on the error pink, 2.7:1).
+  const ansi = '.jp-RenderedText pre [class*="ansi-"], .jp-RenderedText pre span[style]';
   const cells = [...document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-Cell')];
-  const found = [];
+  const low = [], measured = new Set(), seen = new Set();
   cells.forEach((cell, index) => {
     for (const output of cell.querySelectorAll('.jp-OutputArea-output')) {
       const walker = document.createTreeWalker(output, NodeFilter.SHOW_TEXT);
       for (let t = walker.nextNode(); t; t = walker.nextNode()) {
         const el = t.parentElement;
-        // Left out: a traceback's ANSI colours, JupyterLab's and IPython's own palette, the
-        // same for every Python traceback (the red exception name is #e75c58 on the error
-        // pink, 2.7:1).
-        const ansi = '.jp-RenderedText pre [class*="ansi-"], .jp-RenderedText pre span[style]';
-        if (!t.textContent.trim() || el.closest('svg') || el.closest(ansi)) continue;
+        if (seen.has(el) || !t.textContent.trim() || el.closest('svg') || el.closest(ansi)) {
+          continue;
+        }
+        seen.add(el);
         const style = getComputedStyle(el);
         if (style.visibility !== 'visible' || !el.getClientRects().length) continue;
-        const background = backgroundOf(el);
-        found.push({cell: index, text: t.textContent.trim().slice(0, 60),
+        measured.add(index);
+        const bg = backgroundOf(el), fg = over(parse(style.color), bg);
+        const ratio = contrast(fg, bg);
+        if (ratio < minimum) {
+          low.push({cell: index, text: t.textContent.trim().slice(0, 60), ratio,
                     mime: output.getAttribute('data-mime-type'),
-                    fg: over(parse(style.color), background), bg: background});
+                    fg: fg.slice(0, 3).map(Math.round), bg: bg.slice(0, 3).map(Math.round)});
+        }
       }
     }
   });
-  return found;
+  return {low, measured: [...measured]};
 }"""
-
-
-def luminance(rgb: list[float]) -> float:
-    channels = [c / 255 for c in rgb[:3]]
-    r, g, b = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast(fg: list[float], bg: list[float]) -> float:
-    """WCAG 2 contrast ratio, 1 to 21."""
-    light, dark = sorted((luminance(fg), luminance(bg)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
 
 
 def unreadable(page, theme: str) -> tuple[list[str], set[int]]:
     """(texts below MIN_CONTRAST, described; indexes of the cells whose texts were measured)."""
-    texts = page.evaluate(TEXT_COLOURS)
-    problems = []
-    for text in texts:
-        ratio = contrast(text["fg"], text["bg"])
-        if ratio < MIN_CONTRAST:
-            colours = "rgb({:.0f},{:.0f},{:.0f}) on rgb({:.0f},{:.0f},{:.0f})".format(
-                *text["fg"][:3], *text["bg"][:3]
-            )
-            problems.append(
-                f"{theme}: cell {text['cell']} ({text['mime']}): {text['text']!r} "
-                f"is {colours}, contrast {ratio:.2f} < {MIN_CONTRAST}"
-            )
-    return problems[:20], {text["cell"] for text in texts}
+    found = page.evaluate(TEXT_CONTRAST, MIN_CONTRAST)
+    problems = [
+        f"{theme}: cell {t['cell']} ({t['mime']}): {t['text']!r} is rgb{tuple(t['fg'])} "
+        f"on rgb{tuple(t['bg'])}, contrast {t['ratio']:.2f} < {MIN_CONTRAST}"
+        for t in found["low"]
+    ]
+    return problems[:20], set(found["measured"])
 
 
 def use_theme(page, theme: str) -> None:
@@ -434,12 +433,11 @@ def use_theme(page, theme: str) -> None:
         "'apputils:change-theme', {theme}); }",
         name,
     )
-    page.wait_for_function(
-        "([name, light]) => document.body.dataset.jpThemeName === name && "
-        "document.body.dataset.jpThemeLight === light",
-        arg=[name, str(theme == "light").lower()],
+    page.wait_for_function(  # named, and its stylesheet's page colour in force
+        "([name, colour]) => document.body.dataset.jpThemeName === name && getComputedStyle("
+        "document.body).getPropertyValue('--jp-layout-color0').trim() === colour",
+        arg=[name, PAGE_COLOUR[theme]],
     )
-    page.wait_for_timeout(300)  # the theme's stylesheet applies
 
 
 def current_theme(page) -> str:
@@ -493,18 +491,21 @@ def cell_locator(page, index: int):
     return page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(index)
 
 
+OPEN_ALONE = """async (path) => {
+  const app = window.jupyterapp;
+  for (const widget of app.shell.widgets('main')) {  // never "save your changes?"
+    if (widget.context) widget.context.model.dirty = false;
+  }
+  await app.commands.execute('application:close-all');
+  await app.commands.execute('docmanager:open', {path});
+}"""
+
+
 def open_notebook(page, lab: Lab, path: str, cell_count: int, chapter: Path) -> None:
     """Open ``path`` alone: in the JupyterLab already loaded (everything else closed, as
     File → Close All does), else in a fresh JupyterLab workspace (the token logs in)."""
     if page.url.startswith(lab.url) and page.evaluate("() => !!window.jupyterapp"):
-        page.evaluate(
-            """async (path) => {
-          const commands = window.jupyterapp.commands;
-          await commands.execute('application:close-all');
-          await commands.execute('docmanager:open', {path});
-        }""",
-            path,
-        )
+        page.evaluate(OPEN_ALONE, path)
     else:
         page.goto(f"{lab.url}/lab/tree/{path}?reset&token={lab.token}")
     wait_for(
@@ -516,20 +517,9 @@ def open_notebook(page, lab: Lab, path: str, cell_count: int, chapter: Path) -> 
     )
 
 
-def save_and_read(page, copy: Path, chapter: Path) -> dict:
-    """Save the served copy from the page (File → Save Notebook) and read it back."""
-    before = copy.stat().st_mtime_ns
-    menu(page, "File", "Save Notebook")
-
-    def saved():
-        if copy.stat().st_mtime_ns == before:
-            return None
-        try:
-            return json.loads(copy.read_text(encoding="utf-8"))
-        except ValueError:  # half written
-            return None
-
-    return wait_for(page, f"{copy.name} to be saved", saved, 30, chapter)
+def notebook_now(page) -> dict:
+    """The open notebook as the page holds it (nbformat JSON): what File → Save would write."""
+    return page.evaluate("() => window.jupyterapp.shell.currentWidget.context.model.toJSON()")
 
 
 WIDGET_ERROR = "Error displaying widget"
@@ -772,7 +762,7 @@ class Clock:
 
 def run_in_browser(chapter: Path, lab: Lab, page) -> None:
     """Open the lesson, look at it before running; Clear Outputs, Run All; look again, in
-    both themes; save it and compare what ran with what should have."""
+    both themes; compare what ran with what should have."""
     cell_count, expected = lab.chapters[chapter.name]
     if chapter.name.startswith("00_"):
         assert any(c.widget for c in expected), "chapter 00 shows the timeline widget"
@@ -864,10 +854,9 @@ def run_in_browser(chapter: Path, lab: Lab, page) -> None:
         problems.append(f"no text measured in the outputs of: {sorted(wanted - kinds)}")
     clock.lap("themes")
 
-    saved = save_and_read(page, copy, chapter)
+    saved = notebook_now(page)
     lab.shut_down_kernels()
-    clock.lap("save")
-    for cell in expected:  # outputs mapped to cells by index, as saved by the page
+    for cell in expected:  # outputs mapped to cells by index, as the page holds them
         stored = saved["cells"][cell.index]
         errors = [o for o in stored.get("outputs", []) if o["output_type"] == "error"]
         if stored.get("execution_count") is None:
