@@ -13,6 +13,12 @@ Python on top of PyMySQL, so it installs on every CPython without a compiler.
 
 When no server can be had, ``MysqlUnavailable`` says why; the fixtures skip with that
 reason, or fail under ``CI=true``, where the leg must run.
+
+The lessons use the same server: ``lesson_server()`` gives them a fresh database on it
+(or ``WORKBOOK_MYSQL_URL`` as it is); ``tools/run_notebooks.py`` and the root
+``conftest.py`` export it as ``WORKBOOK_MYSQL_URL`` before any kernel starts, and the
+lesson cells that need it (``workbook.half_applied.NEEDS_SERVER``) are skipped, with the
+reason, where there is none (failed under ``CI=true``).
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ SEARCH_PATH = os.pathsep.join(filter(None, [os.environ.get("PATH"), "/usr/sbin",
 SYSTEM_USER = "mysql"  # mariadbd refuses root; as root it drops to this user (--user)
 APP_USER = "workbook"
 APP_DATABASE = "workbook"
+LESSON_VARIABLE = "WORKBOOK_MYSQL_URL"  # the lessons' server (workbook/half_applied.py)
+UNAVAILABLE_VARIABLE = "WORKBOOK_MYSQL_UNAVAILABLE"  # why there is none, for the skip reason
 TEST_DATABASE_PREFIX = "test_"
 TEST_DATABASES = r"test\_%"  # GRANT's pattern for them (an unescaped _ matches any character)
 AWKWARD = "@:/%'#"  # characters a URL must percent-encode, and SQL must quote
@@ -274,6 +282,48 @@ def fresh_database(server: URL) -> Iterator[URL]:
             yield server.set(database=name)
         finally:
             cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@contextmanager
+def lesson_server() -> Iterator[URL]:
+    """WORKBOOK_MYSQL_URL if set; else a fresh database on ``mysql_server()``, dropped after.
+
+    Raises MysqlUnavailable.
+    """
+    given = os.environ.get(LESSON_VARIABLE, "").strip()
+    if given:
+        yield async_url(given)
+        return
+    with mysql_server() as server:
+        try:  # TEST_MYSQL_URL may name a server that is down
+            connect(server).close()
+        except pymysql.MySQLError as error:
+            raise MysqlUnavailable(f"the server of TEST_MYSQL_URL did not answer: "
+                                   f"{error.args[-1] if error.args else error}") from None
+        with fresh_database(server) as url:
+            yield url
+
+
+def lessons_needing_a_server(notebooks: Path) -> list[Path]:
+    """The lessons (text twins ``NN_*.md`` in ``notebooks``) with a cell that needs MySQL."""
+    from workbook.half_applied import NEEDS_SERVER
+
+    return sorted(twin for twin in notebooks.glob("[0-9][0-9]_*.md")
+                  if any(line.startswith(NEEDS_SERVER)
+                         for line in twin.read_text(encoding="utf-8").splitlines()))
+
+
+def cell_needs_a_server(source: str) -> bool:
+    from workbook.half_applied import NEEDS_SERVER
+
+    return any(line.startswith(NEEDS_SERVER) for line in source.splitlines())
+
+
+def lesson_cell_without_server(why: str):
+    """Skip a lesson cell that needs MySQL, where none is (fail under CI=true)."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"MySQL lesson cell required in CI but no server: {why}")
+    pytest.skip(f"MySQL lesson cell skipped: {why}")
 
 
 def _skip_because(why: MysqlUnavailable):

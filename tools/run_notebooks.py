@@ -8,14 +8,21 @@ the notebook keeps cell ids where cells are unchanged. Stored outputs are only e
 produced here, never edited by hand. A cell may raise only
 if it is marked ``# NBVAL_RAISES_EXCEPTION``; any other error stops with a message.
 Metadata is normalised so that re-running changes nothing but real outputs.
+
+A lesson with cells that need MySQL (``workbook.half_applied.NEEDS_SERVER``) runs against
+a real server: ``WORKBOOK_MYSQL_URL`` if set, else a throwaway MariaDB started here
+(tests/mysql.py), its URL exported to the kernels. Without one, that lesson is not run:
+its stored outputs must come from a real server.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -28,6 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import twins  # noqa: E402  (a sibling script, not a package)
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(1, str(ROOT))  # tests/mysql.py, whatever Python runs this
+from tests import mysql  # noqa: E402
 NOTEBOOKS = ROOT / "notebooks"
 RAISES = "# NBVAL_RAISES_EXCEPTION"
 
@@ -140,10 +149,35 @@ def run(path: Path, workspaces: Path) -> float:
     return elapsed
 
 
+@contextlib.contextmanager
+def mysql_for(paths: list[Path]):
+    """WORKBOOK_MYSQL_URL for the kernels while ``paths`` run, if a lesson among them needs
+    MySQL; exits with the reason, in one line, when no server can be had."""
+    needing = {twin.with_suffix(".ipynb") for twin in mysql.lessons_needing_a_server(NOTEBOOKS)}
+    needing &= set(paths)
+    if not needing or os.environ.get(mysql.LESSON_VARIABLE):
+        yield
+        return
+    try:
+        with mysql.lesson_server() as url:
+            print(f"MySQL for {', '.join(sorted(p.name for p in needing))}: {url!r}", flush=True)
+            os.environ[mysql.LESSON_VARIABLE] = url.render_as_string(hide_password=False)
+            try:
+                yield
+            finally:
+                os.environ.pop(mysql.LESSON_VARIABLE, None)
+    except mysql.MysqlUnavailable as why:
+        raise SystemExit(f"{', '.join(sorted(p.name for p in needing))}: not run, its stored "
+                         f"outputs need a MySQL server ({mysql.LESSON_VARIABLE}): {why}") from None
+
+
 def main(arguments: list[str]) -> None:
+    # A plain `kill` must still stop a throwaway server: exit through the finally blocks.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     paths = [twins.notebook_of(Path(a).resolve()) for a in arguments] or sorted(
         p.with_suffix(".ipynb") for p in NOTEBOOKS.glob("[0-9][0-9]_*.md"))
-    with tempfile.TemporaryDirectory(prefix="workbook-run-") as workspaces:
+    with (tempfile.TemporaryDirectory(prefix="workbook-run-") as workspaces,
+          mysql_for(paths)):
         for path in paths:
             elapsed = run(path, Path(workspaces))
             print(f"{path.relative_to(ROOT)}: ran in {elapsed:.1f} s, outputs stored", flush=True)

@@ -13,6 +13,11 @@ what the database kept.
   implicitly (``MySQLImpl``, "Will assume non-transactional DDL"), while
   ``alembic_version`` still names the previous revision.
 
+A lesson shows it on a real server: ``mysql_server()`` reads ``WORKBOOK_MYSQL_URL`` and says
+in one line which server it found, or why there is none (password masked); the lesson's
+cells that need the server start with ``NEEDS_SERVER`` (the tests skip them without one).
+``look`` reports what any database holds of the failing revision.
+
 Sources: MySQL 8.4 manual, 15.3.3 "Statements That Cause an Implicit Commit"; MariaDB
 "SQL statements that cause an implicit commit"; Alembic's ``transactional_ddl``.
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -35,6 +41,10 @@ FAILING_REVISION = "9999"
 NEW_TABLE = "half_done"
 NEW_COLUMN = ("users", "nickname")
 BATCH_COPY = "_alembic_tmp_users"  # SQLite's batch rebuild works on this copy
+SERVER_VARIABLE = "WORKBOOK_MYSQL_URL"  # a MySQL or MariaDB server for the lesson, if any
+# First words of a lesson cell that needs that server: without one, the tests skip it.
+NEEDS_SERVER = "# needs the MySQL server"
+CONNECT_TIMEOUT = 5  # seconds: an unreachable host should not hold a lesson up
 
 REVISION_SOURCE = '''\
 """Fails halfway, on purpose (written by workbook/half_applied.py)
@@ -70,15 +80,13 @@ def downgrade() -> None:
 
 
 @dataclass(frozen=True)
-class Leftovers:
-    """What the database holds after the failed ``upgrade``."""
+class Kept:
+    """What a database holds of the failing revision, and its ``alembic_version``."""
 
     dialect: str  # "sqlite", "postgresql", "mysql"
-    error: str  # the command's one-line failure
-    log: str  # what the command printed (Context impl ..., Will assume ... DDL)
-    tables: tuple[str, ...]  # the migration's tables (and batch copies) that exist afterwards
-    columns: tuple[str, ...]  # "table.column" that exist afterwards
-    version: tuple[str, ...]  # alembic_version afterwards
+    tables: tuple[str, ...]  # the migration's tables (and batch copies) that exist
+    columns: tuple[str, ...]  # "table.column" that exist
+    version: tuple[str, ...]  # alembic_version's rows
 
     @property
     def anything_left(self) -> bool:
@@ -87,8 +95,19 @@ class Leftovers:
     def __str__(self) -> str:
         kept = ", ".join([*(f"table {t}" for t in self.tables),
                           *(f"column {c}" for c in self.columns)]) or "nothing"
-        return (f"{self.dialect}: upgrade failed ({self.error}); kept: {kept}; "
-                f"alembic_version: {', '.join(self.version) or 'empty'}")
+        return f"{self.dialect}: {kept}; alembic_version: {', '.join(self.version) or 'empty'}"
+
+
+@dataclass(frozen=True)
+class Leftovers(Kept):
+    """What the database holds after the failed ``upgrade``, and how it failed."""
+
+    error: str = ""  # the command's one-line failure
+    log: str = ""  # what the command printed (Context impl ..., Will assume ... DDL)
+
+    def __str__(self) -> str:
+        dialect, _, kept = super().__str__().partition(": ")
+        return f"{dialect}: upgrade failed ({self.error}); kept: {kept}"
 
 
 def write_failing_revision(project_dir: Path, down_revision: str) -> Path:
@@ -119,21 +138,27 @@ def _in_a_thread(work: Callable[[], Any]) -> Any:
     return result.get("value")
 
 
-def _look(url: str) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """(dialect, tables, table.columns, alembic_version) of the database at ``url``."""
+def look(url: str) -> Kept:
+    """What the database at ``url`` (any async URL) holds of the failing revision.
 
-    def read(connection) -> tuple:
+    Runs in a thread of its own, so it works in a kernel, whose thread runs an event loop.
+    """
+
+    def read(connection) -> Kept:
         inspector = sa.inspect(connection)
         tables = set(inspector.get_table_names())
-        columns = {f"{NEW_COLUMN[0]}.{c['name']}" for c in inspector.get_columns(NEW_COLUMN[0])}
+        columns = set()
+        if NEW_COLUMN[0] in tables:  # gone at base
+            columns = {f"{NEW_COLUMN[0]}.{c['name']}"
+                       for c in inspector.get_columns(NEW_COLUMN[0])}
         version = ()
         if "alembic_version" in tables:
             version = tuple(sorted(connection.exec_driver_sql(
                 "SELECT version_num FROM alembic_version").scalars()))
-        return (connection.dialect.name, tuple(sorted(tables & {NEW_TABLE, BATCH_COPY})),
-                tuple(sorted(columns & {".".join(NEW_COLUMN)})), version)
+        return Kept(connection.dialect.name, tuple(sorted(tables & {NEW_TABLE, BATCH_COPY})),
+                    tuple(sorted(columns & {".".join(NEW_COLUMN)})), version)
 
-    async def run() -> tuple:
+    async def run() -> Kept:
         engine = create_async_engine(url, poolclass=sa.pool.NullPool)
         try:
             async with engine.connect() as connection:
@@ -172,6 +197,70 @@ def fail_halfway(project_dir: Path, url: str, down_revision: str) -> Leftovers:
         result = run_alembic(Path(project_dir), ["upgrade", FAILING_REVISION])
     if result.ok:
         raise RuntimeError(f"revision {FAILING_REVISION} was meant to fail, and did not")
-    dialect, tables, columns, version = _look(url)
-    return Leftovers(dialect, result.error or "", result.stdout + result.stderr,
-                     tables, columns, version)
+    kept = look(url)
+    return Leftovers(kept.dialect, kept.tables, kept.columns, kept.version,
+                     error=result.error or "", log=result.stdout + result.stderr)
+
+
+# --- the lesson's MySQL server -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Server:
+    """The MySQL or MariaDB server a lesson may use, or why there is none."""
+
+    url: str | None  # mysql+aiomysql://... with its password: for DATABASE_URL, never print
+    line: str  # one line to print: the server (password masked), or why there is none
+
+    def __bool__(self) -> bool:
+        return self.url is not None
+
+
+def _with_aiomysql(raw: str) -> str:
+    """``raw`` with the guide's async driver, whatever MySQL driver it named."""
+    return re.sub(r"^\s*(mysql|mariadb)(\+\w+)?://", "mysql+aiomysql://", raw,
+                  flags=re.IGNORECASE)
+
+
+def mysql_server(variable: str = SERVER_VARIABLE) -> Server:
+    """The server in ``variable`` if it parses, answers and has an empty database.
+
+    Any MySQL driver in the URL is replaced by aiomysql. Never raises: a URL that does not
+    parse, a server that does not answer (``CONNECT_TIMEOUT`` seconds) or a database that
+    already holds tables gives ``Server(None, one line)``, with the password masked.
+    """
+    import pymysql  # aiomysql's own base; a plain connection is enough to ask
+
+    from workbook.display import _reference_config, masked
+
+    config = _reference_config()
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return Server(None, f"No MySQL server here ({variable} is not set): nothing was run.")
+    try:
+        url = config.parse_database_url(_with_aiomysql(raw), variable)
+    except config.ConfigError as error:
+        return Server(None, masked(str(error)))
+    if url.get_backend_name() != "mysql":
+        return Server(None, f"{variable} is not a MySQL URL ({masked(url)}): expected "
+                            "mysql+aiomysql://user:password@host:3306/database")
+    try:
+        with pymysql.connect(host=url.host, port=url.port or 3306, user=url.username,
+                             password=url.password or "", database=url.database,
+                             connect_timeout=CONNECT_TIMEOUT) as connection, \
+                connection.cursor() as cursor:
+            cursor.execute("SELECT VERSION()")
+            (version,) = cursor.fetchone()
+            cursor.execute("SHOW TABLES")
+            tables = sorted({name for (name,) in cursor.fetchall()} - {"alembic_version"})
+    except pymysql.MySQLError as error:
+        reason = error.args[-1] if error.args else type(error).__name__
+        return Server(None, masked(f"the MySQL server in {variable} ({url!r}) did not "
+                                   f"answer: {reason}"))
+    if tables:
+        return Server(None, masked(f"the database of {variable} ({url!r}) already holds "
+                                   f"{', '.join(tables)}: give it an empty, throwaway one"))
+    number, _, flavour = version.partition("-")
+    name = "MariaDB" if "mariadb" in flavour.lower() else "MySQL"
+    return Server(url.render_as_string(hide_password=False),
+                  f"{name} {number} at {masked(url)} (password hidden)")

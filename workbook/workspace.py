@@ -8,23 +8,20 @@ act on it. Nothing outside the workspace folder is ever written or deleted.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
-import shlex
 import shutil
 import sqlite3
 import sys
 import textwrap
 from pathlib import Path
 
-import alembic
-import sqlalchemy
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from workbook import ownership
+from workbook.building import DATABASE_FILE, populate, stage_database
 from workbook.display import (  # noqa: F401 - FileChange, SourceView: part of this API
     FileChange,
     SourceView,
@@ -35,19 +32,20 @@ from workbook.display import (  # noqa: F401 - FileChange, SourceView: part of t
     masked_result,
     one_line_errors,
 )
-from workbook.runner import AlembicCommandError, AlembicResult, cache_compiled_code, run_alembic
+from workbook.runner import (
+    AlembicCommandError,
+    AlembicInterrupted,
+    AlembicResult,
+    cache_compiled_code,
+    run_alembic,
+)
 from workbook.stages import (
-    ALEMBIC_FILES,
-    APP_FILES,
     REPO_ROOT,
     STAGES,
-    UNCHANGED_MODEL_FILES,
-    Stage,
     get_stage,
 )
 
 WORKSPACES_VARIABLE = "WORKBOOK_WORKSPACES"
-DATABASE_FILE = "app.db"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -109,74 +107,6 @@ def _make_writable_and_retry(function, path, _error) -> None:
     function(path)
 
 
-def _copy(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)
-
-
-def _revision_files(revision: str) -> list[Path]:
-    """The reference revision scripts from ``revision`` down to base."""
-    cache_compiled_code(REPO_ROOT / "alembic")
-    script = ScriptDirectory.from_config(Config(str(REPO_ROOT / "alembic.ini")))
-    return sorted(Path(rev.path) for rev in script.iterate_revisions(revision, "base"))
-
-
-def _populate(path: Path, stage: Stage) -> None:
-    """Write the project files of ``stage`` into an empty folder ``path``."""
-    path.mkdir(parents=True)
-    for relative in APP_FILES:
-        _copy(REPO_ROOT / relative, path / relative)
-    (path / ".env").write_text(f"DATABASE_URL=sqlite+aiosqlite:///{DATABASE_FILE}\n")
-    if stage.alembic:
-        for relative in ALEMBIC_FILES:
-            _copy(REPO_ROOT / relative, path / relative)
-        (path / "alembic" / "versions").mkdir(exist_ok=True)
-    if stage.models is not None:
-        models = path / "app" / "models"
-        own = stage.model_files()
-        for name in UNCHANGED_MODEL_FILES:  # final form = form at every stage that has them
-            if name not in own and _imports_model(own["__init__.py"], name):
-                _copy(REPO_ROOT / "app" / "models" / name, models / name)
-        for name, source in own.items():
-            _copy(source, models / name)
-    if stage.revision is not None:
-        for source in _revision_files(stage.revision):
-            _copy(source, path / "alembic" / "versions" / source.name)
-
-
-def _imports_model(init: Path, file_name: str) -> bool:
-    """A model file is part of a stage when the stage's ``app/models/__init__`` imports it."""
-    return f"app.models.{file_name.removesuffix('.py')} import" in init.read_text()
-
-
-def _fingerprint(path: Path) -> str:
-    """What the stage's database depends on: every file copied, and the library versions."""
-    digest = hashlib.sha256(f"{alembic.__version__} {sqlalchemy.__version__}".encode())
-    for file in sorted(path.rglob("*")):
-        relative = file.relative_to(path)
-        if file.is_file() and not file.name.startswith(DATABASE_FILE) \
-                and "__pycache__" not in relative.parts:
-            digest.update(str(relative).encode())
-            digest.update(file.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def _stage_database(path: Path, stage: Stage) -> None:
-    """Put the stage's database into ``path``: from the cache, or built once and cached."""
-    cache = workspaces_root() / ".cache"
-    cached = cache / f"{stage.name}-{_fingerprint(path)}.db"
-    if not cached.exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        result = run_alembic(path, ["upgrade", stage.revision])
-        if not result.ok:
-            raise WorkspaceError(f"building stage {stage.name!r} failed: {result.error}")
-        partial = cache / f".{cached.name}.{os.getpid()}"
-        shutil.copyfile(path / DATABASE_FILE, partial)
-        os.replace(partial, cached)  # atomic: parallel kernels never see half a file
-    else:
-        shutil.copyfile(cached, path / DATABASE_FILE)
-
-
 class Workspace:
     """One chapter's project folder: files, database, and the commands that act on them."""
 
@@ -192,7 +122,7 @@ class Workspace:
         return f"<Workspace {self.name!r}: {self.stage.summary}>"
 
     # -- life cycle -------------------------------------------------------------------
-    def reset(self) -> "Workspace":
+    def reset(self) -> Workspace:
         """Throw the folder away and build it again at the stage (also repairs a broken one).
 
         Refused (WorkspaceError) while another kernel uses the workspace. Work an earlier
@@ -214,9 +144,9 @@ class Workspace:
                       "the old database; close that connection (db.close()).")
             kept = self._keep_earlier_work(ownership.read_state(state_file))
             _remove_tree(self.path)
-            _populate(self.path, self.stage)
+            populate(self.path, self.stage)
             if self.stage.revision is not None:
-                _stage_database(self.path, self.stage)
+                stage_database(self.path, self.stage, workspaces_root() / ".cache")
             ownership.write_state(state_file, stage=self.stage.name, built_by=os.getpid(),
                                   built=ownership.built_state(self.path))
             if kept:
@@ -268,12 +198,16 @@ class Workspace:
 
     # -- alembic ----------------------------------------------------------------------
     def alembic(self, line: str | list[str]) -> AlembicResult:
-        """Run ``alembic <line>`` in this workspace, print its output, raise on failure."""
+        """Run ``alembic <line>`` in this workspace, show its output, raise on failure.
+        Output is masked before it is shown, an interrupted command's too."""
         _stand_somewhere()
         self._require_folder()
-        argv = shlex.split(line) if isinstance(line, str) else list(line)
-        result = masked_result(run_alembic(self.path, argv))
-        result.replay()
+        try:
+            result = masked_result(run_alembic(self.path, line))
+        except AlembicInterrupted as interrupted:
+            masked_result(interrupted.result).show()
+            raise
+        result.show()
         if result.error:
             raise AlembicCommandError(result.error, result.details)
         return result
@@ -281,12 +215,11 @@ class Workspace:
     def run(self, line: str | list[str]) -> AlembicResult:
         """Like :meth:`alembic` but quiet and never raising: for checks and tools."""
         _stand_somewhere()
-        argv = shlex.split(line) if isinstance(line, str) else list(line)
         try:
             self._require_folder()
         except WorkspaceError as error:
-            return AlembicResult(argv, 1, [], str(error))
-        return masked_result(run_alembic(self.path, argv))
+            return AlembicResult([], 1, [], str(error))
+        return masked_result(run_alembic(self.path, line))
 
     @property
     def ini_path(self) -> Path:
@@ -407,7 +340,7 @@ class Workspace:
                                  "workspace (yet): run the cells that make it first")
         return path.read_text()
 
-    def write(self, relative: str | Path, text: str) -> "FileChange":
+    def write(self, relative: str | Path, text: str) -> FileChange:
         """Write a file of the workspace and return what changed (shown as a diff)."""
         path = self.file(relative)
         before = path.read_text() if path.exists() else ""
@@ -415,7 +348,7 @@ class Workspace:
         path.write_text(text)
         return FileChange(str(path.relative_to(self.path)), before, text)
 
-    def edit(self, relative: str | Path, old: str, new: str) -> "FileChange":
+    def edit(self, relative: str | Path, old: str, new: str) -> FileChange:
         """Replace the one occurrence of ``old`` by ``new`` in a workspace file."""
         text = self.read(relative)
         count = text.count(old)
@@ -425,7 +358,7 @@ class Workspace:
         return self.write(relative, text.replace(old, new))
 
     def fill_revision(self, revision: str, upgrade: str | None = None,
-                      downgrade: str | None = None) -> "FileChange":
+                      downgrade: str | None = None) -> FileChange:
         """Write the bodies of ``upgrade()`` and ``downgrade()`` of a revision script.
 
         For hand-written migrations: ``%alembic revision -m "..."`` makes the file, this
@@ -438,13 +371,13 @@ class Workspace:
                 text = _with_function_body(text, name, body)
         return self.write(path, text)
 
-    def show(self, relative: str | Path, start: int = 1, end: int | None = None) -> "SourceView":
+    def show(self, relative: str | Path, start: int = 1, end: int | None = None) -> SourceView:
         """A file of the workspace (or some of its lines), for reading in the notebook."""
         path = self.file(relative)
         lines = self.read(path).splitlines()
         return SourceView(str(path.relative_to(self.path)), lines[start - 1:end], start)
 
-    def show_definition(self, relative: str | Path, name: str) -> "SourceView":
+    def show_definition(self, relative: str | Path, name: str) -> SourceView:
         """The function or class ``name`` of a Python file (found by name, not line number)."""
         import ast
 
@@ -456,10 +389,10 @@ class Workspace:
                 return self.show(relative, first, node.end_lineno)
         raise WorkspaceError(f"{relative} defines no function or class {name!r}")
 
-    def show_revision(self, revision: str) -> "SourceView":
+    def show_revision(self, revision: str) -> SourceView:
         return self.show(self.revision_file(revision))
 
-    def tree(self) -> "SourceView":
+    def tree(self) -> SourceView:
         """The workspace's files, like ``tree``: what the project is made of."""
         skip = {"__pycache__", ".ipynb_checkpoints"}
         lines = []
