@@ -9,6 +9,14 @@ from workbook.exercises import Correct, NotAttempted, chapter03
 from workbook.exercises.chapter03 import RENAME_MESSAGE, q1, q2
 from workbook.exercises.inspect import find_revision
 from tests.exercise_helpers import assert_incorrect, run
+from workbook.exercises.core import Exercise
+
+
+@pytest.fixture(autouse=True)
+def _setups_do_not_wait(monkeypatch):
+    """These tests start each exercise on its own: a setup runs even where, in a chapter
+    run top to bottom, it waits for an earlier exercise (tests/test_run_all.py)."""
+    monkeypatch.setattr(Exercise, "_waiting_for", lambda self, workspace: [])
 
 _DESCRIPTION = chapter03._DESCRIPTION
 _LANGUAGE = chapter03._LANGUAGE
@@ -123,3 +131,4 @@ def test_q2_upgrade_fixed_downgrade_not(renamed):
 def test_q2_broken_revision(renamed):
     renamed.edit(renamed.revision_file("head"), "def downgrade() -> None:", "def downgrade() -> None")
     assert_incorrect(q2.result(workspace=renamed), "SyntaxError")
+

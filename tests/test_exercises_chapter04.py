@@ -9,6 +9,14 @@ from workbook.exercises import Correct, chapter04
 from workbook.exercises.chapter04 import DROP_MESSAGE, q1, q2, q3
 from workbook.exercises.inspect import find_revision, workspace_schema
 from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
+from workbook.exercises.core import Exercise
+
+
+@pytest.fixture(autouse=True)
+def _setups_do_not_wait(monkeypatch):
+    """These tests start each exercise on its own: a setup runs even where, in a chapter
+    run top to bottom, it waits for an earlier exercise (tests/test_run_all.py)."""
+    monkeypatch.setattr(Exercise, "_waiting_for", lambda self, workspace: [])
 
 
 @pytest.fixture

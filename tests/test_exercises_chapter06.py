@@ -9,6 +9,7 @@ import pytest
 from workbook.exercises import Correct, NotAttempted, ____, chapter06
 from workbook.exercises.chapter06 import BRANCH_POINT, MINE, THEIRS, q1, q2
 from workbook.exercises.inspect import find_revision, workspace_schema
+from workbook.workspace import active_workspace
 from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
 
 
@@ -21,7 +22,7 @@ def ws(exercise_workspace):
 @pytest.fixture
 def conflict(ws):
     q1.setup(workspace=ws)
-    return ws
+    return active_workspace()  # the exercise's own
 
 
 def test_q1_setup_makes_two_heads_from_0007(conflict, capsys):
@@ -40,7 +41,8 @@ def test_q1_setup_makes_two_heads_from_0007(conflict, capsys):
 def test_q1_setup_again_starts_over(conflict, capsys):
     run(conflict, 'merge heads -m "Merge"')
     q1.setup(workspace=conflict)
-    assert capsys.readouterr().out.count("Setup: the workspace was rebuilt at 0007") == 1
+    assert capsys.readouterr().out.count("(this exercise's own: `ws` and `%alembic` act on "
+                                         "it now) was built at 0007") == 1
     assert conflict.heads() == ["0008", "0009"]
     assert isinstance(q1.result(workspace=conflict), NotAttempted)
 
@@ -101,11 +103,23 @@ def test_q1_broken_revision_file(conflict):
     assert_incorrect(q1.result(workspace=conflict), "the revision scripts do not load: SyntaxError")
 
 
+def test_setups_leave_the_chapter_workspace_as_it_is(ws, capsys):
+    """Run All runs both setups after the chapter: its workspace (and timeline) stay."""
+    run(ws, "upgrade head")
+    before = (ws.heads(), ws.current(), ws.read("app/models/book.py"))
+    q1.setup(workspace=ws)
+    q2.setup(workspace=active_workspace())
+    assert (ws.heads(), ws.current(), ws.read("app/models/book.py")) == before
+    assert active_workspace().name == f"{ws.name}-q2"
+    q1.setup(workspace=active_workspace())  # back to exercise 1: its own workspace again
+    assert active_workspace().name == f"{ws.name}-q1"
+
+
 # -- q2: the branch point ---------------------------------------------------------------------
 @pytest.fixture
 def history(ws):
     q2.setup(workspace=ws)
-    return ws
+    return active_workspace()  # the exercise's own
 
 
 def test_q2_setup_builds_one_branch_point(history):

@@ -11,6 +11,14 @@ from workbook.exercises.chapter07 import LEFTOVER, SLUG_MESSAGE, TARGET, q1, q2
 from workbook.exercises.inspect import find_revision, workspace_schema
 from workbook.stages import REPO_ROOT
 from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
+from workbook.exercises.core import Exercise
+
+
+@pytest.fixture(autouse=True)
+def _setups_do_not_wait(monkeypatch):
+    """These tests start each exercise on its own: a setup runs even where, in a chapter
+    run top to bottom, it waits for an earlier exercise (tests/test_run_all.py)."""
+    monkeypatch.setattr(Exercise, "_waiting_for", lambda self, workspace: [])
 
 
 @pytest.fixture

@@ -10,6 +10,14 @@ from workbook.exercises.chapter09 import DONE, TEAMMATE_MESSAGE, TODO, WRONG, q1
 from workbook.exercises.core import Alembic, Edit, EditRevision, Write
 from workbook.exercises.inspect import find_revision
 from tests.exercise_helpers import run, state
+from workbook.exercises.core import Exercise
+
+
+@pytest.fixture(autouse=True)
+def _setups_do_not_wait(monkeypatch):
+    """These tests start each exercise on its own: a setup runs even where, in a chapter
+    run top to bottom, it waits for an earlier exercise (tests/test_run_all.py)."""
+    monkeypatch.setattr(Exercise, "_waiting_for", lambda self, workspace: [])
 
 
 def clean_message(result) -> None:

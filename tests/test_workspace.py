@@ -122,6 +122,26 @@ def test_edit_shows_a_diff_and_refuses_ambiguous_text():
         ws.edit("app/models/user.py", "no such text", "x")
 
 
+def test_an_edit_already_made_changes_nothing_and_a_lost_one_says_what_to_put_back():
+    """A solution's ws.edit run again after a partial attempt: no duplicate, no error."""
+    ws = workbook.start("edit-again", "models", quiet=True)
+    active = "    is_active: Mapped[bool] = mapped_column(default=True)\n"
+    nickname = "    nickname: Mapped[Optional[str]] = mapped_column(String(50), default=None)\n"
+    ws.edit("app/models/user.py", active, active + nickname)
+    text = ws.read("app/models/user.py")
+    again = ws.edit("app/models/user.py", active, active + nickname)  # appended already
+    assert repr(again) == "app/models/user.py: unchanged"
+    assert ws.read("app/models/user.py") == text and text.count(nickname) == 1
+    ws.edit("app/models/user.py", "String(50), default=None)", "String(60), default=None)")
+    assert repr(ws.edit("app/models/user.py", "String(50), default=None)",
+                        "String(60), default=None)")).endswith("unchanged")
+    ws.write("app/models/user.py", ws.read("app/models/user.py").replace(active, ""))
+    with pytest.raises(WorkspaceError) as raised:  # neither the old text nor the new one
+        ws.edit(ws.file("app/models/user.py"), active, active + "    x: int\n")
+    assert str(raised.value).startswith("app/models/user.py: the text to replace was not "
+                                        "found, and the new text is not there either: put back")
+
+
 def test_tree_and_show_are_relative_and_stable():
     ws = workbook.start("views", "0001", quiet=True)
     tree = repr(ws.tree())

@@ -349,12 +349,25 @@ class Workspace:
         return FileChange(str(path.relative_to(self.path)), before, text)
 
     def edit(self, relative: str | Path, old: str, new: str) -> FileChange:
-        """Replace the one occurrence of ``old`` by ``new`` in a workspace file."""
+        """Replace the one occurrence of ``old`` by ``new`` in a workspace file.
+
+        Already done (``new``, a line or 20 characters at least, is there and ``old`` is not,
+        outside it): nothing changes and the change shows ``unchanged``, so a solution can
+        be run again after a partial attempt. WorkspaceError (one line) when ``old`` is
+        missing or not unique.
+        """
         text = self.read(relative)
+        name = str(self.file(relative).relative_to(self.path))
         count = text.count(old)
+        distinctive = "\n" in new or len(new) >= 20  # not a word found anywhere
+        if distinctive and new in text and (count == 0 or (
+                old in new and text.count(new) == 1 and text.replace(new, "").count(old) == 0)):
+            return FileChange(name, text, text)
         if count != 1:
-            where = "not found" if count == 0 else f"found {count} times"
-            raise WorkspaceError(f"{relative}: the text to replace was {where}")
+            where = ("not found, and the new text is not there either: put back what your "
+                     "own edit changed there, then run this edit again") if count == 0 else \
+                f"found {count} times"
+            raise WorkspaceError(f"{name}: the text to replace was {where}")
         return self.write(relative, text.replace(old, new))
 
     def fill_revision(self, revision: str, upgrade: str | None = None,

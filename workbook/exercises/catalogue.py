@@ -12,7 +12,7 @@ import importlib
 from dataclasses import dataclass
 
 from workbook.exercises.core import Alembic, Edit, Exercise, Step
-from workbook.workspace import Workspace
+from workbook.workspace import Workspace, active_workspace
 
 __all__ = ["EXERCISES", "Start"]
 
@@ -44,13 +44,17 @@ class Start:
     def has_setup(self) -> bool:
         return type(self.exercise)._setup is not Exercise._setup
 
-    def prepare(self, workspace: Workspace, setup: bool = True) -> None:
+    def prepare(self, workspace: Workspace, setup: bool = True) -> Workspace:
         """Apply the chapter's steps, then (with ``setup``) the exercise's setup if it has
-        one. A failure raises: the tests must not start from a broken state."""
+        one; returns the workspace the exercise is done in (a setup may make one of its
+        own and activate it, as chapter 06's do). A failure raises: the tests must not
+        start from a broken state."""
         for step in self.steps:
             step.apply(workspace)
         if setup and self.has_setup:
             self.exercise._setup(workspace)
+            return active_workspace()
+        return workspace
 
 
 # Chapter 08 adds books.language (revision 0012) before its exercises.

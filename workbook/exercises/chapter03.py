@@ -115,6 +115,7 @@ def _user_row(scratch: Scratch) -> dict:
 
 class RenameNotDropAdd(Exercise):
     title = "Autogenerate turned a rename into drop + add"
+    comes_after = ("q1",)  # its setup would get in their way
     hints = [
         "Read the revision (`ws.show_revision(\"head\")`): what happens to the names already "
         "stored in `full_name` when it is dropped?",

@@ -220,6 +220,7 @@ _BOOK_ROW = {"title": "Checker's book", "author": "Checker"}
 
 class DowngradeOfADrop(Exercise):
     title = "Write the downgrade of a drop"
+    comes_after = ("q1", "q2")  # its setup would get in their way
     hints = [
         "A downgrade undoes the upgrade: what the upgrade drops, the downgrade adds back, as "
         "it was before (look at the revision that created the column).",

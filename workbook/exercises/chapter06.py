@@ -1,16 +1,15 @@
 """Chapter 06 · Branching and merging: resolve two heads, find a branch point.
 
-Both setups rebuild the workspace at its stage (0007 in the chapter) and then make a
-history of their own, so the ids they print are the same on every run, and running a
-setup again is a clean restart.
+Each setup builds a workspace of the exercise's own (``<chapter's workspace>-q1``) at the
+chapter's stage (0007) and makes a history in it, so the ids it prints are the same on
+every run, running a setup again is a clean restart, and the chapter's workspace (its
+timeline too) stays as the chapter left it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-from pathlib import Path
 
 from alembic.util import CommandError
 
@@ -34,25 +33,39 @@ from workbook.exercises.inspect import (
     workspace_current,
 )
 from workbook.runner import WORKBOOK_CLOCK
+from workbook import workspace as workspace_module
 from workbook.workspace import Workspace, WorkspaceError
 
 _BOOK = "app/models/book.py"
 _USER = "app/models/user.py"
 
 
-def _rebuild(workspace: Workspace) -> str:
-    """Reset the workspace to its stage; the kernel stays in it. Returns the stage's head."""
+def _own_workspace(workspace: Workspace, exercise: str) -> Workspace:
+    """A fresh workspace of the exercise's own (``<chapter's name>-q1``) at the chapter's
+    stage, made active: the chapter's workspace (and its timeline) stays as the chapter
+    left it, whatever Run All or a second setup does. ``ws`` in the notebook follows."""
+    base = re.sub(r"-q\d+$", "", workspace.name)
+    own = workspace_module.start(f"{base}-{exercise}", workspace.stage.name, quiet=True)
     try:
-        inside = Path.cwd().resolve().is_relative_to(workspace.path.resolve())
-    except OSError:  # the working directory was deleted under us
-        inside = True
-    workspace.reset()
-    if inside:
-        os.chdir(workspace.path)
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:  # pragma: no cover - IPython is a dependency of the workbook
+        shell = None
+    if shell is not None and isinstance(shell.user_ns.get("ws"), Workspace):
+        shell.user_ns["ws"] = own
+    return own
+
+
+def _rebuild(workspace: Workspace) -> str:
+    """The stage's head in ``workspace``, which must have one head."""
     heads = workspace.heads()
     if len(heads) != 1:
         raise WorkspaceError(f"the stage has {len(heads)} heads; this exercise needs one")
     return heads[0]
+
+
+_OWN = "this exercise's own: `ws` and `%alembic` act on it now"
 
 
 def _parents(script) -> tuple[str, ...]:
@@ -98,6 +111,7 @@ class ResolveTwoHeads(Exercise):
     ]
 
     def _setup(self, workspace: Workspace) -> str:
+        workspace = _own_workspace(workspace, "q1")
         parent = _rebuild(workspace)
         workspace.edit(_BOOK, _DESCRIPTION, _DESCRIPTION + _LANGUAGE)
         mine = new_revision(workspace, MINE, **_add_column("books", "language", "35")).revision
@@ -105,7 +119,8 @@ class ResolveTwoHeads(Exercise):
         workspace.edit(_USER, _PHONE, _PHONE + _LOCATION)
         theirs = new_revision(workspace, THEIRS, "--head", parent, "--splice",
                               **_add_column("users", "location", "100")).revision
-        return (f"the workspace was rebuilt at {parent}; revision {mine} (\"{MINE}\", yours, "
+        return (f"workspace {workspace.name!r} ({_OWN}) was built at {parent}; "
+                f"revision {mine} (\"{MINE}\", yours, "
                 f"applied) and revision {theirs} (\"{THEIRS}\", your teammate's, not applied) "
                 f"both revise {parent}, and the models have both columns. `%alembic heads` "
                 "shows two heads. Run `q1.setup()` again to start over")
@@ -240,6 +255,7 @@ class FindTheBranchPoint(Exercise):
     ]
 
     def _setup(self, workspace: Workspace) -> str:
+        workspace = _own_workspace(workspace, "q2")
         parent = _rebuild(workspace)
         count = len(revisions(workspace))
         for index, (rev_id, message, parents) in enumerate(HISTORY):
@@ -252,7 +268,8 @@ class FindTheBranchPoint(Exercise):
                                                    revises=", ".join(parents), down=down,
                                                    body=_EMPTY_BODY if len(parents) == 1
                                                    else "pass"))
-        return (f"the workspace was rebuilt at {parent} and {len(HISTORY)} revisions were "
+        return (f"workspace {workspace.name!r} ({_OWN}) was built at {parent} and "
+                f"{len(HISTORY)} revisions were "
                 "added on top of it (their bodies are empty: only the shape of the history "
                 "matters here). The database is still at " + parent)
 

@@ -239,6 +239,7 @@ def _missing_sqlite_folder(workspace: Workspace) -> str | None:
 
 class BrokenWorkspace(Exercise):
     title = "The broken workspace: diagnose and fix"
+    comes_after = ("q1",)  # its setup would get in their way
     hints = [
         "Start where the clinic starts: `%alembic current`. Read the one-line FAILED: which "
         "variable, which value? `where()` shows what get_settings() resolved, and from where "

@@ -25,6 +25,7 @@ exercise to this contract; helpers checkers share are in ``checks.py``.
 from __future__ import annotations
 
 import html
+import importlib
 import re
 import shlex
 from pathlib import Path
@@ -263,9 +264,18 @@ class Alembic(Step):
         return f"```python\n%alembic {self.line}\n```"
 
     def apply(self, workspace: Workspace) -> None:
-        result = workspace.run(shlex.split(self.line))
+        words = shlex.split(self.line)
+        if words[:1] in (["revision"], ["merge"]) and "-m" in words[:-1] and _has_revision(
+                workspace, words[words.index("-m") + 1]):
+            return  # written already (a partial attempt): a second one would duplicate it
+        result = workspace.run(words)
         if not result.ok:
             raise WorkspaceError(f"alembic {self.line} failed: {result.error}")
+
+
+def _has_revision(workspace: Workspace, message: str) -> bool:
+    return any(script.doc == message
+               for script in workspace.script_directory().walk_revisions())
 
 
 class Sql(Step):
@@ -295,6 +305,16 @@ def _record_progress(exercise: "Exercise", result: Result) -> None:
         pass
 
 
+def _not_yet(waiting: list[str]) -> str:
+    """The setup note of a setup that waits for the exercises ``waiting`` (``["q1"]``)."""
+    numbers = " and ".join(name[1:] for name in waiting)
+    if len(waiting) == 1:
+        return (f"not yet: exercise {numbers} comes first (this setup would get in its way); "
+                "do it, then run this cell again")
+    return (f"not yet: exercises {numbers} come first (this setup would get in their way); "
+            "do them, then run this cell again")
+
+
 class Exercise:
     """One question. Subclasses set the class attributes and implement ``_check``."""
 
@@ -304,6 +324,9 @@ class Exercise:
     solution_steps: ClassVar[list[Step]] = []
     solution_outro: ClassVar[str] = ""
     setup_note: ClassVar[str] = ""  # what setup() prepared, printed after it ran
+    # Exercises of the chapter (``"q1"``) this one's setup would break if they are not
+    # started yet: Run All runs every setup, so this setup waits for them.
+    comes_after: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         self._next_hint = 0
@@ -320,10 +343,38 @@ class Exercise:
         return "nothing to prepare for this exercise"
 
     def _solve(self, workspace: Workspace) -> tuple:
-        """Apply the reference solution; returns the answer to pass to ``check``."""
-        for step in self.solution_steps:
-            step.apply(workspace)
+        """Apply the reference solution; returns the answer to pass to ``check``.
+
+        Steps already done (after a partial attempt) change nothing; a step that cannot
+        be applied raises WorkspaceError naming it: ``step 2 of 4 (%alembic upgrade head)``.
+        """
+        done = [step for step in self.solution_steps if not isinstance(step, Note)]
+        for number, step in enumerate(done, 1):
+            try:
+                step.apply(workspace)
+            except Exception as error:
+                shown = step.render().strip("`").removeprefix("python").strip().splitlines()
+                reason = str(error) if isinstance(error, WorkspaceError) else \
+                    one_line(error, workspace.path)
+                raise WorkspaceError(f"step {number} of {len(done)} ({shown[0]}) could not be "
+                                     f"applied: {clean(reason, workspace.path)}") from error
         return ()
+
+    def _waiting_for(self, workspace: Workspace) -> list[str]:
+        """The exercises of ``comes_after`` not started in ``workspace`` nor ever checked
+        Correct (``workbook.progress``): once done, later changes to them do not count."""
+        if not self.comes_after:
+            return []
+        from workbook import progress
+
+        module = importlib.import_module(type(self).__module__)
+        chapter = module.__name__[-2:]
+        try:
+            done = progress.load().get(chapter, {})
+        except Exception:  # noqa: BLE001 - an unreadable progress file: judge by the workspace
+            done = {}
+        return [name for name in self.comes_after if done.get(name) != "Correct"
+                and isinstance(getattr(module, name).result(workspace=workspace), NotAttempted)]
 
     @property
     def solution_text(self) -> str:
@@ -391,7 +442,8 @@ class Exercise:
         """Prepare the workspace for this exercise (some exercises start from a mistake)."""
         try:
             workspace = workspace if workspace is not None else active_workspace()
-            note = self._setup(workspace)
+            waiting = self._waiting_for(workspace)
+            note = _not_yet(waiting) if waiting else self._setup(workspace)
         except Exception as error:
             where = [workspace.path] if isinstance(workspace, Workspace) else []
             message = (f"Setup could not run: {clean(one_line(error), *where)}. "

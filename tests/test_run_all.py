@@ -1,0 +1,167 @@
+"""Restart Kernel and Run All Cells, then do the exercises: every lesson stays workable.
+
+For each lesson: its cells (from the text twin) run top to bottom in one real kernel, in
+a temporary workspaces folder, which runs every exercise's ``setup()`` too. Then, in the
+same kernel, as a learner would after Run All:
+
+- no exercise is recorded Correct in ``progress`` (a worked example is not the learner's);
+- the timeline, where the lesson has one, moves to the revision the text suggests, and
+  back;
+- each exercise in turn, done as its own cells say: its ``setup()`` again if it has one
+  (the first cell of an exercise; running it again is safe), then its solution (the steps
+  the contract suite applies), then its check, which says Correct.
+
+One kernel per lesson; each lesson is its own class, so xdist (``--dist loadscope``)
+runs lessons in parallel and a lesson's steps in one worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import twins  # noqa: E402  (a sibling script of run_notebooks.py)
+
+from workbook.exercises import Correct  # noqa: E402
+from workbook.exercises.catalogue import EXERCISES  # noqa: E402
+from workbook.exercises.chapter03 import RENAME_MESSAGE, q1, q2  # noqa: E402
+from workbook.exercises.inspect import find_revision  # noqa: E402
+
+RAISES = "# NBVAL_RAISES_EXCEPTION"
+REPORT = "RUN-ALL-REPORT "
+# "Try moving to `0001`", "Try `0009`": the first revision the lesson asks to move to.
+_TRY = re.compile(r"Try (?:moving to )?`(\w+)`")
+
+# Runs in the lesson's kernel after its last cell; prints one JSON line.
+_PROBE = '''
+import gc as _gc, json as _json
+from workbook import progress as _progress
+from workbook.exercises.catalogue import EXERCISES as _EXERCISES
+from workbook.timeline_widget import Timeline as _Timeline
+from workbook.workspace import active_workspace as _active
+
+_report = {{"progress": _progress.load(), "timeline": [], "exercises": {{}}}}
+for _timeline in [o for o in _gc.get_objects() if isinstance(o, _Timeline)]:
+    _current = _timeline.ws.current()
+    _where = _current[0] if len(_current) == 1 else "heads" if _current else "base"
+    _report["timeline"].append([_timeline.move({target!r}), _timeline.move(_where)])
+for _start in [s for s in _EXERCISES if s.chapter == {chapter!r}]:
+    _exercise = _start.exercise
+    try:
+        if _start.has_setup:
+            _exercise.setup()
+        _answer = _exercise._solve(_active())
+    except Exception as _error:
+        _report["exercises"][_start.name] = ["solution failed",
+                                             f"{{type(_error).__name__}}: {{_error}}"]
+        continue
+    _result = _exercise.result(*_answer)
+    _report["exercises"][_start.name] = ["Correct" if _result.ok else type(_result).__name__,
+                                         _result.message]
+print({marker!r} + _json.dumps(_report))
+'''
+
+
+def _lessons() -> list[Path]:
+    return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.md"))
+
+
+def run_all(lesson: Path, workspaces: Path) -> tuple[dict, list[str]]:
+    """Run ``lesson`` top to bottom, then the probe; its report and the unexpected errors."""
+    notebook = twins.read_twin(lesson)
+    chapter = lesson.name[:2]
+    targets = [_TRY.search(cell.source) for cell in notebook.cells
+               if cell.cell_type == "markdown" and "timeline" in cell.source]
+    target = next((m.group(1) for m in targets if m), "base")
+    probe = _PROBE.format(chapter=chapter, target=target, marker=REPORT)
+    notebook.cells.append(nbformat.v4.new_code_cell(probe))
+    client = NotebookClient(notebook, kernel_name="python3", timeout=600, allow_errors=True,
+                            resources={"metadata": {"path": str(lesson.parent)}})
+    client.execute(env={**os.environ, "WORKBOOK_WORKSPACES": str(workspaces)})
+    errors = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        raised = [o for o in cell.outputs if o.output_type == "error"]
+        if raised and RAISES not in cell.source:
+            errors.append(f"cell {index}: {raised[0].ename}: {raised[0].evalue}")
+    printed = "".join(o.get("text", "") for o in notebook.cells[-1].outputs
+                      if o.output_type == "stream")
+    lines = [line for line in printed.splitlines() if line.startswith(REPORT)]
+    return (json.loads(lines[-1][len(REPORT):]) if lines else {}), errors
+
+
+def problems(lesson: Path, report: dict) -> list[str]:
+    """What went wrong after Run All of ``lesson``, from the probe's report."""
+    found = []
+    for chapter, outcomes in report["progress"].items():
+        found += [f"Run All recorded {chapter} {name} as Correct"
+                  for name, outcome in outcomes.items() if outcome == "Correct"]
+    for there, back in report["timeline"]:
+        found += [f"timeline: {line}" for line in (there, back) if "failed" in line]
+    expected = [s.name for s in EXERCISES if s.chapter == lesson.name[:2]]
+    for name in expected:
+        kind, message = report["exercises"].get(name, ["missing", ""])
+        if kind != "Correct":
+            found.append(f"{name}: {kind}: {message}")
+    return found
+
+
+def _check_lesson(lesson: Path, tmp_path: Path) -> None:
+    report, errors = run_all(lesson, tmp_path / "workspaces")
+    assert not errors, errors
+    assert report, "the probe printed no report"
+    found = problems(lesson, report)
+    assert not found, "\n".join(found)
+
+
+def _lesson_class(lesson: Path) -> type:
+    @pytest.mark.slow
+    def test_run_all_then_every_solution_checks_correct(self, tmp_path, monkeypatch):
+        monkeypatch.delenv("DATABASE_URL", raising=False)
+        _check_lesson(lesson, tmp_path)
+
+    return type(f"TestRunAll{lesson.name[:2]}", (),
+                {"test_run_all_then_every_solution_checks_correct":
+                 test_run_all_then_every_solution_checks_correct,
+                 "__doc__": textwrap.dedent(f"Run All of {lesson.name}, then its exercises.")})
+
+
+# -- a setup that would get in an earlier exercise's way waits for it (chapter 03) ----
+def test_03_q2_setup_waits_while_q1_is_not_started_then_runs(exercise_workspace, capsys):
+    """Run All runs q2.setup() before the learner did q1: its pending revision would make
+    q1's autogenerate fail (Target database is not up to date), so it waits."""
+    ws = exercise_workspace("0001")
+    q2.setup(workspace=ws)
+    note = capsys.readouterr().out
+    assert note.startswith("Setup: not yet: exercise 1 comes first") and note.count("\n") == 1
+    assert find_revision(ws, RENAME_MESSAGE) is None
+    q1._solve(ws)  # the learner follows exercise 1's solution: it works
+    assert isinstance(q1.result(workspace=ws), Correct)
+    q2.setup(workspace=ws)  # then runs exercise 2's first cell again
+    assert find_revision(ws, RENAME_MESSAGE) is not None
+    q2._solve(ws)
+    assert isinstance(q2.result(workspace=ws), Correct)
+
+
+def test_03_q2_setup_does_not_wait_once_q1_was_checked_correct(exercise_workspace, monkeypatch):
+    from workbook import progress
+
+    ws = exercise_workspace("0001")
+    monkeypatch.setattr(progress, "load", lambda: {"03": {"q1": "Correct"}})
+    q2.setup(workspace=ws)
+    assert find_revision(ws, RENAME_MESSAGE) is not None
+
+
+for _lesson in _lessons():
+    globals()[f"TestRunAll{_lesson.name[:2]}"] = _lesson_class(_lesson)
