@@ -103,7 +103,8 @@ def test_a_one_paragraph_hint_is_inline(monkeypatch):
     monkeypatch.setattr(IPython.display, "display", lambda data, raw=False: shown.append(data))
     OneHint().hint()
     assert shown[0]["text/html"] == (
-        '<div style="line-height:1.45"><b style="color:#0969da">Hint 1 of 1:</b> '
+        '<div style="line-height:1.45"><b style="color:#0969da;background:#f6f8fa;'
+        'padding:0 0.3em;border-radius:3px">Hint 1 of 1:</b> '
         "Run <strong><code>%alembic heads</code></strong>.</div>")
 
 

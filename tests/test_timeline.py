@@ -1,8 +1,13 @@
-"""The timeline widget moves the database and redraws; its fallbacks are stable."""
+"""The timeline widget moves the database and redraws; its fallbacks are stable and
+survive sanitizing; its status line reads on light and dark pages."""
+
+import base64
+import re
 
 import pytest
 
 import workbook
+from tests.views.helpers import contrast
 from workbook.timeline_widget import BASE, direction, revision_choices, timeline
 
 
@@ -51,6 +56,37 @@ def test_a_failed_move_says_why_and_changes_nothing(ws):
 def test_fallbacks_for_viewers_without_widgets(ws):
     bundle = timeline(ws)._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
-    assert bundle["text/plain"].startswith("Timeline of workspace 'timeline' (the database is at 0011)")
-    assert bundle["text/html"].count("<svg") == 2
+    assert bundle["text/plain"].startswith(
+        "Timeline of workspace 'timeline' (the database is at 0011)"
+    )
     assert bundle["text/plain"] == timeline(ws)._repr_mimebundle_()["text/plain"]
+
+
+def test_the_html_fallback_survives_sanitizing(ws):
+    # A sanitizer (JupyterLab's, for outputs it does not trust) strips inline <svg> and runs
+    # its texts together; it keeps an <img>'s data: URI. So: pictures as images only.
+    view = timeline(ws)
+    html = view._repr_mimebundle_()["text/html"]
+    assert "<svg" not in html
+    images = re.findall(
+        r'<img src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)" alt="([^"]+)"', html
+    )
+    assert [alt for _data, alt in images] == ["revision graph", "database schema"]
+    decoded = [base64.b64decode(data).decode() for data, _alt in images]
+    assert decoded == [ws.graph().svg, ws.schema().svg]
+    assert "the database is at 0011" in html  # the status line, in front
+
+
+def status_colours(view) -> tuple[str, str]:
+    style = re.search(r'style="([^"]*)"', view.status.value).group(1)
+    values = dict(part.split(":", 1) for part in style.split(";"))
+    return values["color"], values["background"]
+
+
+def test_the_status_line_sets_its_own_background(ws):
+    view = timeline(ws)
+    ink, background = status_colours(view)
+    assert contrast(ink, background) >= 4.5  # whatever the page's colour behind it
+    view.move("0042")
+    failed_ink, failed_background = status_colours(view)
+    assert failed_ink != ink and contrast(failed_ink, failed_background) >= 4.5

@@ -130,7 +130,9 @@ class FileChange:
             colour = colours.get(line[:1], "transparent")
             if line.startswith(("+++", "---")):
                 colour = "#f6f8fa"
-            rows.append(f'<div style="background:{colour}">{html.escape(line) or "&nbsp;"}</div>')
+            ink = "" if colour == "transparent" else ";color:#1f2328"  # dark themes: not white
+            text = html.escape(line) or "&nbsp;"
+            rows.append(f'<div style="background:{colour}{ink}">{text}</div>')
         return ('<pre style="font-size:0.85em;line-height:1.35">' + "".join(rows) + "</pre>")
 
 

@@ -4,8 +4,10 @@
 buttons, the revision graph and the schema. Moving runs ``alembic upgrade`` or
 ``alembic downgrade`` (whichever goes there) through the same runner as ``%alembic``.
 
-Where widgets do not render (a static viewer, a plain-text console) the same output shows
-the graph and schema as pictures (HTML) or as text.
+Where widgets do not render (a static viewer, a plain-text console, an output JupyterLab
+does not trust) the same output shows the graph and schema as pictures (``<img>`` in
+HTML, which survives sanitizing) or as text. The status line sets its background with its
+colour, so it reads the same on light and dark pages.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import html
 import ipywidgets as widgets
 from alembic.util import to_tuple
 
+from workbook.views.svg import GREEN, RED, svg_img
 from workbook.workspace import Workspace, active_workspace
 
 BASE = "base"
@@ -25,8 +28,10 @@ def revision_choices(ws: Workspace) -> list[tuple[str, str]]:
     revisions that could come in either order (two branches) by id, 0008 before 0009."""
     script = ws.script_directory()
     scripts = {rev.revision: rev for rev in script.walk_revisions()}
-    parents = {rev_id: set(to_tuple(rev.down_revision) or ()) & scripts.keys()
-               for rev_id, rev in scripts.items()}
+    parents = {
+        rev_id: set(to_tuple(rev.down_revision) or ()) & scripts.keys()
+        for rev_id, rev in scripts.items()
+    }
     choices = [("base · empty database", BASE)]
     done: set[str] = set()
     while len(done) < len(scripts):
@@ -39,7 +44,7 @@ def revision_choices(ws: Workspace) -> list[tuple[str, str]]:
 
 
 def direction(ws: Workspace, target: str) -> str:
-    """"downgrade" if ``target`` is at or below where the database is now, else "upgrade"."""
+    """ "downgrade" if ``target`` is at or below where the database is now, else "upgrade"."""
     current = ws.current()
     if target == BASE:
         return "downgrade"
@@ -55,8 +60,9 @@ class Timeline:
     def __init__(self, ws: Workspace):
         self.ws = ws
         self.picker = widgets.Dropdown(description="Revision", layout=widgets.Layout(width="60%"))
-        self.move_button = widgets.Button(description="Move here", button_style="primary",
-                                          icon="play")
+        self.move_button = widgets.Button(
+            description="Move here", button_style="primary", icon="play"
+        )
         self.reset_button = widgets.Button(description="Reset workspace", icon="undo")
         self.status = widgets.HTML()
         half = widgets.Layout(width="50%")  # side by side; each picture shrinks to fit
@@ -64,11 +70,13 @@ class Timeline:
         self.schema_view = widgets.HTML(layout=half)
         self.move_button.on_click(lambda _button: self.move(self.picker.value))
         self.reset_button.on_click(lambda _button: self.reset())
-        self.widget = widgets.VBox([
-            widgets.HBox([self.picker, self.move_button, self.reset_button]),
-            self.status,
-            widgets.HBox([self.graph_view, self.schema_view]),
-        ])
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.picker, self.move_button, self.reset_button]),
+                self.status,
+                widgets.HBox([self.graph_view, self.schema_view]),
+            ]
+        )
         self.refresh("")
 
     # -- actions ----------------------------------------------------------------------
@@ -96,32 +104,48 @@ class Timeline:
     def refresh(self, message: str, ok: bool = True) -> None:
         self.picker.options = revision_choices(self.ws)
         current = self.ws.current()
-        self.picker.value = current[0] if len(current) == 1 else BASE if not current else current[-1]
-        colour = "#1a7f37" if ok else "#cf222e"
+        self.picker.value = (
+            current[0] if len(current) == 1 else BASE if not current else current[-1]
+        )
+        background, ink = GREEN if ok else RED
         text = html.escape(message or f"the database is at {self._where()}")
-        self.status.value = f'<span style="color:{colour}">{text}</span>'
-        self.graph_view.value = self._svg(self.ws.graph())
-        self.schema_view.value = self._svg(self.ws.schema())
+        self.status.value = (
+            f'<span style="background:{background};color:{ink};'
+            f'padding:0.1em 0.5em;border-radius:4px">{text}</span>'
+        )
+        self.graph_svg, self.schema_svg = self.ws.graph().svg, self.ws.schema().svg
+        self.graph_view.value = self._inline(self.graph_svg)
+        self.schema_view.value = self._inline(self.schema_svg)
 
     @staticmethod
-    def _svg(view) -> str:
-        """The view's picture, scaled down to its box (the SVGs have a viewBox)."""
-        svg = view._repr_mimebundle_()["image/svg+xml"]
+    def _inline(svg: str) -> str:
+        """Inline in the widget (the boxes' tooltips work), scaled down to its box."""
         return svg.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
 
     def text(self) -> str:
-        return "\n".join([f"Timeline of workspace {self.ws.name!r} "
-                          f"(the database is at {self._where()})", "",
-                          repr(self.ws.graph()), "", repr(self.ws.schema())])
+        return "\n".join(
+            [
+                f"Timeline of workspace {self.ws.name!r} (the database is at {self._where()})",
+                "",
+                repr(self.ws.graph()),
+                "",
+                repr(self.ws.schema()),
+            ]
+        )
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude) or {}
         bundle["text/plain"] = self.text()  # what plain viewers (and nbval) see
-        bundle["text/html"] = (f"<div>{self.status.value}</div>"
-                               f"<div style='display:flex;gap:1em'>"
-                               f"<div style='flex:1;min-width:0'>{self.graph_view.value}</div>"
-                               f"<div style='flex:1;min-width:0'>{self.schema_view.value}</div>"
-                               f"</div>")
+        pictures = [
+            svg_img(self.graph_svg, "revision graph"),
+            svg_img(self.schema_svg, "database schema"),
+        ]
+        bundle["text/html"] = (
+            f"<div>{self.status.value}</div>"
+            "<div style='display:flex;gap:1em'>"
+            + "".join(f"<div style='flex:1;min-width:0'>{img}</div>" for img in pictures)
+            + "</div>"
+        )
         return bundle
 
     def __repr__(self) -> str:

@@ -9,9 +9,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from alembic import command
 from alembic.config import Config
 
+from alembic import command
 from tests.views.helpers import ROOT
 
 REVISIONS = ("0002", "0003", "0004", "0005", "0011")

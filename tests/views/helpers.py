@@ -23,25 +23,29 @@ def small_db(path: Path) -> sa.Engine:
     """Two tables with a PK, NOT NULL, a server default, a unique, an index and an FK."""
     md = sa.MetaData()
     sa.Table(
-        "authors", md,
+        "authors",
+        md,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("active", sa.Boolean, nullable=False, server_default=sa.text("1")),
         sa.UniqueConstraint("name", name="uq_authors_name"),
     )
     sa.Table(
-        "posts", md,
+        "posts",
+        md,
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("author_id", sa.Integer,
-                  sa.ForeignKey("authors.id", ondelete="CASCADE",
-                                name="fk_posts_author_id_authors"), nullable=False),
+        sa.Column(
+            "author_id",
+            sa.Integer,
+            sa.ForeignKey("authors.id", ondelete="CASCADE", name="fk_posts_author_id_authors"),
+            nullable=False,
+        ),
         sa.Column("title", sa.String(200)),
         sa.Index("ix_posts_title", "title"),
     )
     engine = sa.create_engine(url(path))
     md.create_all(engine)
     return engine
-
 
 
 def svg_root(svg: str) -> ET.Element:
@@ -64,3 +68,15 @@ def assert_clean(text: str, *paths: Path) -> None:
     assert "0x" not in text
     for path in paths:
         assert str(path) not in text
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio of two ``#rrggbb`` colours (1 to 21; text needs 4.5)."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)

@@ -11,7 +11,9 @@ from workbook.views import DiffView, schema_diff, snapshot_schema
 def test_diff_of_revision_0005(migrated):
     view = schema_diff(snapshot(migrated, "0004"), snapshot(migrated, "0005"))
     assert isinstance(view, DiffView)
-    assert view.text == """\
+    assert (
+        view.text
+        == """\
 ~ table books
     + column publisher_id INTEGER
     + index ix_books_publisher_id (publisher_id)
@@ -20,6 +22,7 @@ def test_diff_of_revision_0005(migrated):
     + column id INTEGER PK
     + column name VARCHAR(255) NOT NULL
     + unique uq_publishers_name (name)"""
+    )
     assert "+ books: column publisher_id INTEGER" in view.changes
     root_texts = svg_texts(view.svg)
     assert {"books", "publishers", "before", "after", "(no table publishers)"} <= set(root_texts)
@@ -29,10 +32,13 @@ def test_diff_of_revision_0005(migrated):
 
 def test_diff_of_changed_columns(migrated):
     view = schema_diff(snapshot(migrated, "0002"), snapshot(migrated, "0003"))
-    assert view.text == """\
+    assert (
+        view.text
+        == """\
 ~ table users
     ~ column is_active: default (none) -> 1
     ~ column phone_number: type VARCHAR(20) -> VARCHAR(15)"""
+    )
     assert "#fef3c7" in view.svg  # changes are amber
 
 
@@ -49,8 +55,12 @@ def test_diff_of_a_downgrade_shows_removals_struck_through(migrated):
 def test_diff_detects_nullability_and_unnamed_changes(tmp_path):
     def build(path, nullable, with_index):
         md = sa.MetaData()
-        table = sa.Table("t", md, sa.Column("id", sa.Integer, primary_key=True),
-                         sa.Column("x", sa.String(10), nullable=nullable))
+        table = sa.Table(
+            "t",
+            md,
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("x", sa.String(10), nullable=nullable),
+        )
         if with_index:
             sa.Index("ix_t_x", table.c.x, unique=True)
         engine = sa.create_engine(url(path))
@@ -58,10 +68,13 @@ def test_diff_detects_nullability_and_unnamed_changes(tmp_path):
         return snapshot_schema(engine)
 
     before, after = build(tmp_path / "a.db", True, False), build(tmp_path / "b.db", False, True)
-    assert schema_diff(before, after).text == """\
+    assert (
+        schema_diff(before, after).text
+        == """\
 ~ table t
     ~ column x: NULL -> NOT NULL
     + index ix_t_x (x) UNIQUE"""
+    )
 
 
 def test_no_changes(migrated):

@@ -99,12 +99,18 @@ def test_graph_with_two_roots_labels_and_depends_on(tmp_path):
     write_script(versions, "0001", "Create users")
     write_script(versions, "0002", "Add email to users", down="0001")
     write_script(versions, "0003", "Add index on email", down="0002")
-    write_script(versions, "0004",
-                 "Add a very long message that will surely be truncated in the box", down="0002")
+    write_script(
+        versions,
+        "0004",
+        "Add a very long message that will surely be truncated in the box",
+        down="0002",
+    )
     write_script(versions, "a001", "Create audit log", labels=("audit",))
     write_script(versions, "a002", "Audit users", down="a001", depends="0002")
     view = revision_graph(ScriptDirectory(str(tmp_path)), current=["0003", "a002", "zzzz"])
-    assert view.text == """\
+    assert (
+        view.text
+        == """\
 *    a002 [audit]  Audit users  (head) (current) (depends on 0002)
 *    a001 [audit]  Create audit log  (base)
   *  0004  Add a very long message that will surely be truncated in the box  (head)
@@ -113,6 +119,7 @@ def test_graph_with_two_roots_labels_and_depends_on(tmp_path):
 *    0002  Add email to users  (branchpoint)
 *    0001  Create users  (base)
 current revision zzzz is not in this script directory"""
+    )
     root = svg_root(view.svg)
     dashed = [p for p in root.iter(f"{SVG}path") if p.get("stroke-dasharray")]
     assert len(dashed) == 2  # the depends_on edge and its legend sample
@@ -141,7 +148,9 @@ def test_graph_three_way_merge_keeps_lines_off_boxes(tmp_path):
         write_script(versions, rev, f"Feature {rev}", down="0001")
     write_script(versions, "0005", "Merge three features", down=("0002", "0003", "0004"))
     view = revision_graph(ScriptDirectory(str(tmp_path)), "0005")
-    assert view.text == """\
+    assert (
+        view.text
+        == """\
 *      0005  Merge three features  (head) (mergepoint) (current)
 |\\-\\
 | | *  0004  Feature 0004
@@ -149,9 +158,10 @@ def test_graph_three_way_merge_keeps_lines_off_boxes(tmp_path):
 * | |  0002  Feature 0002
 |/-/
 *      0001  Base  (branchpoint) (base)"""
+    )
     # A lane is kept free between an edge's two ends: no box is ever drawn over a line.
     for (parent, child), lane in view.lane_of.items():
-        between = view.order[view.row[parent] + 1:view.row[child]]
+        between = view.order[view.row[parent] + 1 : view.row[child]]
         assert all(view.col[rev] != lane for rev in between)
     svg_root(view.svg)
 
@@ -159,3 +169,36 @@ def test_graph_three_way_merge_keeps_lines_off_boxes(tmp_path):
 def test_graph_accepts_an_alembic_config(reference_scripts):
     from_config = revision_graph(Config(str(ROOT / "alembic.ini")), "0011")
     assert from_config.text == revision_graph(reference_scripts, "0011").text
+
+
+def legend_texts(svg: str) -> list[str]:
+    """The texts below the last revision box: the legend."""
+    root = svg_root(svg)
+    last_box = max(float(r.get("y")) for r in root.iter(f"{SVG}rect") if r.get("height") == "44")
+    return [t.text for t in root.iter(f"{SVG}text") if float(t.get("y")) > last_box + 44]
+
+
+def test_the_legend_names_every_tag_a_box_can_carry(reference_scripts):
+    legend = legend_texts(revision_graph(reference_scripts, "0011").svg)
+    for tag in ("head", "you are here", "merge", "branch point", "base"):
+        assert tag in legend
+    assert "first revision (no parent)" in legend and "depends_on" in legend
+
+
+def test_full_titles_fit_or_show_as_a_tooltip(reference_scripts, tmp_path):
+    # The book's titles (up to 50 characters) fit their boxes whole.
+    view = revision_graph(reference_scripts, "0011")
+    texts = svg_texts(view.svg)
+    assert "Add indexes to improve book search performance" in texts
+    assert not any(t.endswith("…") for t in texts)
+    # A longer one is cut in the box, and whole in the tooltip and the text form.
+    long = "Add a very long message that will surely be truncated in the box, " * 2
+    write_script(tmp_path / "versions", "0001", long.strip())
+    view = revision_graph(ScriptDirectory(str(tmp_path)), ())
+    box_text = [t for t in svg_texts(view.svg) if t.startswith("Add a very long")]
+    assert len(box_text) == 1 and box_text[0].endswith("…")
+    [group] = svg_root(view.svg).iter(f"{SVG}g")
+    assert group.find(f"{SVG}title").text == f"0001: {long.strip()}"
+    assert group.find(f"{SVG}rect") is not None  # the tooltip covers the whole box
+    assert long.strip() in view.text
+    assert group.find(f"{SVG}rect").get("width") == "360"  # boxes grow only so far

@@ -36,11 +36,18 @@ def test_snapshot_fields(tmp_path):
     assert snap.table_names == ("authors", "posts")
     posts = snap.table("posts")
     assert [(c.name, c.type, c.nullable, c.primary_key) for c in posts.columns] == [
-        ("id", "INTEGER", False, True), ("author_id", "INTEGER", False, False),
-        ("title", "VARCHAR(200)", True, False)]
+        ("id", "INTEGER", False, True),
+        ("author_id", "INTEGER", False, False),
+        ("title", "VARCHAR(200)", True, False),
+    ]
     fk = posts.foreign_keys[0]
     assert (fk.name, fk.columns, fk.referred_table, fk.referred_columns, fk.ondelete) == (
-        "fk_posts_author_id_authors", ("author_id",), "authors", ("id",), "CASCADE")
+        "fk_posts_author_id_authors",
+        ("author_id",),
+        "authors",
+        ("id",),
+        "CASCADE",
+    )
     assert snap.table("authors").columns[2].default == "1"
     with pytest.raises(KeyError):
         snap.table("nope")
@@ -65,10 +72,11 @@ def test_missing_file_is_an_error_and_is_not_created(tmp_path):
 
 def test_reference_schema_at_head(migrated):
     view = schema(url(migrated["0011"]))
-    assert view.snapshot.table_names == (
-        "books", "categories", "publishers", "user_books", "users")
+    assert view.snapshot.table_names == ("books", "categories", "publishers", "user_books", "users")
     users = view.text.split("\n\n")[-1]
-    assert users == """\
+    assert (
+        users
+        == """\
 users
   id               INTEGER       PK
   email            VARCHAR(255)  NOT NULL
@@ -81,6 +89,7 @@ users
   display_name     VARCHAR(255)  NOT NULL
   bio              TEXT
   index  ix_users_email (email) UNIQUE"""
+    )
     fk = "  fk     fk_user_books_user_id_users (user_id) -> users.id ON DELETE CASCADE"
     assert fk in view.text
     texts = svg_texts(view.svg)

@@ -35,7 +35,12 @@ def test_no_private_name_crosses_modules():
 
 def test_numbers_print_with_at_most_one_decimal():
     assert [number(v) for v in (12, 12.0, 7.32, 0.5, 280 * 0.61)] == [
-        "12", "12", "7.3", "0.5", "170.8"]
+        "12",
+        "12",
+        "7.3",
+        "0.5",
+        "170.8",
+    ]
 
 
 def test_text_metrics():

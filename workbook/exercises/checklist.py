@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 
-from workbook.exercises.core import Correct, Incorrect, NotAttempted, Result
+from workbook.exercises.core import CHIP, Correct, Incorrect, NotAttempted, Result
 from workbook.text import inline
 
 DONE, WRONG, TODO = "✓", "✗", "○"
@@ -38,9 +38,10 @@ class _Checklist:
     def html(self) -> str:
         colours = {DONE: "#1a7f37", WRONG: "#cf222e", TODO: "#9a6700"}
         rows = "".join(
-            f'<li><b style="color:{colours[mark]}">{mark} {html.escape(part)}:</b> '
+            f'<li><b style="color:{colours[mark]};{CHIP}">{mark} {html.escape(part)}:</b> '
             f"{inline(detail)}</li>" for mark, part, detail in self.items)
-        head = (f'<b style="color:{self.colour}">{self.symbol} '  # type: ignore[attr-defined]
+        colour = self.colour  # type: ignore[attr-defined]
+        head = (f'<b style="color:{colour};{CHIP}">{self.symbol} '  # type: ignore[attr-defined]
                 f"{self.label}:</b> {inline(self.summary)}")  # type: ignore[attr-defined]
         return (f'<div style="line-height:1.45">{head}'
                 f'<ul style="list-style:none;padding-left:1em;margin:0.2em 0">{rows}</ul></div>')

@@ -86,7 +86,7 @@ class Result:
             f"{self.symbol} {self.label}"
 
     def html(self) -> str:
-        head = f'<b style="color:{self.colour}">{self.symbol} {self.label}:</b>'
+        head = f'<b style="color:{self.colour};{CHIP}">{self.symbol} {self.label}:</b>'
         return f'<div style="line-height:1.45">{head} {inline(self.message)}</div>'
 
     def __repr__(self) -> str:
@@ -119,6 +119,9 @@ class Problem(Exception):
 
 
 # -- display -------------------------------------------------------------------------------
+# Coloured labels and notes sit on a light chip of their own: every label colour here reads
+# at 4.5:1 or more on it, on light and dark pages alike (on a dark page alone, none does).
+CHIP = "background:#f6f8fa;padding:0 0.3em;border-radius:3px"
 _SCRATCH = re.compile(r"\.scratch/[^/\s]+/?")  # a scratch copy's random folder name
 # Code blocks set their text and background colours together, from JupyterLab's theme
 # (light or dark) where there is one, else light: readable in every front end.
@@ -425,14 +428,14 @@ class Exercise:
         if body.count("<p>") == 1 and body.startswith("<p>") and body.endswith("</p>"):
             body = body.removeprefix("<p>").removesuffix("</p>")  # one paragraph: inline
         show(f"{label}: {text}",
-             f'<div style="line-height:1.45"><b style="color:#0969da">{label}:</b> '
+             f'<div style="line-height:1.45"><b style="color:#0969da;{CHIP}">{label}:</b> '
              f"{body}</div>")
 
     def solution(self) -> None:
         """Show the solution."""
         text = self.solution_text
         show(f"Solution:\n{text}",
-             '<div style="line-height:1.45"><b style="color:#8250df">Solution:</b>'
+             f'<div style="line-height:1.45"><b style="color:#8250df;{CHIP}">Solution:</b>'
              f"{markdown_html(text)}</div>")
 
     def setup(self, workspace: Workspace | None = None) -> None:
@@ -445,7 +448,7 @@ class Exercise:
             where = [workspace.path] if isinstance(workspace, Workspace) else []
             message = (f"Setup could not run: {clean(one_line(error), *where)}. "
                        f"{REBUILD.capitalize()}, then retry.")
-            show(message, f'<div style="color:#cf222e">{inline(message)}</div>')
+            show(message, f'<div><span style="color:#cf222e;{CHIP}">{inline(message)}</span></div>')
             return
         message = f"Setup: {note}."
-        show(message, f'<div style="color:#57606a">{inline(message)}</div>')
+        show(message, f'<div><span style="color:#57606a;{CHIP}">{inline(message)}</span></div>')

@@ -11,8 +11,20 @@ from workbook.views.display import View, clip
 from workbook.views.mermaid import mermaid_name, mermaid_type
 from workbook.views.schema import LEFTOVER_NOTE, TMP_PREFIX, ColumnInfo, SchemaSnapshot, TableInfo
 from workbook.views.svg import (
-    AMBER, FAINT, GREEN, HEAD_H, HEADER, MUTED, RED, ROW_H, TITLE, WHITE, Svg, char_width,
-    message_svg, text_width,
+    AMBER,
+    FAINT,
+    GREEN,
+    HEAD_H,
+    HEADER,
+    MUTED,
+    RED,
+    ROW_H,
+    TITLE,
+    WHITE,
+    Svg,
+    char_width,
+    message_svg,
+    text_width,
 )
 
 KINDS = ("column", "index", "unique", "fk")
@@ -23,8 +35,11 @@ def _items(table: TableInfo | None) -> dict[tuple[str, str], str]:
     if table is None:
         return {}
     items = {("column", c.name): c.describe() for c in table.columns}
-    for kind, group in (("index", table.indexes), ("unique", table.uniques),
-                        ("fk", table.foreign_keys)):
+    for kind, group in (
+        ("index", table.indexes),
+        ("unique", table.uniques),
+        ("fk", table.foreign_keys),
+    ):
         for obj in group:  # unnamed constraints are keyed by what they are
             text = obj.describe().split(" ", 1)[1]  # without the leading kind word
             items[(kind, obj.name or text.split(" ", 1)[1])] = text
@@ -51,15 +66,29 @@ def _table_changes(old: TableInfo | None, new: TableInfo | None) -> list[tuple[s
     for key in sorted(before.keys() | after.keys(), key=lambda k: (KINDS.index(k[0]), k[1])):
         kind, name = key
         if key not in before:
-            changes.append(("+", kind, name, f"{kind} {name} {after[key]}" if kind == "column"
-                            else f"{kind} {after[key]}"))
+            changes.append(
+                (
+                    "+",
+                    kind,
+                    name,
+                    f"{kind} {name} {after[key]}" if kind == "column" else f"{kind} {after[key]}",
+                )
+            )
         elif key not in after:
-            changes.append(("-", kind, name, f"{kind} {name} {before[key]}" if kind == "column"
-                            else f"{kind} {before[key]}"))
+            changes.append(
+                (
+                    "-",
+                    kind,
+                    name,
+                    f"{kind} {name} {before[key]}" if kind == "column" else f"{kind} {before[key]}",
+                )
+            )
         elif before[key] != after[key]:
             if kind == "column":
-                detail = _column_change(old.columns[[c.name for c in old.columns].index(name)],
-                                        new.columns[[c.name for c in new.columns].index(name)])
+                detail = _column_change(
+                    old.columns[[c.name for c in old.columns].index(name)],
+                    new.columns[[c.name for c in new.columns].index(name)],
+                )
             else:  # the name is the key: show only what it covers now and before
                 detail = f"{before[key].split(' ', 1)[1]} -> {after[key].split(' ', 1)[1]}"
             changes.append(("~", kind, name, f"{kind} {name}: {detail}"))
@@ -85,8 +114,11 @@ class DiffView(View):
     @property
     def changes(self) -> tuple[str, ...]:
         """Every change as one line, e.g. '+ users: column bio TEXT'."""
-        return tuple(f"{sign} {table}: {text}" for _, table, items in self.tables
-                     for sign, _, _, text in items)
+        return tuple(
+            f"{sign} {table}: {text}"
+            for _, table, items in self.tables
+            for sign, _, _, text in items
+        )
 
     def _make_text(self) -> str:
         if not self.tables:
@@ -111,12 +143,14 @@ class DiffView(View):
             marks = {n: s for s, kind, n, _ in changes if kind == "column"}
             old_cols = self.olds[name].columns if name in self.olds else ()
             cols = (self.news[name].columns if name in self.news else ()) + tuple(
-                c for c in old_cols if marks.get(c.name) == "-")
+                c for c in old_cols if marks.get(c.name) == "-"
+            )
             lines.append(f"    {mermaid_name(name)} {{")
             for col in cols:
                 note = {"+": "added", "-": "removed", "~": "changed"}.get(marks.get(col.name), "")
-                lines.append(f"        {mermaid_type(col.type)} {col.name}"
-                             + (f' "{note}"' if note else ""))
+                lines.append(
+                    f"        {mermaid_type(col.type)} {col.name}" + (f' "{note}"' if note else "")
+                )
             lines.append("    }")
         return "\n".join(lines) + "\n"
 
@@ -161,12 +195,21 @@ def _aligned_rows(old: TableInfo | None, new: TableInfo | None):
     merged = []
     for kind in KINDS:
         ordered = (lambda keys: keys) if kind == "column" else sorted  # columns keep table order
-        merged += _merge_order(ordered([k for k in before if k[0] == kind]),
-                               ordered([k for k in after if k[0] == kind]))
+        merged += _merge_order(
+            ordered([k for k in before if k[0] == kind]),
+            ordered([k for k in after if k[0] == kind]),
+        )
     rows = []
     for key in merged:
-        state = ("+" if key not in before else "-" if key not in after
-                 else "~" if before[key] != after[key] else " ")
+        state = (
+            "+"
+            if key not in before
+            else "-"
+            if key not in after
+            else "~"
+            if before[key] != after[key]
+            else " "
+        )
         rows.append((state, cells_before.get(key), cells_after.get(key)))
     return rows
 
@@ -183,10 +226,18 @@ def _diff_svg(view: DiffView) -> str:
         pairs = _aligned_rows(olds.get(name), news.get(name))
         name_w = min(18, max((len(c[0]) for _, *cs in pairs for c in cs if c), default=0))
         sections.append((name, pairs, name_w))
-    longest = max(_row_chars(state, cell, name_w) for _, pairs, name_w in sections
-                  for state, *cells in pairs for cell in cells if cell)
-    box_w = max(min(longest, DIFF_LIMIT) * DIFF_CHAR + 18, text_width(max(
-        (n for n, _, _ in sections), key=len), 13) + 24, 180)
+    longest = max(
+        _row_chars(state, cell, name_w)
+        for _, pairs, name_w in sections
+        for state, *cells in pairs
+        for cell in cells
+        if cell
+    )
+    box_w = max(
+        min(longest, DIFF_LIMIT) * DIFF_CHAR + 18,
+        text_width(max((n for n, _, _ in sections), key=len), 13) + 24,
+        180,
+    )
     left_x, right_x = 16, 16 + box_w + 32
     svg.text(left_x, 30, "before", size=13, fill=MUTED, mono=False, bold=True)
     svg.text(right_x, 30, "after", size=13, fill=MUTED, mono=False, bold=True)
@@ -199,8 +250,15 @@ def _diff_svg(view: DiffView) -> str:
                 _diff_box(svg, box, name, pairs, side, name_w)
             else:
                 _absent_box(svg, box, name)
-        svg.text(left_x + box_w + 16, y + height / 2 + 5, "→", size=16, fill=MUTED, mono=False,
-                 anchor="middle")
+        svg.text(
+            left_x + box_w + 16,
+            y + height / 2 + 5,
+            "→",
+            size=16,
+            fill=MUTED,
+            mono=False,
+            anchor="middle",
+        )
         y += height + 24
     x = left_x
     for label, colors in (("+ added", GREEN), ("- removed", RED), ("~ changed", AMBER)):
@@ -217,8 +275,15 @@ def _row_chars(state: str, cell: tuple[str, str, str], name_w: int) -> int:
 def _absent_box(svg: Svg, box, name: str) -> None:
     x, y, w, h = box
     svg.rect(x, y, w, h, fill=WHITE, stroke=FAINT, rx=6, dash="4 4")
-    svg.text(x + w / 2, y + h / 2 + 4, f"(no table {name})", fill=FAINT, mono=False,
-             italic=True, anchor="middle")
+    svg.text(
+        x + w / 2,
+        y + h / 2 + 4,
+        f"(no table {name})",
+        fill=FAINT,
+        mono=False,
+        italic=True,
+        anchor="middle",
+    )
 
 
 def _diff_box(svg: Svg, box, name: str, pairs, side: int, name_w: int) -> None:
@@ -240,12 +305,12 @@ def _diff_box(svg: Svg, box, name: str, pairs, side: int, name_w: int) -> None:
         text_x = x + 10 + 2 * DIFF_CHAR
         if first:  # a column: its name, then its type (and flags, if it changed), aligned
             desc_x = text_x + (name_w + 2) * DIFF_CHAR
-            spans = [(text_x, clip(first, name_w)),
-                     (desc_x, clip(text, DIFF_LIMIT - name_w - 4))]
+            spans = [(text_x, clip(first, name_w)), (desc_x, clip(text, DIFF_LIMIT - name_w - 4))]
         else:
             spans = [(text_x, clip(text, DIFF_LIMIT - 2))]
         for sx, shown in spans:
             svg.text(sx, top + 14, shown, size=DIFF_FONT, fill=ink)
             if state == "-":  # struck through: drawn, since text-decoration is not everywhere
-                svg.path([(sx, top + 10.5), (sx + len(shown) * DIFF_CHAR, top + 10.5)],
-                         stroke=ink, sw=1)
+                svg.path(
+                    [(sx, top + 10.5), (sx + len(shown) * DIFF_CHAR, top + 10.5)], stroke=ink, sw=1
+                )

@@ -49,7 +49,8 @@ class View:
     def _repr_mimebundle_(self, include=None, exclude=None):
         bundle = {"text/plain": self.text, self.picture_mime: self.picture}
         return {
-            mime: data for mime, data in bundle.items()
+            mime: data
+            for mime, data in bundle.items()
             if (not include or mime in include) and (not exclude or mime not in exclude)
         }
 

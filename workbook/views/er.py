@@ -8,17 +8,40 @@ so lines never cross a box. Tables without any relationship go in a grid at the 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from workbook.views.display import View
 from workbook.views.mermaid import mermaid_name, mermaid_type
 from workbook.views.schema import (
-    LEFTOVER_NOTE, TMP_PREFIX, ColumnInfo, SchemaSnapshot, TableInfo, snapshot_schema,
+    LEFTOVER_NOTE,
+    TMP_PREFIX,
+    ColumnInfo,
+    SchemaSnapshot,
+    TableInfo,
+    snapshot_schema,
 )
 from workbook.views.svg import (
-    EDGE, FAINT, FK_INK, HEAD_H, HEADER, INK, MARGIN, MUTED, PK_INK, RED, ROW_H, STRIPE, TITLE,
-    WHITE, Svg, char_width, message_svg, number, text_width,
+    EDGE,
+    FAINT,
+    FK_INK,
+    HEAD_H,
+    HEADER,
+    INK,
+    MARGIN,
+    MUTED,
+    PK_INK,
+    RED,
+    ROW_H,
+    STRIPE,
+    TITLE,
+    WHITE,
+    Svg,
+    char_width,
+    message_svg,
+    number,
+    text_width,
 )
 
 
@@ -26,13 +49,14 @@ def _leftover_warnings(snapshot: SchemaSnapshot) -> list[tuple[str, str]]:
     """(headline, advice) per leftover _alembic_tmp_* table."""
     warnings = []
     for name in snapshot.leftovers:
-        original = name[len(TMP_PREFIX):]
+        original = name[len(TMP_PREFIX) :]
         if original in snapshot.table_names:
             advice = f"check that {original} still holds its rows, then DROP TABLE {name}"
         else:
             advice = f"{original} is gone and its rows are in {name}: rename it back first"
-        warnings.append((f"WARNING: leftover table {name}: a batch migration crashed halfway",
-                         advice))
+        warnings.append(
+            (f"WARNING: leftover table {name}: a batch migration crashed halfway", advice)
+        )
     return warnings
 
 
@@ -41,7 +65,7 @@ def _table_text(table: TableInfo) -> list[str]:
     type_w = max(len(c.type) for c in table.columns) if table.columns else 0
     lines = [table.name + (LEFTOVER_NOTE if table.is_leftover else "")]
     for col in table.columns:
-        flags = col.describe()[len(col.type or "(no type)"):].strip()
+        flags = col.describe()[len(col.type or "(no type)") :].strip()
         lines.append(f"  {col.name:<{name_w}}  {col.type:<{type_w}}  {flags}".rstrip())
     for item in (*table.indexes, *table.uniques, *table.foreign_keys):
         keyword, rest = item.describe().split(" ", 1)
@@ -76,12 +100,23 @@ class SchemaView(View):
         names = set(self.snapshot.table_names)
         for table in self.snapshot.tables:
             fk_cols = set(table.fk_targets())
-            uq_cols = {cols[0] for cols in [u.columns for u in table.uniques]
-                       + [i.columns for i in table.indexes if i.unique] if len(cols) == 1}
+            uq_cols = {
+                cols[0]
+                for cols in [u.columns for u in table.uniques]
+                + [i.columns for i in table.indexes if i.unique]
+                if len(cols) == 1
+            }
             lines.append(f"    {mermaid_name(table.name)} {{")
             for col in table.columns:
-                keys = [k for k, on in (("PK", col.primary_key), ("FK", col.name in fk_cols),
-                                        ("UK", col.name in uq_cols)) if on]
+                keys = [
+                    k
+                    for k, on in (
+                        ("PK", col.primary_key),
+                        ("FK", col.name in fk_cols),
+                        ("UK", col.name in uq_cols),
+                    )
+                    if on
+                ]
                 note = '"NOT NULL"' if not col.nullable and not col.primary_key else ""
                 parts = [mermaid_type(col.type), col.name, ",".join(keys), note]
                 lines.append("        " + " ".join(p for p in parts if p))
@@ -91,8 +126,10 @@ class SchemaView(View):
                 if fk.referred_table in names:
                     nullable = any(c.nullable for c in table.columns if c.name in fk.columns)
                     left = "|o" if nullable else "||"
-                    lines.append(f"    {mermaid_name(fk.referred_table)} {left}--o{{ "
-                                 f'{mermaid_name(table.name)} : "{", ".join(fk.columns)}"')
+                    lines.append(
+                        f"    {mermaid_name(fk.referred_table)} {left}--o{{ "
+                        f'{mermaid_name(table.name)} : "{", ".join(fk.columns)}"'
+                    )
         return "\n".join(lines) + "\n"
 
 
@@ -103,8 +140,10 @@ def schema(bind, tables: Iterable[str] | str | None = None) -> SchemaView:
         wanted = {tables} if isinstance(tables, str) else set(tables)
         unknown = sorted(wanted - set(snap.table_names))
         if unknown:
-            raise ValueError(f"unknown table(s): {', '.join(unknown)}; existing tables: "
-                             f"{', '.join(snap.table_names) or '(none)'}")
+            raise ValueError(
+                f"unknown table(s): {', '.join(unknown)}; existing tables: "
+                f"{', '.join(snap.table_names) or '(none)'}"
+            )
         snap = SchemaSnapshot(tuple(t for t in snap.tables if t.name in wanted))
     return SchemaView(snap)
 
@@ -129,8 +168,10 @@ def _table_box(table: TableInfo) -> _Box:
     targets = table.fk_targets()
     name_w = max((len(c.name) for c in table.columns), default=0)
     type_w = max((len(_type_cell(c, targets)) for c in table.columns), default=0)
-    width = max(_marker_w(table) + 10 + (name_w + type_w) * CHAR + 12,
-                text_width(table.name, 13) + 10) + 20
+    width = (
+        max(_marker_w(table) + 10 + (name_w + type_w) * CHAR + 12, text_width(table.name, 13) + 10)
+        + 20
+    )
     return _Box(table.name, width, HEAD_H + ROW_H * len(table.columns) + 6, table=table)
 
 
@@ -145,15 +186,23 @@ def _type_cell(col: ColumnInfo, targets: dict[str, str]) -> str:
 def _layers(tables: tuple[TableInfo, ...]):
     """Layer index per table (longest path from a table with no parents); cycles are cut."""
     names = {t.name for t in tables}
-    parents = {t.name: sorted({fk.referred_table for fk in t.foreign_keys
-                               if fk.referred_table in names and fk.referred_table != t.name})
-               for t in tables}
+    parents = {
+        t.name: sorted(
+            {
+                fk.referred_table
+                for fk in t.foreign_keys
+                if fk.referred_table in names and fk.referred_table != t.name
+            }
+        )
+        for t in tables
+    }
     depth: dict[str, int] = {}
 
     def visit(name: str, path: tuple[str, ...]) -> int:
         if name not in depth:
-            depth[name] = 1 + max((visit(p, path + (name,)) for p in parents[name]
-                                   if p not in path), default=-1)
+            depth[name] = 1 + max(
+                (visit(p, path + (name,)) for p in parents[name] if p not in path), default=-1
+            )
         return depth[name]
 
     for name in sorted(names):
@@ -166,8 +215,9 @@ def _order_layers(layers: list[list[_Box]], ups: dict[str, list[str]]) -> None:
     """Sort each layer by the mean position of the boxes above it (fewer crossings)."""
     for i in range(1, len(layers)):
         pos = {b.key: j for j, b in enumerate(layers[i - 1])}
-        layers[i].sort(key=lambda b: (
-            sum(pos[u] for u in ups[b.key]) / max(1, len(ups[b.key])), b.key))
+        layers[i].sort(
+            key=lambda b: (sum(pos[u] for u in ups[b.key]) / max(1, len(ups[b.key])), b.key)
+        )
 
 
 def _er_layout(snapshot: SchemaSnapshot):
@@ -225,7 +275,7 @@ def _attach_points(chains, boxes) -> dict[tuple[str, int, str], float]:
     """Spread the lines leaving a box's bottom (or entering its top) along that side."""
     ends: dict[tuple[str, str], list[tuple[float, int]]] = {}
     for i, chain in enumerate(chains):
-        for upper, lower in zip(chain, chain[1:]):
+        for upper, lower in itertools.pairwise(chain):
             ends.setdefault((upper, "bottom"), []).append((boxes[lower].x + boxes[lower].w / 2, i))
             ends.setdefault((lower, "top"), []).append((boxes[upper].x + boxes[upper].w / 2, i))
     points = {}
@@ -245,25 +295,33 @@ def _er_svg(snapshot: SchemaSnapshot) -> str:
         svg.text(MARGIN, MARGIN + 30 + 40 * i, advice, size=12, fill=RED[1], mono=False)
     boxes, rows, chains = _er_layout(snapshot)
     width, bottom, bands = _place(rows, top)
-    band_of = {b.key: band for row, band in zip(rows, bands) for b in row}
+    band_of = {b.key: band for row, band in zip(rows, bands, strict=True) for b in row}
     points = _attach_points(chains, boxes)
     for i, chain in enumerate(chains):
         _draw_fk_edge(svg, chain, i, boxes, band_of, points)
     for table in snapshot.tables:
         _draw_table(svg, boxes[table.name])
     legend_w = _er_legend(svg, MARGIN, bottom + 28)
-    total_w = max(width + 2 * MARGIN, legend_w + 2 * MARGIN,
-                  max((text_width(t, 12, mono=False) * 1.1 + 2 * MARGIN
-                       for w in warnings for t in w), default=0))
+    total_w = max(
+        width + 2 * MARGIN,
+        legend_w + 2 * MARGIN,
+        max(
+            (text_width(t, 12, mono=False) * 1.1 + 2 * MARGIN for w in warnings for t in w),
+            default=0,
+        ),
+    )
     return svg.render(total_w, bottom + 44)
 
 
 def _er_legend(svg: Svg, x0: float, y: float) -> float:
     """Key to the markers, one item after another; returns its width."""
     x = x0
-    for mark, ink, words in (("PK", PK_INK, "primary key"), ("FK", FK_INK, "foreign key"),
-                             ("●", MUTED, "NOT NULL"),
-                             ("", EDGE, "foreign key → referenced table")):
+    for mark, ink, words in (
+        ("PK", PK_INK, "primary key"),
+        ("FK", FK_INK, "foreign key"),
+        ("●", MUTED, "NOT NULL"),
+        ("", EDGE, "foreign key → referenced table"),
+    ):
         if mark:
             svg.text(x, y, mark, size=10, fill=ink, bold=True)
         else:  # a sample of the line style, arrowhead at the referenced end
@@ -277,7 +335,7 @@ def _er_legend(svg: Svg, x0: float, y: float) -> float:
 def _draw_fk_edge(svg, chain, i, boxes, band_of, points) -> None:
     """Parent at the top, child below: orthogonal lines with a track per edge in each gap."""
     pts = []
-    for upper, lower in zip(chain, chain[1:]):
+    for upper, lower in itertools.pairwise(chain):
         ux = points[(upper, i, "bottom")] if boxes[upper].table else boxes[upper].x + SLOT_W / 2
         lx = points[(lower, i, "top")] if boxes[lower].table else boxes[lower].x + SLOT_W / 2
         start = boxes[upper].y + boxes[upper].h

@@ -18,8 +18,23 @@ from alembic.util import CommandError
 
 from workbook.views.display import View, as_names, clip
 from workbook.views.svg import (
-    BLUE, EDGE, FAINT, FK_INK, INK, LIGHT_BLUE, MARGIN, MUTED, NAVY, ORANGE, RED, SLATE, VIOLET,
-    WHITE, Svg, message_svg, text_width,
+    BLUE,
+    EDGE,
+    FAINT,
+    FK_INK,
+    INK,
+    LIGHT_BLUE,
+    MARGIN,
+    MUTED,
+    NAVY,
+    ORANGE,
+    RED,
+    SLATE,
+    VIOLET,
+    WHITE,
+    Svg,
+    message_svg,
+    text_width,
 )
 
 
@@ -38,9 +53,13 @@ class _Rev:
 
     @property
     def marks(self) -> list[str]:
-        names = [("head", self.is_head), ("branchpoint", self.is_branch_point),
-                 ("mergepoint", self.is_merge_point), ("base", self.is_base),
-                 ("current", self.is_current)]
+        names = [
+            ("head", self.is_head),
+            ("branchpoint", self.is_branch_point),
+            ("mergepoint", self.is_merge_point),
+            ("base", self.is_base),
+            ("current", self.is_current),
+        ]
         return [name for name, on in names if on]
 
 
@@ -125,10 +144,13 @@ class GraphView(View):
             lines = ["(no revisions yet)"]
         else:
             width = 2 * self.columns - 1
-            lines = [(g.rstrip().ljust(width) + "  " + label).rstrip() if label else g.rstrip()
-                     for g, label in self._graph_lines()]
-        lines += [f"current revision {r} is not in this script directory"
-                  for r in self.unknown_current]
+            lines = [
+                (g.rstrip().ljust(width) + "  " + label).rstrip() if label else g.rstrip()
+                for g, label in self._graph_lines()
+            ]
+        lines += [
+            f"current revision {r} is not in this script directory" for r in self.unknown_current
+        ]
         return "\n".join(lines)
 
     def _graph_lines(self):
@@ -215,59 +237,112 @@ def revision_graph(script_directory, current: Iterable[str] | str | None = ()) -
             unknown.append(rev_id)
     revs = {}
     for s in scripts:
-        deps = sorted({d.revision for dep in as_names(s.dependencies)
-                       for d in script_directory.get_revisions(dep)})
+        deps = sorted(
+            {
+                d.revision
+                for dep in as_names(s.dependencies)
+                for d in script_directory.get_revisions(dep)
+            }
+        )
         message = " ".join(s.doc.split()) or "(no message)"
         revs[s.revision] = _Rev(
-            s.revision, message, tuple(sorted(as_names(s.down_revision))), tuple(deps),
-            tuple(sorted(s.branch_labels)), s.is_head, s.is_base, s.is_branch_point,
-            s.is_merge_point, s.revision in current_ids)
+            s.revision,
+            message,
+            tuple(sorted(as_names(s.down_revision))),
+            tuple(deps),
+            tuple(sorted(s.branch_labels)),
+            s.is_head,
+            s.is_base,
+            s.is_branch_point,
+            s.is_merge_point,
+            s.revision in current_ids,
+        )
     return GraphView(revs, tuple(sorted(unknown)))
 
 
-BOX_W, BOX_H, COL_GAP, ROW_GAP = 280, 44, 24, 30
+# Boxes grow with the longest title, up to MAX_BOX_W; a longer title is cut with "…",
+# and stays whole in the box's tooltip and in the text form.
+MIN_BOX_W, MAX_BOX_W, BOX_H, COL_GAP, ROW_GAP = 280, 360, 44, 24, 30
+MESSAGE_SIZE, MESSAGE_PAD = 12, 10
 CURRENT = LIGHT_BLUE  # the box of the revision the database is at
-PILLS = {"head": NAVY, "current": BLUE, "mergepoint": VIOLET, "branchpoint": ORANGE,
-         "base": SLATE}
+PILLS = {"head": NAVY, "current": BLUE, "mergepoint": VIOLET, "branchpoint": ORANGE, "base": SLATE}
 PILL_TEXT = {"current": "you are here", "mergepoint": "merge", "branchpoint": "branch point"}
+LEGEND = [
+    ("head", "head (newest)"),
+    ("current", "where the database is"),
+    ("mergepoint", "joins branches"),
+    ("branchpoint", "splits into branches"),
+    ("base", "first revision (no parent)"),
+]
+
+
+def _box_width(view: GraphView) -> float:
+    longest = max(
+        text_width(rev.message, MESSAGE_SIZE, mono=False) for rev in view.revisions.values()
+    )
+    return min(max(longest + 2 * MESSAGE_PAD, MIN_BOX_W), MAX_BOX_W)
 
 
 def _graph_svg(view: GraphView) -> str:
     svg = Svg()
+    box_w = _box_width(view)
     deps = [(d, r) for r in view.order for d in view.revisions[r].dependencies]
-    graph_w = view.columns * (BOX_W + COL_GAP) - COL_GAP + (14 + 10 * len(deps) if deps else 0)
+    graph_w = view.columns * (box_w + COL_GAP) - COL_GAP + (14 + 10 * len(deps) if deps else 0)
     width = max(graph_w + 2 * MARGIN, 560)
     left = (width - graph_w) / 2  # a narrow graph is centered above the legend
 
     def box(rev: str) -> tuple[float, float]:
-        return left + view.col[rev] * (BOX_W + COL_GAP), MARGIN + view.row[rev] * (BOX_H + ROW_GAP)
+        return left + view.col[rev] * (box_w + COL_GAP), MARGIN + view.row[rev] * (BOX_H + ROW_GAP)
 
     for (parent, child), lane in sorted(view.lane_of.items(), key=lambda kv: kv[1]):
-        _graph_edge(svg, box(parent), box(child), left + lane * (BOX_W + COL_GAP) + BOX_W / 2)
-    gutter = left + view.columns * (BOX_W + COL_GAP) - COL_GAP + 14
+        _graph_edge(
+            svg, box(parent), box(child), left + lane * (box_w + COL_GAP) + box_w / 2, box_w
+        )
+    gutter = left + view.columns * (box_w + COL_GAP) - COL_GAP + 14
     for k, (dep, rev) in enumerate(deps):
         (dx, dy), (rx, ry), gx = box(dep), box(rev), gutter + 10 * k
-        svg.path([(dx + BOX_W, dy + BOX_H / 2), (gx, dy + BOX_H / 2), (gx, ry + BOX_H / 2),
-                  (rx + BOX_W + 8, ry + BOX_H / 2)], dash="5 4")
-        svg.path([(rx + BOX_W, ry + BOX_H / 2), (rx + BOX_W + 8, ry + BOX_H / 2 - 4.5),
-                  (rx + BOX_W + 8, ry + BOX_H / 2 + 4.5)], sw=1, fill=EDGE, stroke=EDGE)
+        svg.path(
+            [
+                (dx + box_w, dy + BOX_H / 2),
+                (gx, dy + BOX_H / 2),
+                (gx, ry + BOX_H / 2),
+                (rx + box_w + 8, ry + BOX_H / 2),
+            ],
+            dash="5 4",
+        )
+        svg.path(
+            [
+                (rx + box_w, ry + BOX_H / 2),
+                (rx + box_w + 8, ry + BOX_H / 2 - 4.5),
+                (rx + box_w + 8, ry + BOX_H / 2 + 4.5),
+            ],
+            sw=1,
+            fill=EDGE,
+            stroke=EDGE,
+        )
     for rev in view.order:
-        _graph_node(svg, *box(rev), view.revisions[rev])
+        _graph_node(svg, *box(rev), box_w, view.revisions[rev])
     bottom = MARGIN + len(view.order) * (BOX_H + ROW_GAP) - ROW_GAP + 26
     for rev in view.unknown_current:
-        svg.text(MARGIN, bottom, f"current revision {rev} is not in this script directory",
-                 fill=RED[1], mono=False, bold=True)
+        svg.text(
+            MARGIN,
+            bottom,
+            f"current revision {rev} is not in this script directory",
+            fill=RED[1],
+            mono=False,
+            bold=True,
+        )
         bottom += 20
     bottom = _graph_legend(svg, MARGIN, bottom, width - 2 * MARGIN)
     return svg.render(width, bottom + 14)
 
 
-def _graph_edge(svg, parent_xy, child_xy, lane_x) -> None:
+def _graph_edge(svg, parent_xy, child_xy, lane_x, box_w) -> None:
     """Down from the parent, along the lane, into the child (bends just below/above boxes)."""
     (px, py), (cx, cy) = parent_xy, child_xy
-    pcx, ccx = px + BOX_W / 2, cx + BOX_W / 2
-    start_x = pcx if lane_x == pcx else min(max(lane_x, px + 24), px + BOX_W - 24)
-    end_x = ccx if lane_x == ccx else min(max(lane_x, cx + 24), cx + BOX_W - 24)
+    pcx, ccx = px + box_w / 2, cx + box_w / 2
+    start_x = pcx if lane_x == pcx else min(max(lane_x, px + 24), px + box_w - 24)
+    end_x = ccx if lane_x == ccx else min(max(lane_x, cx + 24), cx + box_w - 24)
     pts = [(start_x, py + BOX_H)]
     if start_x != lane_x:
         pts += [(start_x, py + BOX_H + 10), (lane_x, py + BOX_H + 10)]
@@ -278,30 +353,39 @@ def _graph_edge(svg, parent_xy, child_xy, lane_x) -> None:
     svg.arrowhead(end_x, cy - 1, +1)
 
 
-def _graph_node(svg: Svg, x: float, y: float, rev: _Rev) -> None:
+def _graph_node(svg: Svg, x: float, y: float, box_w: float, rev: _Rev) -> None:
     fill, stroke = (CURRENT[0], CURRENT[1]) if rev.is_current else (WHITE, FAINT)
     if rev.is_head:
         stroke = CURRENT[1] if rev.is_current else NAVY[0]
-    svg.rect(x, y, BOX_W, BOX_H, fill=fill, stroke=stroke, rx=8, sw=2.5 if rev.is_head else 1)
-    right = x + BOX_W - 8
+    svg.begin_group(f"{rev.revision}: {rev.message}")
+    svg.rect(x, y, box_w, BOX_H, fill=fill, stroke=stroke, rx=8, sw=2.5 if rev.is_head else 1)
+    right = x + box_w - 8
     for mark in reversed(rev.marks):  # tags from the right edge leftwards
         right -= svg.pill(right, y + 14, PILL_TEXT.get(mark, mark), PILLS[mark]) + 4
     svg.text(x + 10, y + 18, rev.revision, size=13, bold=True)
     labels = " ".join(f"[{b}]" for b in rev.branch_labels)
     room = int((right - x - 10 - text_width(rev.revision + " ", 13)) / text_width("x", 11))
     if labels and room > 3:
-        svg.text(x + 10 + text_width(rev.revision + " ", 13), y + 18, clip(labels, room),
-                 size=11, fill=FK_INK)
-    chars = int((BOX_W - 20) / text_width("x", 12, mono=False))
-    svg.text(x + 10, y + 36, clip(rev.message, chars), fill=INK, mono=False)
+        svg.text(
+            x + 10 + text_width(rev.revision + " ", 13),
+            y + 18,
+            clip(labels, room),
+            size=11,
+            fill=FK_INK,
+        )
+    # (+1e-6: a box made to fit n characters must not round down to n - 1)
+    chars = int((box_w - 2 * MESSAGE_PAD) / text_width("x", MESSAGE_SIZE, mono=False) + 1e-6)
+    svg.text(
+        x + MESSAGE_PAD, y + 36, clip(rev.message, chars), size=MESSAGE_SIZE, fill=INK, mono=False
+    )
+    svg.end_group()
 
 
 def _graph_legend(svg: Svg, x0: float, y: float, max_w: float) -> float:
-    """One legend line (wrapped if narrow); returns the y below it."""
-    items = [("head", "head (newest)"), ("current", "where the database is"),
-             ("mergepoint", "joins branches"), ("branchpoint", "splits into branches")]
+    """One legend line (wrapped if narrow): every tag a box can carry, and the dashed
+    depends_on line; returns the y below it."""
     x = x0
-    for mark, words in items + [("dash", "depends_on")]:
+    for mark, words in LEGEND + [("dash", "depends_on")]:
         need = 90 + text_width(words, 11, mono=False)
         if x + need > x0 + max_w:
             x, y = x0, y + 24

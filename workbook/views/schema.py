@@ -84,8 +84,11 @@ class ForeignKeyInfo(_Reflected):
     @property
     def target(self) -> str:
         cols = self.referred_columns
-        return f"{self.referred_table}.{cols[0]}" if len(cols) == 1 else (
-            f"{self.referred_table}({', '.join(cols)})")
+        return (
+            f"{self.referred_table}.{cols[0]}"
+            if len(cols) == 1
+            else (f"{self.referred_table}({', '.join(cols)})")
+        )
 
     def describe(self) -> str:
         text = f"fk {self.name or '(unnamed)'} ({', '.join(self.columns)}) -> {self.target}"
@@ -193,23 +196,44 @@ def _index_columns(index: dict) -> tuple[str, ...]:
 def _read_table(insp, dialect, name: str) -> TableInfo:
     pk = set(insp.get_pk_constraint(name).get("constrained_columns") or [])
     columns = tuple(
-        ColumnInfo(c["name"], _type_text(c["type"], dialect), bool(c["nullable"]),
-                   c["name"] in pk, None if c.get("default") is None else str(c["default"]), c)
+        ColumnInfo(
+            c["name"],
+            _type_text(c["type"], dialect),
+            bool(c["nullable"]),
+            c["name"] in pk,
+            None if c.get("default") is None else str(c["default"]),
+            c,
+        )
         for c in insp.get_columns(name)
     )
     indexes = sorted(
-        (IndexInfo(ix["name"], _index_columns(ix), bool(ix["unique"]), ix)
-         for ix in insp.get_indexes(name)), key=lambda ix: ix.name)
+        (
+            IndexInfo(ix["name"], _index_columns(ix), bool(ix["unique"]), ix)
+            for ix in insp.get_indexes(name)
+        ),
+        key=lambda ix: ix.name,
+    )
     uniques = sorted(
-        (UniqueInfo(uq["name"], tuple(uq["column_names"]), uq)
-         for uq in insp.get_unique_constraints(name)),
-        key=lambda uq: (uq.name or "", uq.columns))
+        (
+            UniqueInfo(uq["name"], tuple(uq["column_names"]), uq)
+            for uq in insp.get_unique_constraints(name)
+        ),
+        key=lambda uq: (uq.name or "", uq.columns),
+    )
     fks = sorted(
-        (ForeignKeyInfo(fk["name"], tuple(fk["constrained_columns"]), fk["referred_table"],
-                        tuple(fk["referred_columns"]), (fk.get("options") or {}).get("ondelete"),
-                        fk)
-         for fk in insp.get_foreign_keys(name)),
-        key=lambda fk: (fk.name or "", fk.columns, fk.target))
+        (
+            ForeignKeyInfo(
+                fk["name"],
+                tuple(fk["constrained_columns"]),
+                fk["referred_table"],
+                tuple(fk["referred_columns"]),
+                (fk.get("options") or {}).get("ondelete"),
+                fk,
+            )
+            for fk in insp.get_foreign_keys(name)
+        ),
+        key=lambda fk: (fk.name or "", fk.columns, fk.target),
+    )
     return TableInfo(name, columns, tuple(indexes), tuple(uniques), tuple(fks))
 
 
@@ -224,7 +248,8 @@ def snapshot_schema(bind, include_version_table: bool = False) -> SchemaSnapshot
     with connect(bind) as conn:
         insp = sa.inspect(conn)
         names = sorted(
-            n for n in insp.get_table_names()
+            n
+            for n in insp.get_table_names()
             if not n.startswith("sqlite_") and (include_version_table or n != "alembic_version")
         )
         return SchemaSnapshot(tuple(_read_table(insp, conn.dialect, n) for n in names))

@@ -7,6 +7,7 @@ byte for byte on every machine. Elements carry presentation attributes only: no
 
 from __future__ import annotations
 
+import base64
 from html import escape
 
 # --- Fonts and text metrics ----------------------------------------------------------
@@ -68,8 +69,9 @@ class Svg:
             f"{extra}/>"
         )
 
-    def text(self, x, y, text, size=12, fill=INK, mono=True, bold=False, anchor="start",
-             italic=False):
+    def text(
+        self, x, y, text, size=12, fill=INK, mono=True, bold=False, anchor="start", italic=False
+    ):
         attrs = f' font-family="{MONO}"' if mono else ""
         attrs += ' font-weight="bold"' if bold else ""
         attrs += ' font-style="italic"' if italic else ""
@@ -89,12 +91,15 @@ class Svg:
         )
 
     def line(self, x1, y1, x2, y2, stroke=EDGE, sw=1):
-        self.parts.append(f'<line x1="{number(x1)}" y1="{number(y1)}" x2="{number(x2)}" '
-                          f'y2="{number(y2)}" stroke="{stroke}" stroke-width="{number(sw)}"/>')
+        self.parts.append(
+            f'<line x1="{number(x1)}" y1="{number(y1)}" x2="{number(x2)}" '
+            f'y2="{number(y2)}" stroke="{stroke}" stroke-width="{number(sw)}"/>'
+        )
 
     def circle(self, cx, cy, r, fill=INK):
         self.parts.append(
-            f'<circle cx="{number(cx)}" cy="{number(cy)}" r="{number(r)}" fill="{fill}"/>')
+            f'<circle cx="{number(cx)}" cy="{number(cy)}" r="{number(r)}" fill="{fill}"/>'
+        )
 
     def arrowhead(self, x, y, direction, color=EDGE):
         """A small filled triangle with its tip at (x, y); direction is +1 down, -1 up."""
@@ -107,9 +112,18 @@ class Svg:
         w = text_width(label, 10, mono=False) + 10
         left = x - w if anchor_right else x
         self.rect(left, y - 8, w, 16, fill=bg, rx=8)
-        self.text(left + w / 2, y + 3.5, label, size=10, fill=ink, mono=False, bold=True,
-                  anchor="middle")
+        self.text(
+            left + w / 2, y + 3.5, label, size=10, fill=ink, mono=False, bold=True, anchor="middle"
+        )
         return w
+
+    def begin_group(self, tooltip: str) -> None:
+        """Start a ``<g>`` whose ``<title>`` is the tooltip of everything drawn until
+        :meth:`end_group` (shown where the SVG sits inline in the page, not in an <img>)."""
+        self.parts.append(f"<g><title>{escape(tooltip)}</title>")
+
+    def end_group(self) -> None:
+        self.parts.append("</g>")
 
     def render(self, width: float, height: float) -> str:
         w, h = number(width), number(height)
@@ -117,8 +131,10 @@ class Svg:
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
             f'viewBox="0 0 {w} {h}" font-family="{SANS}" font-size="12">'
         )
-        frame = (f'<rect x="0.5" y="0.5" width="{number(width - 1)}" '
-                 f'height="{number(height - 1)}" rx="6" fill="{WHITE}" stroke="{FRAME}"/>')
+        frame = (
+            f'<rect x="0.5" y="0.5" width="{number(width - 1)}" '
+            f'height="{number(height - 1)}" rx="6" fill="{WHITE}" stroke="{FRAME}"/>'
+        )
         return "\n".join([head, frame, *self.parts, "</svg>"]) + "\n"
 
 
@@ -127,3 +143,16 @@ def message_svg(message: str) -> str:
     svg = Svg()
     svg.text(20, 34, message, size=13, fill=MUTED, mono=False, italic=True)
     return svg.render(max(240, text_width(message, 13, mono=False) + 40), 56)
+
+
+def svg_img(svg: str, alt: str) -> str:
+    """The SVG as an HTML ``<img>`` with a ``data:`` URI, scaled down to fit its box.
+
+    For ``text/html`` outputs: sanitizers (JupyterLab's, for outputs not trusted) strip an
+    inline ``<svg>`` and leave its texts run together, but keep an ``<img>``'s data URI.
+    """
+    data = base64.b64encode(svg.encode()).decode("ascii")
+    return (
+        f'<img src="data:image/svg+xml;base64,{data}" alt="{escape(alt)}" '
+        'style="max-width:100%;height:auto">'
+    )
