@@ -1,36 +1,38 @@
 """Run the real ``alembic`` command line inside the kernel, against one project folder.
 
 Why not ``!alembic``: a new process costs about a second of imports per command.
-Why a worker thread: the async ``env.py`` calls ``asyncio.run()``, which refuses to run
-inside the kernel's already running event loop; a fresh thread has no loop.
+Why on the kernel's own thread: Ctrl-C reaches the command (a signal goes to the main
+thread only) and stops it where it is, the transaction rolls back, and nothing runs on
+behind the learner's back; and a browser kernel (Pyodide) has no threads at all.
+Why a helper thread all the same, sometimes: an async env.py calls ``asyncio.run()``,
+which refuses to run inside the kernel's already running event loop. For a SQLite
+project the runner hands env.py a shared sync connection instead (the Alembic
+cookbook's connection sharing), so the workbook's env.py never calls it; env.py's that
+still do (a server URL, the stock ``init -t async`` template) get their coroutine run
+in a thread of its own, which Ctrl-C cancels.
 
 Each call starts from the same state whatever ran before it, so its output is what the
-``alembic`` command would print, and the same on every run:
+``alembic`` command would print, and the same on every run (see ``workbook.isolation``):
 - logging is reset before and restored after (env.py's ``fileConfig`` reconfigures it);
 - the project's own ``app`` package is imported fresh (edits to models are seen), and
-  whatever ``app`` the kernel had is put back afterwards;
+  whatever ``app`` the kernel had is put back afterwards; project sources are never read
+  from a ``.pyc`` (an edit within the same second would not be seen);
 - new revision files get a fixed "workbook clock" for their dates, and ``merge`` gets the
   next readable id (``revision`` gets it from env.py's hook), unless ``--rev-id`` is given;
 - absolute paths under the project are shown relative to it.
+Whatever happens (a failure, Ctrl-C, a Ctrl-C during the undoing), the kernel gets back
+its own output streams, logging and modules; one command runs at a time, and a second one
+meanwhile is refused in one line rather than run over the first one's captures.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import datetime as dt
-import functools
-import hashlib
-import importlib
-import importlib.abc
-import importlib.machinery
-import io
-import logging
 import os
-import re
+import shlex
 import sys
-import threading
 import traceback
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,10 +40,25 @@ from alembic.config import CommandLine, Config
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
-# New revisions made through the workbook are dated from here, a minute per revision.
-WORKBOOK_CLOCK = dt.datetime(2024, 12, 9, 7, 30, tzinfo=dt.timezone.utc)
+from workbook import transcript
+from workbook.isolation import (  # noqa: F401  (cache_compiled_code: used by the workspace)
+    WORKBOOK_CLOCK,
+    cache_compiled_code,
+    interrupts_held,
+    isolated_logging,
+    one_line_warnings,
+    project_imports,
+    stable_order,
+    workbook_clock,
+    working_directory,
+)
+
+_project_imports = project_imports  # the name the exercise checkers import
 # Options of the alembic command line that take a value (to find the subcommand).
 _OPTIONS_WITH_VALUE = {"-c", "--config", "-n", "--name", "-x"}
+# Children of the kernel (`!alembic`) print tracebacks without colour codes: Python 3.13+
+# colours them on a terminal, and IPython's `!` is one.
+os.environ.setdefault("PYTHON_COLORS", "0")
 
 
 class _SharedConnection(dict):
@@ -77,13 +94,13 @@ class _SharedConnection(dict):
 _ENGINES: dict[tuple, object] = {}
 
 
-def _sqlite_connection():
-    """A sync connection to the project's SQLite database, or None for other databases.
+def _sqlite_engine():
+    """A sync engine for the project's SQLite database, or None for other databases.
 
     The URL comes from the project's own ``app.core.config``, exactly as env.py gets it;
     anything unusual (an error, another database) is left to env.py to handle. Engines
     are kept per folder, URL and version of the project's ``app`` modules (see
-    ``_project_imports``): ``NullPool`` holds no connection, so a kept engine costs
+    ``project_imports``): ``NullPool`` holds no connection, so a kept engine costs
     nothing, and it spares every command building and initialising a new one.
     """
     try:
@@ -105,10 +122,53 @@ def _sqlite_connection():
                                           poolclass=sqlalchemy.pool.NullPool)
         make_sqlite_transactional(engine)
         _ENGINES[key] = engine
+    return engine
+
+
+def _sqlite_connection():
+    engine = _sqlite_engine()
+    if engine is None:
+        return None
     try:
         return engine.connect()
     except Exception:  # e.g. the file's folder is missing: env.py words the error
         return None
+
+
+def _recorded_heads() -> str | None:
+    """The revisions the project's SQLite database records, as words; None if unknown.
+
+    Read with plain SQL: alembic's MigrationContext would log, into the command's output.
+    """
+    import sqlalchemy
+
+    engine = _sqlite_engine()
+    database = engine.url.database if engine is not None else None
+    if not database or not os.path.exists(database):
+        return None
+    try:
+        with engine.connect() as connection:
+            if not sqlalchemy.inspect(connection).has_table("alembic_version"):
+                return "base (no revision)"
+            rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+            heads = sorted(row[0] for row in rows)
+    except Exception:
+        return None
+    return " and ".join(heads) or "base (no revision)"
+
+
+@dataclass
+class _Run:
+    """What one command did, as far as the runner can tell."""
+
+    argv: list[str]
+    exit_code: int = 0
+    error: str | None = None
+    details: str = ""
+    interrupted: bool = False
+    shared_connection: bool = False  # env.py used the runner's connection
+    committed: bool = False
+    heads: str | None = None  # after an interrupt
 
 
 class _CommandLine(CommandLine):
@@ -119,7 +179,8 @@ class _CommandLine(CommandLine):
     - env.py is offered a shared SQLite connection (see ``_SharedConnection``).
     """
 
-    def main(self, argv=None) -> None:
+    def main(self, argv=None, run: _Run | None = None) -> None:
+        run = run or _Run([])
         options = self.parser.parse_args(argv)
         if not hasattr(options, "cmd"):
             self.parser.error("too few arguments")
@@ -131,8 +192,10 @@ class _CommandLine(CommandLine):
             self.run_cmd(config, options)
             if attributes.connection is not None:
                 attributes.connection.commit()
+                run.committed = True
         finally:
             if attributes.connection is not None:
+                run.shared_connection = True
                 attributes.connection.close()  # without a commit: rolled back
 
 
@@ -165,6 +228,7 @@ class AlembicResult:
     chunks: list[tuple[str, str]]  # ("stdout" | "stderr", text), in the order written
     error: str | None = None  # one-line message when the command failed
     details: str = field(default="", repr=False)
+    interrupted: bool = False  # stopped by Ctrl-C; ``error`` says where it left the database
 
     @property
     def ok(self) -> bool:
@@ -185,23 +249,23 @@ class AlembicResult:
         sys.stdout.flush()
         sys.stderr.flush()
 
+    def show(self) -> None:
+        """Show the output as a terminal orders it; in a notebook, the log quietly."""
+        transcript.show(self.chunks)
 
-class _Recorder(io.TextIOBase):
-    """A text stream that records what is written to it, tagged with the stream's name."""
 
-    def __init__(self, name: str, chunks: list[tuple[str, str]]):
-        self.name, self.chunks = name, chunks
+class AlembicInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped an alembic command; ``str()`` says what became of the database.
 
-    @property
-    def encoding(self) -> str:  # alembic encodes messages with the stream's encoding
-        return "utf-8"
+    A KeyboardInterrupt, so that a script or a loop around the command stops too.
+    """
 
-    def writable(self) -> bool:
-        return True
+    def __init__(self, result: AlembicResult):
+        super().__init__(result.error)
+        self.result = result
 
-    def write(self, text: str) -> int:
-        self.chunks.append((self.name, text))
-        return len(text)
+    def _render_traceback_(self) -> list[str]:
+        return [f"\x1b[31mInterrupted:\x1b[0m {self}"]
 
 
 def subcommand(argv: list[str]) -> str | None:
@@ -232,229 +296,22 @@ def with_readable_merge_id(argv: list[str], project_dir: Path) -> list[str]:
     return [*argv, "--rev-id", next_revision_id(project_dir)]
 
 
-@contextlib.contextmanager
-def _isolated_logging():
-    """Start with no handlers (as a fresh process has) and put everything back afterwards."""
-    manager = logging.Logger.manager
-    loggers = [logging.root] + [
-        lg for lg in manager.loggerDict.values() if isinstance(lg, logging.Logger)
-    ]
-    saved = {lg: (lg.level, list(lg.handlers), lg.propagate, lg.disabled) for lg in loggers}
-    logging.root.handlers = []
-    try:
-        yield
-    finally:
-        for lg in [logging.root] + [
-            lg for lg in manager.loggerDict.values() if isinstance(lg, logging.Logger)
-        ]:
-            if lg in saved:
-                lg.level, handlers, lg.propagate, lg.disabled = saved[lg]
-                lg.handlers = handlers
-            else:  # created during the call (e.g. by env.py): leave it quiet
-                lg.handlers = []
-                lg.level = logging.NOTSET
+def split_command_line(line: str) -> list[str]:
+    """``line`` split as a shell would; ``ValueError`` with a one-line remedy if it cannot be.
 
-
-class _ProjectPackagesOnly(importlib.abc.MetaPathFinder):
-    """Find ``app`` and ``app.*`` in the project folder or nowhere.
-
-    Without it, a project that lacks (say) ``app/models`` could silently import another
-    ``app`` found later on sys.path, such as the repository's own.
+    The usual cause is an apostrophe in an unquoted message (``-m don't``).
     """
-
-    def __init__(self, project_dir: Path):
-        self.project_dir = str(project_dir)
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname != "app" and not fullname.startswith("app."):
-            return None
-        search = [self.project_dir] if fullname == "app" else path
-        spec = importlib.machinery.PathFinder.find_spec(fullname, search)
-        if spec is None:
-            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
-        return spec
-
-
-# Per project folder: the fingerprint of its ``app`` sources and the modules they made.
-_PROJECT_MODULES: dict[str, tuple[bytes, dict]] = {}
-
-
-def _app_fingerprint(project_dir: Path) -> bytes:
-    """A digest of every ``app/**/*.py`` of the project: names and contents."""
-    digest = hashlib.blake2b(digest_size=16)
-    for path in sorted((project_dir / "app").rglob("*.py")):
-        digest.update(str(path.relative_to(project_dir)).encode() + b"\0")
-        with contextlib.suppress(OSError):
-            digest.update(path.read_bytes())
-        digest.update(b"\0")
-    return digest.digest()
-
-
-class _Imports:
-    keep = True  # set to False when the command failed: its modules are not reused
-
-
-@contextlib.contextmanager
-def _project_imports(project_dir: Path, reuse: bool = False):
-    """Import ``app`` (and friends) from the project folder, then restore the kernel's.
-
-    ``reuse``: declaring the models is most of a short command's time, so the alembic
-    runner keeps the modules for its next command while not one byte of the project's
-    ``app`` sources has changed; an edit, a new or deleted file, or a failed command makes
-    the next import fresh. Checkers leave it off: they look at what an import brings in.
-    """
-
-    def local_names() -> list[str]:
-        return [n for n in sys.modules if n.startswith("app") and n[3:4] in ("", ".")]
-
-    key = str(project_dir.resolve())
-    fingerprint = _app_fingerprint(project_dir) if reuse else b""
-    stashed = {name: sys.modules.pop(name) for name in local_names()}
-    cached = _PROJECT_MODULES.pop(key, None) if reuse else None
-    if cached and cached[0] == fingerprint:
-        sys.modules.update(cached[1])
-    saved_path = list(sys.path)
-    saved_bytecode = sys.dont_write_bytecode
-    guard = _ProjectPackagesOnly(project_dir)
-    sys.meta_path.insert(0, guard)
-    sys.path.insert(0, str(project_dir))
-    sys.dont_write_bytecode = True  # an edit within the same second must not hit a stale .pyc
-    importlib.invalidate_caches()
-    state = _Imports()
     try:
-        yield state
-    except BaseException:
-        state.keep = False
-        raise
-    finally:
-        imported = {name: sys.modules.pop(name) for name in local_names()}
-        if reuse and state.keep and imported:  # alembic never writes to app/
-            _PROJECT_MODULES[key] = (fingerprint, imported)
-        sys.modules.update(stashed)
-        sys.meta_path.remove(guard)
-        sys.path[:] = saved_path
-        sys.dont_write_bytecode = saved_bytecode
-
-
-_COMPILED: dict[tuple[str, bytes], object] = {}
-_COMPILED_ROOTS: set[str] = set()
-
-
-def cache_compiled_code(root: Path) -> None:
-    """Compile each version of every Python file under ``root`` once per kernel.
-
-    Project files are imported without bytecode files (a same-size edit within a second
-    would look unchanged to them), and alembic loads every revision script on every
-    command, so the same sources were compiled again and again. Keyed by the source bytes
-    themselves, the cache can never be stale; files elsewhere are left alone.
-    """
-    if not _COMPILED_ROOTS:
-        loader = importlib.machinery.SourceFileLoader
-        original = loader.source_to_code
-
-        def source_to_code(self, data, path, *args, **kwargs):
-            if not str(path).startswith(tuple(_COMPILED_ROOTS)):
-                return original(self, data, path, *args, **kwargs)
-            key = (str(path), hashlib.blake2b(data, digest_size=16).digest())
-            if key not in _COMPILED:
-                _COMPILED[key] = original(self, data, path, *args, **kwargs)
-            return _COMPILED[key]
-
-        loader.source_to_code = source_to_code
-    _COMPILED_ROOTS.add(os.path.join(str(root), ""))
-
-
-@contextlib.contextmanager
-def _workbook_clock():
-    original = ScriptDirectory._generate_create_date
-
-    def fixed_date(self: ScriptDirectory) -> dt.datetime:
-        return WORKBOOK_CLOCK + dt.timedelta(minutes=len(list(self.walk_revisions())))
-
-    ScriptDirectory._generate_create_date = fixed_date
-    try:
-        yield
-    finally:
-        ScriptDirectory._generate_create_date = original
-
-
-def _sorted_branches(config: Config, verbose: bool = False) -> None:
-    """Show current branch points."""
-    script = ScriptDirectory.from_config(config)
-    for sc in script.walk_revisions():
-        if sc.is_branch_point:
-            children = (script.get_revision(rev) for rev in sorted(sc.nextrev))
-            config.print_stdout(
-                "%s\n%s\n",
-                sc.cmd_format(verbose, include_branches=True),
-                "\n".join(
-                    "%s -> %s" % (" " * len(str(sc.revision)),
-                                  child.cmd_format(False, include_branches=True,
-                                                   include_doc=verbose))
-                    for child in children
-                ),
-            )
-
-
-@contextlib.contextmanager
-def _stable_order():
-    """Print in revision order what alembic prints in set order.
-
-    ``current`` with several heads iterates a set of scripts, ``branches`` a frozenset of
-    ids: their order changes from run to run. Same lines, sorted.
-    """
-    from alembic import command
-
-    original_current = ScriptDirectory.get_all_current
-    original_branches = command.branches
-
-    def get_all_current(self, id_):
-        return sorted(original_current(self, id_), key=lambda script: script.revision)
-
-    ScriptDirectory.get_all_current = get_all_current
-    # The parser registers alembic.command's functions by name and module: keep both.
-    command.branches = functools.wraps(original_branches)(_sorted_branches)
-    try:
-        yield
-    finally:
-        ScriptDirectory.get_all_current = original_current
-        command.branches = original_branches
-
-
-@contextlib.contextmanager
-def _one_line_warnings(stderr):
-    """A warning as ``UserWarning: message`` (the default form shows a site-packages path)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            yield
-        finally:
-            seen = set()
-            for warning in caught:
-                line = f"{warning.category.__name__}: {warning.message}\n"
-                if line not in seen:
-                    seen.add(line)
-                    stderr.write(line)
-
-
-@contextlib.contextmanager
-def _working_directory(path: Path):
-    before = os.getcwd()
-    os.chdir(path)
-    try:
-        yield
-    finally:
-        os.chdir(before)
-
-
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
-
-
-def _relative(text: str, project_dir: Path) -> str:
-    """Paths relative to the project, and no memory addresses (``<now at 0x7f..>``)."""
-    for prefix in {str(project_dir), str(project_dir.resolve())}:
-        text = text.replace(prefix + os.sep, "").replace(prefix, ".")
-    return _ADDRESS.sub("", text)
+        return shlex.split(line)
+    except ValueError as error:
+        for option in (" -m ", " --message "):
+            before, found, message = line.partition(option)
+            if found and '"' not in message:
+                example = f'{before}{option}"{message.strip()}"'.strip()
+                raise ValueError(f"{error}: put a message with an apostrophe in double quotes, "
+                                 f"as in a terminal: {example}") from None
+        raise ValueError(f"{error}: quotes come in pairs; put text holding an apostrophe "
+                         "in double quotes (\"don't\")") from None
 
 
 def _one_line(error: BaseException) -> str:
@@ -465,67 +322,123 @@ def _one_line(error: BaseException) -> str:
     return first if isinstance(error, CommandError) else f"{type(error).__name__}: {first}"
 
 
-def run_alembic(project_dir: Path, argv: list[str]) -> AlembicResult:
-    """Run ``alembic *argv`` with ``project_dir`` as working directory; capture everything."""
+# The command running now, and (the "done" events of) helper threads a Ctrl-C left ending.
+_RUNNING: list[str] = []
+_ENDING: list = []
+
+
+def _refusal() -> str | None:
+    _ENDING[:] = [done for done in _ENDING if not done.is_set()]
+    if _ENDING:
+        return ("an interrupted command is still ending in the background (it waits for the "
+                "database); run this again in a moment, or restart the kernel")
+    if _RUNNING:
+        return (f"another alembic command ({_RUNNING[0]}) is still running in this kernel; "
+                "run this one after it")
+    return None
+
+
+def _run_command(project_dir: Path, argv: list[str], chunks: list, run: _Run) -> None:
+    """The command itself, on this thread, inside everything that isolates it."""
+    from workbook.asyncio_bridge import asyncio_run_beside_a_running_loop
+
+    stdout, stderr = transcript.Recorder("stdout", chunks), transcript.Recorder("stderr", chunks)
+    stack = contextlib.ExitStack()
+    try:
+        stack.enter_context(working_directory(project_dir))
+        stack.enter_context(contextlib.redirect_stdout(stdout))
+        stack.enter_context(contextlib.redirect_stderr(stderr))
+        stack.enter_context(isolated_logging())
+        imports = stack.enter_context(project_imports(project_dir, reuse=True))
+        stack.enter_context(workbook_clock())
+        stack.enter_context(stable_order())
+        stack.enter_context(one_line_warnings(stderr))
+        stack.enter_context(asyncio_run_beside_a_running_loop(_ENDING))
+        try:
+            _command_line().main(argv=argv, run=run)
+        except SystemExit as exit_:
+            code = exit_.code
+            run.exit_code = code if isinstance(code, int) else (0 if code is None else 1)
+            imports.keep = run.exit_code == 0
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            imports.keep = False
+            run.interrupted = True
+            run.heads = _recorded_heads()
+        except BaseException as error:  # a failed migration, a broken model file, ...
+            imports.keep = False
+            run.exit_code = 1
+            run.error = _one_line(error)
+            run.details = "".join(traceback.format_exception(error))
+    finally:
+        with interrupts_held():
+            stack.close()
+
+
+def _interrupted_message(run: _Run) -> str:
+    name = subcommand(run.argv) or "the command"
+    if run.committed:
+        return f"{name} had finished; the database is at {run.heads or 'its new revision'}."
+    if run.shared_connection:
+        where = f"; the database is still at {run.heads}" if run.heads else ""
+        return f"{name} stopped and rolled back{where}."
+    return f"{name} stopped" + (f"; the database is at {run.heads}." if run.heads else ".")
+
+
+def run_alembic(project_dir: Path, line: str | list[str], *, show: bool = False) -> AlembicResult:
+    """Run ``alembic <line>`` with ``project_dir`` as working directory; capture everything.
+
+    ``line``: the words after ``alembic`` (``"upgrade head"``, or already split).
+    ``show``: also show the output (``AlembicResult.show``), even when interrupted.
+    Returns the result, whose ``error`` is one line when the command failed or could not
+    start. Raises ``AlembicInterrupted`` (a KeyboardInterrupt) after a Ctrl-C, once the
+    command is stopped, rolled back where the runner holds its transaction, and the
+    kernel restored.
+    """
     project_dir = Path(project_dir)
-    cache_compiled_code(project_dir)
-    argv = with_readable_merge_id(list(argv), project_dir)
+    try:
+        argv = split_command_line(line) if isinstance(line, str) else list(line)
+    except ValueError as error:
+        return AlembicResult([], 2, [], str(error))
+    refusal = _refusal()
+    if refusal:
+        return AlembicResult(argv, 1, [], refusal)
     chunks: list[tuple[str, str]] = []
-    stdout, stderr = _Recorder("stdout", chunks), _Recorder("stderr", chunks)
-    outcome: dict = {"exit_code": 0, "error": None, "details": ""}
+    run = _Run(argv)
+    _RUNNING.append(shlex.join(["alembic", *argv]))
+    try:
+        cache_compiled_code(project_dir)
+        run.argv = argv = with_readable_merge_id(argv, project_dir)
+        _run_command(project_dir, argv, chunks, run)
+    except KeyboardInterrupt:  # before the command began, or during the undoing
+        run.interrupted = True
+    finally:
+        _RUNNING.clear()
+    result = _result(project_dir, chunks, run)
+    if show:
+        result.show()
+    if result.interrupted:
+        raise AlembicInterrupted(result)
+    return result
 
-    def target() -> None:
-        with contextlib.ExitStack() as stack:
-            stack.enter_context(_working_directory(project_dir))
-            stack.enter_context(contextlib.redirect_stdout(stdout))
-            stack.enter_context(contextlib.redirect_stderr(stderr))
-            stack.enter_context(_isolated_logging())
-            imports = stack.enter_context(_project_imports(project_dir, reuse=True))
-            stack.enter_context(_workbook_clock())
-            stack.enter_context(_stable_order())
-            stack.enter_context(_one_line_warnings(stderr))
-            try:
-                _command_line().main(argv=argv)
-            except SystemExit as exit_:
-                code = exit_.code
-                outcome["exit_code"] = code if isinstance(code, int) else (0 if code is None else 1)
-                imports.keep = outcome["exit_code"] == 0
-            except BaseException as error:  # a failed migration, a broken model file, ...
-                imports.keep = False
-                outcome["exit_code"] = 1
-                outcome["error"] = _one_line(error)
-                outcome["details"] = "".join(traceback.format_exception(error))
 
-    thread = threading.Thread(target=target, name="alembic")
-    thread.start()
-    thread.join()
-
-    merged = _merge_chunks(chunks)
-    merged = [(stream, _relative(text, project_dir)) for stream, text in merged]
-    error = outcome["error"]
-    if error is None and outcome["exit_code"] != 0:
+def _result(project_dir: Path, chunks: list, run: _Run) -> AlembicResult:
+    merged = transcript.merge_chunks(chunks)
+    merged = [(stream, transcript.relative(text, project_dir)) for stream, text in merged]
+    error = run.error
+    if run.interrupted:
+        error = _interrupted_message(run)
+    elif error is None and run.exit_code != 0:
         error = _failure_message(merged)
-    if error:
-        error = _relative(error, project_dir)
+    if error and not run.interrupted:
+        error = transcript.relative(error, project_dir)
         merged = [(stream, _without_message(text, error)) for stream, text in merged]
         merged = [(stream, text) for stream, text in merged if text]
-    return AlembicResult(argv, outcome["exit_code"], merged, error,
-                         _relative(outcome["details"], project_dir))
-
-
-def _merge_chunks(chunks: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Join neighbouring writes to the same stream (then lines stay whole)."""
-    merged: list[tuple[str, str]] = []
-    for stream, text in chunks:
-        if merged and merged[-1][0] == stream:
-            merged[-1] = (stream, merged[-1][1] + text)
-        else:
-            merged.append((stream, text))
-    return merged
+    return AlembicResult(run.argv, 130 if run.interrupted else run.exit_code, merged, error,
+                         transcript.relative(run.details, project_dir), run.interrupted)
 
 
 def _failure_message(chunks: list[tuple[str, str]]) -> str:
-    """alembic prints ``FAILED: <message>``; argparse prints ``alembic: error: <message>``."""
+    """alembic prints ``FAILED: <message>``; argparse ``alembic[ <command>]: error: <message>``."""
     lines = [line for _stream, text in chunks for line in text.splitlines()]
     for line in lines:
         if line.startswith("FAILED: "):
@@ -533,12 +446,15 @@ def _failure_message(chunks: list[tuple[str, str]]) -> str:
     for line in lines:
         if line.startswith("alembic: error: "):
             return line[len("alembic: "):]
+        words = line.split(" ", 2)
+        if words[0] == "alembic" and len(words) == 3 and words[2].startswith("error: "):
+            return line[len("alembic "):]  # a subcommand's parser: "downgrade: error: ..."
     return "the command failed"
 
 
 def _without_message(text: str, message: str) -> str:
     """Drop the lines that only repeat the failure message (it is shown once, as FAILED)."""
     repeats = {f"FAILED: {message}", message, f"ERROR [alembic.util.messaging] {message}",
-               f"alembic: {message}"}
+               f"alembic: {message}", f"alembic {message}"}
     kept = [line for line in text.splitlines(keepends=True) if line.rstrip("\n") not in repeats]
     return "".join(kept)

@@ -12,7 +12,6 @@ import hashlib
 import html
 import os
 import re
-import shlex
 import shutil
 import sqlite3
 import sys
@@ -193,18 +192,15 @@ class Workspace:
 
     # -- alembic ----------------------------------------------------------------------
     def alembic(self, line: str | list[str]) -> AlembicResult:
-        """Run ``alembic <line>`` in this workspace, print its output, raise on failure."""
-        argv = shlex.split(line) if isinstance(line, str) else list(line)
-        result = run_alembic(self.path, argv)
-        result.replay()
+        """Run ``alembic <line>`` in this workspace, show its output, raise on failure."""
+        result = run_alembic(self.path, line, show=True)
         if result.error:
             raise AlembicCommandError(result.error, result.details)
         return result
 
     def run(self, line: str | list[str]) -> AlembicResult:
         """Like :meth:`alembic` but quiet and never raising: for checks and tools."""
-        argv = shlex.split(line) if isinstance(line, str) else list(line)
-        return run_alembic(self.path, argv)
+        return run_alembic(self.path, line)
 
     @property
     def ini_path(self) -> Path:
