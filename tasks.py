@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The workbook's commands. Needs only Python 3.11+ (standard library) to start.
 
-    python3 tasks.py lab          set up .venv, open the workbook in JupyterLab
+    python3 tasks.py lab          set up .venv, open the workbook in JupyterLab (your copies
+                                  of the lessons, in workspace/lessons/)
     python3 tasks.py test         set up .venv (and PostgreSQL where apt-get can), run every test
     python3 tasks.py notebooks    build each notebook from its text twin (notebooks/NN_*.md),
                                   run it top to bottom and store its outputs
@@ -18,13 +19,14 @@
 Set PIP_OPTIONS (e.g. "--no-index --find-links wheelhouse") to install from elsewhere:
 after `python3 tasks.py wheelhouse` on a connected machine of the same platform,
 `PIP_OPTIONS="--no-index --find-links wheelhouse" python3 tasks.py lab` needs no network.
-Deleting workspace/ resets every workspace and clears the progress kept there.
+Deleting workspace/ resets every workspace and your lesson copies, and clears the progress kept there.
 Extra arguments after `test` go to pytest.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shlex
 import shutil
@@ -38,6 +40,7 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 VENV_PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".installed"
 LOCK = ROOT / "requirements.lock"
+WORKSPACE = ROOT / "workspace"  # the learner's: lesson copies and chapter projects (git-ignored)
 MIN_PYTHON = (3, 11)  # SQLAlchemy 2.1
 
 
@@ -102,13 +105,35 @@ def setup() -> None:
     say("environment ready")
 
 
+# JupyterLab settings for a room without internet: no news prompt, no update check.
+LAB_OVERRIDES = {
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
+def lab_command(args: list[str], workspace: Path = WORKSPACE) -> list[str]:
+    """JupyterLab serving ``workspace/``: the learner's copies of the lessons (``lessons/``)
+    beside the chapters' project folders, so models open in the editor; lesson 00 first."""
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # containers
+    return [str(BIN / "jupyter"), "lab", f"--ServerApp.root_dir={workspace}",
+            "--LabApp.default_url=/lab/tree/lessons/00_welcome.ipynb", *as_root, *args]
+
+
+def prepare_lab(workspace: Path = WORKSPACE) -> None:
+    """Lab settings, the learner's own lesson copies (workbook/lessons.py says why), and
+    trust for them, so that their stored pictures render before anything runs."""
+    settings = VENV / "share" / "jupyter" / "lab" / "settings"
+    settings.mkdir(parents=True, exist_ok=True)
+    (settings / "overrides.json").write_text(json.dumps(LAB_OVERRIDES, indent=2) + "\n")
+    run(VENV_PYTHON, "-m", "workbook.lessons", workspace)
+    copies = sorted((workspace / "lessons").glob("*.ipynb"))
+    run(BIN / "jupyter", "trust", *copies, stdout=subprocess.DEVNULL)
+
+
 def lab(args: list[str]) -> None:
     setup()
-    # Served from the repository root: the file browser shows notebooks/ and workspace/.
-    os.chdir(ROOT)
-    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # containers
-    os.execv(BIN / "jupyter", [str(BIN / "jupyter"), "lab", "notebooks/00_welcome.ipynb",
-                               *as_root, *args])
+    prepare_lab()
+    os.execv(BIN / "jupyter", lab_command(args))
 
 
 def test(args: list[str]) -> None:

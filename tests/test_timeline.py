@@ -17,6 +17,7 @@ def test_choices_run_from_base_to_head(ws):
     values = [value for _label, value in revision_choices(ws)]
     assert values[0] == BASE and values[-1] == "0011" and len(values) == 12
     assert values.index("0007") < values.index("0008") < values.index("0010")
+    assert values == [BASE] + [f"{n:04d}" for n in range(1, 12)]  # siblings by id: 0008, 0009
 
 
 def test_direction_follows_the_history(ws):

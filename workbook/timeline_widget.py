@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 
 import ipywidgets as widgets
+from alembic.util import to_tuple
 
 from workbook.workspace import Workspace, active_workspace
 
@@ -20,11 +21,18 @@ BASE = "base"
 
 
 def revision_choices(ws: Workspace) -> list[tuple[str, str]]:
-    """(label, revision) pairs from base to the newest, in an order that respects parents."""
+    """(label, revision) pairs from base to the newest: parents before children, and
+    revisions that could come in either order (two branches) by id, 0008 before 0009."""
     script = ws.script_directory()
-    revisions = list(reversed(list(script.walk_revisions())))
+    scripts = {rev.revision: rev for rev in script.walk_revisions()}
+    parents = {rev_id: set(to_tuple(rev.down_revision) or ()) & scripts.keys()
+               for rev_id, rev in scripts.items()}
     choices = [("base · empty database", BASE)]
-    for rev in revisions:
+    done: set[str] = set()
+    while len(done) < len(scripts):
+        ready = sorted(r for r in scripts if r not in done and parents[r] <= done)
+        rev = scripts[ready[0]]
+        done.add(rev.revision)
         message = (rev.doc or "").strip().splitlines()[0] if rev.doc else ""
         choices.append((f"{rev.revision} · {message}", rev.revision))
     return choices

@@ -37,7 +37,7 @@ from workbook.exercises.inspect import (
     run_or_fail,
     Scratch,
     source,
-    TableInfo,
+    CheckedTable as TableInfo,
     workspace_current,
     workspace_schema,
 )

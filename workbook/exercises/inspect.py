@@ -1,8 +1,8 @@
 """What the checkers read from a workspace, without ever changing it.
 
-- :func:`read_schema`: the database as plain data (tables, columns, keys, indexes),
-  read through a read-only SQLite connection (a missing file is an empty schema, and is
-  not created);
+- :func:`read_schema`: the database as the workbook's one schema model
+  (:mod:`workbook.views.schema`), each table by name, read through a read-only SQLite
+  connection (a missing file is an empty schema, and is not created);
 - :func:`models`: the workspace's own ``app.models``, imported fresh;
 - :func:`differences`: what ``alembic check`` would report, as short sentences;
 - :func:`revisions` / :func:`learner_revisions` / :func:`function_body`: revision scripts
@@ -23,7 +23,6 @@ import sqlite3
 import tempfile
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -40,6 +39,9 @@ from sqlalchemy.pool import NullPool
 from workbook.exercises.core import Incorrect, Problem, Result, _one_line
 from workbook.runner import AlembicResult, _project_imports, run_alembic
 from workbook.stages import REPO_ROOT
+from workbook.views.schema import (
+    ColumnInfo, ForeignKeyInfo, IndexInfo, TableInfo, snapshot_schema,
+)
 from workbook.workspace import DATABASE_FILE, Workspace, WorkspaceError, workspaces_root
 
 SCRATCH_FOLDER = ".scratch"
@@ -102,37 +104,38 @@ def read_write(db: Path) -> Iterator[sa.Connection]:
         engine.dispose()
 
 
-@dataclass
-class TableInfo:
-    name: str
-    columns: dict[str, dict[str, Any]] = field(default_factory=dict)
-    foreign_keys: list[dict[str, Any]] = field(default_factory=list)
-    indexes: list[dict[str, Any]] = field(default_factory=list)
-    unique_constraints: list[dict[str, Any]] = field(default_factory=list)
+class CheckedTable:
+    """One table as the checkers look it up: the schema model's :class:`TableInfo`
+    (``.table``) with its columns by name.
 
-    def foreign_keys_on(self, column: str) -> list[dict[str, Any]]:
-        return [fk for fk in self.foreign_keys if fk["constrained_columns"] == [column]]
+    ``columns`` maps each name to its :class:`ColumnInfo`, in table order; ``indexes``,
+    ``uniques`` and ``foreign_keys`` are the model's. Items also answer the Inspector's
+    keys (``column["type"]`` is the SQLAlchemy type). ``CheckedTable("books")`` is an
+    empty table.
+    """
 
-    def indexes_on(self, column: str) -> list[dict[str, Any]]:
-        return [ix for ix in self.indexes if ix["column_names"] == [column]]
+    def __init__(self, name: str, table: TableInfo | None = None) -> None:
+        self.table = table if table is not None else TableInfo(name)
+        self.name = name
+        self.columns: dict[str, ColumnInfo] = {c.name: c for c in self.table.columns}
+        self.indexes, self.uniques = self.table.indexes, self.table.uniques
+        self.foreign_keys = self.table.foreign_keys
+
+    def foreign_keys_on(self, column: str) -> list[ForeignKeyInfo]:
+        return self.table.foreign_keys_on(column)
+
+    def indexes_on(self, column: str) -> list[IndexInfo]:
+        return self.table.indexes_on(column)
 
 
-def read_schema(db: Path) -> dict[str, TableInfo]:
-    """Every table of the database file (none when the file does not exist)."""
+def read_schema(db: Path) -> dict[str, CheckedTable]:
+    """Every table of the database file, ``alembic_version`` included (none when the file
+    does not exist)."""
     if not db.exists():
         return {}
-    tables: dict[str, TableInfo] = {}
     with read_only(db) as connection:
-        inspector = sa.inspect(connection)
-        for name in inspector.get_table_names():
-            tables[name] = TableInfo(
-                name,
-                {c["name"]: c for c in inspector.get_columns(name)},
-                inspector.get_foreign_keys(name),
-                inspector.get_indexes(name),
-                inspector.get_unique_constraints(name),
-            )
-    return tables
+        snapshot = snapshot_schema(connection, include_version_table=True)
+    return {table.name: CheckedTable(table.name, table) for table in snapshot.tables}
 
 
 def current(db: Path) -> list[str]:
@@ -147,7 +150,7 @@ def current(db: Path) -> list[str]:
     return sorted(row[0] for row in rows)
 
 
-def workspace_schema(workspace: Workspace) -> dict[str, TableInfo]:
+def workspace_schema(workspace: Workspace) -> dict[str, CheckedTable]:
     return read_schema(database_file(workspace))
 
 
@@ -386,7 +389,7 @@ class Scratch:
     def current(self) -> list[str]:
         return current(self.db)
 
-    def schema(self) -> dict[str, TableInfo]:
+    def schema(self) -> dict[str, CheckedTable]:
         return read_schema(self.db)
 
     def connection(self):
