@@ -74,6 +74,7 @@ KERNEL_STAND_INS = {"ipykernel", "widgetsnbextension", "pyodide-kernel", "piplit
 # No pure wheel on PyPI: built from the sdist with the C extension refused (it falls back
 # to pure Python), as Pyodide cannot load a Linux binary.
 PURE_FROM_SDIST = {"markupsafe"}
+LESSONS = "lessons"  # as workbook.browser.LESSONS
 DESKTOP_ONLY = "desktop-only"
 DESKTOP_ONLY_FILE = "workbook/desktop_only_cells.json"
 
@@ -387,12 +388,23 @@ def project_archive() -> Path:
     return path
 
 
+def joined_lines(notebook: Path) -> bytes:
+    """The notebook with each multi-line string as one string, as a Jupyter server hands it
+    to JupyterLab (JupyterLite serves the file itself: a list of lines in a stream output
+    would show as lines joined by commas)."""
+    import nbformat
+
+    data = nbformat.read(notebook, as_version=4)
+    return (nbformat.writes(data, split_lines=False) + "\n").encode()
+
+
 def stage_lessons() -> None:
-    """The lessons with their stored outputs, at the root of the site's files."""
-    target = STAGE / "files"
+    """The lessons with their stored outputs, in ``lessons/`` of the site's files (the
+    workspaces are saved beside it, as on a desktop's ``workspace/``)."""
+    target = STAGE / "files" / LESSONS
     wanted = {p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")}
     for name in sorted(wanted):
-        copy_if_changed(NOTEBOOKS / name, target / name)
+        write_if_changed(target / name, joined_lines(NOTEBOOKS / name))
     for stale in target.glob("*"):
         if stale.name not in wanted:
             stale.unlink()

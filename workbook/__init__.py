@@ -6,7 +6,14 @@ Every chapter starts with::
     ws = workbook.start("03_autogenerate", stage="models")
 """
 
-from workbook import views
+import sys
+
+if sys.platform == "emscripten":  # the in-browser edition: see workbook.browser
+    from workbook import browser
+
+    browser.prepare()
+
+from workbook import views  # noqa: E402  (after the browser's import adaptations)
 from workbook.runner import AlembicCommandError
 from workbook.stages import STAGES
 from workbook.workspace import Workspace, WorkspaceError, active_workspace, start
