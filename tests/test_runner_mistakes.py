@@ -8,8 +8,6 @@ Python 3.13 items of the same issue.
 import asyncio
 import contextlib
 import gc
-import importlib.machinery
-import importlib.util
 import logging
 import os
 import py_compile
@@ -55,18 +53,32 @@ def in_kernel_loop(function, *args):
 
 
 @contextlib.contextmanager
-def ctrl_c_after(*seconds):
-    """Send SIGINT to the main thread after each delay, as a kernel interrupt does."""
+def ctrl_c_once_started(ws, *delays):
+    """Once the migration has begun (it writes ``started``), send SIGINT to the main thread
+    after each delay, as a kernel interrupt does. Never sooner, however slow the machine."""
     main = threading.main_thread().ident
-    timers = [threading.Timer(delay, signal.pthread_kill, (main, signal.SIGINT))
-              for delay in seconds]
-    for timer in timers:
-        timer.start()
+    stop = threading.Event()
+    marker = ws.path / "started"
+    marker.unlink(missing_ok=True)
+
+    def interrupt() -> None:
+        deadline = time.monotonic() + 60
+        while not marker.exists() and time.monotonic() < deadline:
+            if stop.wait(0.02):
+                return
+        began = time.monotonic()
+        for delay in delays or (0.2,):
+            if stop.wait(max(0.0, began + delay - time.monotonic())):
+                return
+            signal.pthread_kill(main, signal.SIGINT)
+
+    thread = threading.Thread(target=interrupt, name="ctrl-c")
+    thread.start()
     try:
         yield
     finally:
-        for timer in timers:
-            timer.cancel()
+        stop.set()
+        thread.join()
 
 
 def kernel_state():
@@ -77,11 +89,13 @@ def kernel_state():
 
 
 SLOW_UPGRADE = """\
-import time
+import pathlib, time
 op.create_table("slow", sa.Column("id", sa.Integer, primary_key=True))
+pathlib.Path("started").touch()
 for _ in range(200):  # ten seconds, a statement at a time
     op.execute("SELECT 1")
     time.sleep(0.05)
+pathlib.Path("finished").touch()
 """
 WHERE_AM_I = """\
 import pathlib, threading
@@ -145,14 +159,13 @@ def test_ctrl_c_stops_the_command_rolls_it_back_and_restores_the_kernel(capsys):
     ws = workbook.start("ctrl_c", "0001", quiet=True)
     add_revision(ws, "Slow", SLOW_UPGRADE)
     before = kernel_state()
-    started = time.monotonic()
-    with ctrl_c_after(1.0), pytest.raises(AlembicInterrupted) as raised:
+    with ctrl_c_once_started(ws), pytest.raises(AlembicInterrupted) as raised:
         in_kernel_loop(ws.run, "upgrade head")
-    assert time.monotonic() - started < 5  # stopped, not run to its end
+    assert not (ws.path / "finished").exists()  # stopped, not run to its end
     assert str(raised.value) == "upgrade stopped and rolled back; the database is still at 0001."
     assert raised.value._render_traceback_() == [
-        "\x1b[31mInterrupted:\x1b[0m upgrade stopped and rolled back; "
-        "the database is still at 0001."]
+        ("\x1b[31mInterrupted:\x1b[0m upgrade stopped and rolled back; "
+         "the database is still at 0001.")]
     assert isinstance(raised.value, KeyboardInterrupt)  # a script around it stops too
     assert kernel_state() == before
     assert ws.current() == ["0001"] and "slow" not in tables(ws)
@@ -165,10 +178,11 @@ def test_ctrl_c_stops_the_command_rolls_it_back_and_restores_the_kernel(capsys):
 def test_ctrl_c_shows_what_ran_then_one_line(capsys):
     ws = workbook.start("ctrl_c_shown", "0001", quiet=True)
     add_revision(ws, "Slow", SLOW_UPGRADE)
-    with ctrl_c_after(1.0), pytest.raises(AlembicInterrupted):
+    with ctrl_c_once_started(ws), pytest.raises(AlembicInterrupted):
         in_kernel_loop(ws.alembic, "upgrade head")
-    shown = capsys.readouterr()
-    assert shown.err.splitlines()[-1] == "INFO  [alembic.runtime.migration] Running upgrade 0001 -> 0002, Slow"
+    shown = capsys.readouterr()  # stderr in a script, stdout in a terminal IPython
+    lines = (shown.out + shown.err).splitlines()
+    assert lines[-1] == "INFO  [alembic.runtime.migration] Running upgrade 0001 -> 0002, Slow"
     assert "Traceback" not in shown.out + shown.err
 
 
@@ -178,10 +192,9 @@ def test_ctrl_c_cancels_the_coroutine_of_an_env_py_that_calls_asyncio_run():
     assert ws.run("upgrade head").ok
     add_revision(ws, "Slow", SLOW_UPGRADE, "0002")
     before = kernel_state()
-    started = time.monotonic()
-    with ctrl_c_after(1.0), pytest.raises(AlembicInterrupted) as raised:
+    with ctrl_c_once_started(ws), pytest.raises(AlembicInterrupted) as raised:
         in_kernel_loop(ws.run, "upgrade head")
-    assert time.monotonic() - started < 5
+    assert not (ws.path / "finished").exists()
     assert str(raised.value) == "upgrade stopped; the database is at 0001."
     assert kernel_state() == before
     assert not [t for t in threading.enumerate()
@@ -189,14 +202,31 @@ def test_ctrl_c_cancels_the_coroutine_of_an_env_py_that_calls_asyncio_run():
     assert in_kernel_loop(ws.run, "current").stdout == "0001\n"
 
 
+@pytest.mark.postgres
+def test_ctrl_c_cancels_a_statement_waiting_on_a_server(postgres_database_url, monkeypatch):
+    ws = workbook.start("server", "0001", quiet=True)
+    add_revision(ws, "Waits", 'import pathlib\npathlib.Path("started").touch()\n'
+                              'op.execute("SELECT pg_sleep(30)")')
+    monkeypatch.setenv("DATABASE_URL", postgres_database_url)
+    assert in_kernel_loop(ws.run, "upgrade 0001").ok
+    before = kernel_state()
+    started = time.monotonic()
+    with ctrl_c_once_started(ws), pytest.raises(AlembicInterrupted) as raised:
+        in_kernel_loop(ws.run, "upgrade head")
+    assert time.monotonic() - started < 20  # the server's sleep was cut short
+    assert str(raised.value) == "upgrade stopped."  # where it is: `%alembic current` says
+    assert kernel_state() == before
+    assert in_kernel_loop(ws.run, "current").stdout == "0001\n"
+
+
 def test_a_command_that_will_not_stop_is_left_ending_and_nothing_runs_over_it(capsys):
     ws = stock_async_project("stuck")
     add_revision(ws, "First", "pass", "0001")
     assert ws.run("upgrade head").ok
-    add_revision(ws, "Stuck", "import time\ntime.sleep(3)  # no await: cancelling waits for it",
-                 "0002")
+    add_revision(ws, "Stuck", "import pathlib, time\npathlib.Path('started').touch()\n"
+                 "time.sleep(6)  # no await: cancelling waits for it", "0002")
     before = kernel_state()
-    with ctrl_c_after(0.8, 1.1, 1.4), pytest.raises(AlembicInterrupted) as raised:
+    with ctrl_c_once_started(ws, 0.2, 0.5, 0.8), pytest.raises(AlembicInterrupted) as raised:
         in_kernel_loop(ws.run, "upgrade head")  # the third Ctrl-C stops the waiting
     assert str(raised.value).startswith("upgrade stopped")
     assert kernel_state() == before
@@ -262,7 +292,7 @@ def test_the_kernels_logging_survives_failed_and_interrupted_commands(tmp_path, 
         before = kernel_state()
         assert in_kernel_loop(ws.run, "current").ok
         assert not in_kernel_loop(ws.run, "upgrade nowhere").ok
-        with ctrl_c_after(1.0), pytest.raises(AlembicInterrupted):
+        with ctrl_c_once_started(ws), pytest.raises(AlembicInterrupted):
             in_kernel_loop(ws.run, "upgrade head")
         assert kernel_state() == before
         kernel_log.info("still logging")
@@ -299,13 +329,13 @@ def test_a_subcommands_usage_error_is_lifted_into_the_failed_line():
 # -- a quiet log ----------------------------------------------------------------------------
 def shown(ws, line):
     shell = InteractiveShell.instance()
-    with capture_output() as captured:
-        with contextlib.suppress(AlembicCommandError):
-            in_kernel_loop(shell.run_line_magic, "alembic", line)
+    with capture_output() as captured, contextlib.suppress(AlembicCommandError):
+        in_kernel_loop(shell.run_line_magic, "alembic", line)
     return captured
 
 
 def test_the_log_is_quiet_in_terminal_order_and_the_same_every_run():
+    InteractiveShell.instance()  # before workbook.start, which registers %alembic in it
     bundles = []
     for name in ("quiet_a", "quiet_b"):
         ws = workbook.start(name, "0001", quiet=True)
@@ -328,6 +358,7 @@ def test_the_log_is_quiet_in_terminal_order_and_the_same_every_run():
 
 
 def test_a_failure_is_an_error_after_the_quiet_log():
+    InteractiveShell.instance()
     ws = workbook.start("quiet_failed", "0001", quiet=True)
     captured = shown(ws, "upgrade 0042")
     assert captured.stderr == "" and "FAILED" not in captured.outputs[0].data["text/plain"]
@@ -343,7 +374,7 @@ def test_no_connection_is_left_open(recwarn):
     warnings.simplefilter("always", ResourceWarning)
     for line in ("current", "upgrade 0001:head --sql", "upgrade nowhere", "check"):
         in_kernel_loop(ws.run, line)
-    with ctrl_c_after(1.0), pytest.raises(AlembicInterrupted):
+    with ctrl_c_once_started(ws), pytest.raises(AlembicInterrupted):
         in_kernel_loop(ws.run, "upgrade head")
     gc.collect()
     assert not [w for w in recwarn if issubclass(w.category, ResourceWarning)]
@@ -379,3 +410,68 @@ def test_child_processes_print_tracebacks_without_colours():
     os.waitpid(pid, 0)
     text = b"".join(output).decode()
     assert "ZeroDivisionError" in text and "\x1b[" not in text
+
+
+# -- in a real kernel, driven as JupyterLab drives it ---------------------------------------
+def execute(client, code, timeout=60):
+    """Run ``code`` in the kernel; its outputs (iopub messages' content, with their type)."""
+    msg_id = client.execute(code)
+    return collect(client, msg_id, timeout)
+
+
+def collect(client, msg_id, timeout=60):
+    outputs = []
+    deadline = time.monotonic() + timeout
+    while True:
+        message = client.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+        if message["parent_header"].get("msg_id") != msg_id:
+            continue
+        kind, content = message["msg_type"], message["content"]
+        if kind == "status" and content["execution_state"] == "idle":
+            return outputs
+        if kind in ("stream", "display_data", "execute_result", "error"):
+            outputs.append({"type": kind, **content})
+
+
+@pytest.mark.slow
+def test_ctrl_c_and_the_quiet_log_in_a_real_kernel(tmp_path):
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(
+        kernel_name="python3", cwd=str(tmp_path),
+        env={**os.environ, "WORKBOOK_WORKSPACES": str(tmp_path / "workspaces")})
+    try:
+        execute(client, "import workbook\nws = workbook.start('kernel', '0001', quiet=True)")
+        started = tmp_path / "workspaces" / "kernel" / "started"
+        execute(client, "ws.run(['revision', '-m', 'Slow']); "
+                        f"ws.fill_revision('head', upgrade={SLOW_UPGRADE!r})")
+        (current,) = execute(client, "%alembic current")
+        assert current["type"] == "display_data"
+        assert current["data"]["text/plain"] == (
+            "INFO  [alembic.runtime.migration] Context impl SQLiteImpl.\n"
+            "INFO  [alembic.runtime.migration] Will assume transactional DDL.\n"
+            "0001")
+
+        msg_id = client.execute("%alembic upgrade head")
+        deadline = time.monotonic() + 30
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        manager.interrupt_kernel()
+        shown, error = collect(client, msg_id)
+        assert shown["type"] == "display_data"
+        assert shown["data"]["text/plain"].endswith("Running upgrade 0001 -> 0002, Slow")
+        assert (error["type"], error["ename"], error["evalue"], error["traceback"]) == (
+            "error", "AlembicInterrupted",
+            "upgrade stopped and rolled back; the database is still at 0001.",
+            [("\x1b[31mInterrupted:\x1b[0m upgrade stopped and rolled back; "
+              "the database is still at 0001.")])
+
+        assert execute(client, "print('after')") == [
+            {"type": "stream", "name": "stdout", "text": "after\n"}]
+        (current,) = execute(client, "%alembic current")
+        assert current["data"]["text/plain"].endswith("\n0001")
+        (ready,) = execute(client, "ws = workbook.start('kernel', '0001')")  # row 46
+        assert ready["text"] == "Workspace 'kernel' is ready: the initial migration applied.\n"
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)

@@ -41,6 +41,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from workbook import transcript
+from workbook.asyncio_bridge import asyncio_run_beside_a_running_loop
 from workbook.isolation import (  # noqa: F401  (cache_compiled_code: used by the workspace)
     WORKBOOK_CLOCK,
     cache_compiled_code,
@@ -53,7 +54,9 @@ from workbook.isolation import (  # noqa: F401  (cache_compiled_code: used by th
     working_directory,
 )
 
-_project_imports = project_imports  # the name the exercise checkers import
+# The names the exercise checkers import from here.
+_isolated_logging, _project_imports = isolated_logging, project_imports
+_working_directory, _relative = working_directory, transcript.relative
 # Options of the alembic command line that take a value (to find the subcommand).
 _OPTIONS_WITH_VALUE = {"-c", "--config", "-n", "--name", "-x"}
 # Children of the kernel (`!alembic`) print tracebacks without colour codes: Python 3.13+
@@ -340,8 +343,6 @@ def _refusal() -> str | None:
 
 def _run_command(project_dir: Path, argv: list[str], chunks: list, run: _Run) -> None:
     """The command itself, on this thread, inside everything that isolates it."""
-    from workbook.asyncio_bridge import asyncio_run_beside_a_running_loop
-
     stdout, stderr = transcript.Recorder("stdout", chunks), transcript.Recorder("stderr", chunks)
     stack = contextlib.ExitStack()
     try:

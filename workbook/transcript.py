@@ -26,7 +26,8 @@ Chunk = tuple[str, str]  # ("stdout" | "stderr", text)
 # alembic's log format is "%(levelname)-5.5s [%(name)s] %(message)s".
 _ROUTINE_LOG_LINE = re.compile(r"(?:INFO|DEBUG) +\[")
 _MUTED = "color:var(--jp-content-font-color2,#6a737d)"
-_BLOCK = "margin:0;padding:0;background:transparent;line-height:1.35"
+_BLOCK = ("margin:0;padding:0;background:transparent;font-size:var(--jp-code-font-size,inherit);"
+          "line-height:var(--jp-code-line-height,1.35)")  # as a plain output looks
 
 
 class Recorder(io.TextIOBase):
