@@ -323,7 +323,7 @@ def stage_pyodide(lock: dict, wheels: list[Path], project: Path) -> list[str]:
     project_entry = {
         "name": PROJECT, "version": "0", "file_name": project.name, "install_dir": "site",
         "sha256": sha256(project), "package_type": "package", "imports": [],
-        "depends": sorted({"alembic", "sqlalchemy", "python-dotenv", "ipywidgets"} & known),
+        "depends": sorted(known),  # every wheel of the lock: all are loaded as the kernel starts
         "unvendored_tests": False}
     packages[PROJECT] = project_entry
     site_lock = {"info": core_lock["info"], "packages": dict(sorted(packages.items()))}

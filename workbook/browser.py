@@ -195,30 +195,28 @@ def _kept(relative: Path) -> bool:
 
 
 def restore(storage: Path = STORAGE, memory: Path | None = None) -> list[str]:
-    """Copy the saved workspaces from ``storage`` into memory; the chapters restored.
-
-    Only folders with a project in them (``alembic.ini`` or ``app/``) are taken: the
-    storage root also holds the lessons and whatever the learner put there.
-    """
+    """Copy what :func:`save` put in ``storage`` back into memory (files already in memory
+    are kept); returns the relative paths restored. The lessons stay where they are."""
     memory = memory or _memory_root()
     if not storage.is_dir():
         return []
     restored = []
-    for folder in sorted(p for p in storage.iterdir() if p.is_dir()):
-        if folder.name == LESSONS or folder.name.startswith(".") or not (
-                (folder / "alembic.ini").exists() or (folder / "app").is_dir()):
-            continue
-        for path in sorted(folder.rglob("*")):
-            relative = path.relative_to(storage)
-            if not path.is_file() or not _kept(relative):
+    for folder, folders, files in os.walk(storage):
+        here = Path(folder).relative_to(storage)
+        folders[:] = sorted(name for name in folders if _kept(here / name))
+        for name in sorted(files):
+            relative = here / name
+            if not _kept(relative):
                 continue
             target = memory / relative
-            if not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, target)
+            if target.exists():  # memory's own version is newer: the next save writes it
+                _saved[relative.as_posix()] = _sha256(storage / relative)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(storage / relative, target)
             _saved[relative.as_posix()] = _sha256(target)
-        restored.append(folder.name)
-    return restored
+            restored.append(relative.as_posix())
+    return sorted(restored)
 
 
 def save(storage: Path = STORAGE, memory: Path | None = None) -> list[str]:
