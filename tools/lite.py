@@ -2,7 +2,7 @@
 
     python3 tasks.py lite                  build build/lite/ (a second run is fast)
     python3 tasks.py lite --serve          build, then serve it on http://127.0.0.1:8000/
-    python3 tasks.py lite --serve --port N
+    python3 tasks.py lite --serve --port N --host 0.0.0.0   (a room: every machine may connect)
     python3 tasks.py lite --lock           re-resolve tools/lite/wheels.lock (maintainers)
 
 The site is a folder of static files that needs nothing else at run time: every file the
@@ -484,16 +484,22 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def make_server(port: int = 8000, folder: Path = OUTPUT) -> http.server.ThreadingHTTPServer:
-    """A static server of ``folder`` on 127.0.0.1 (port 0: any free port)."""
+def make_server(port: int = 8000, folder: Path = OUTPUT,
+                host: str = "127.0.0.1") -> http.server.ThreadingHTTPServer:
+    """A static server of ``folder`` (port 0: any free port), with the MIME types the page
+    needs (a module script served as anything but JavaScript is refused)."""
     handler = functools.partial(_Handler, directory=str(folder))
-    return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    return http.server.ThreadingHTTPServer((host, port), handler)
 
 
-def serve(port: int) -> None:
-    server = make_server(port)
-    url = f"http://127.0.0.1:{server.server_address[1]}/lab/index.html"
+def serve(port: int, host: str = "127.0.0.1") -> None:
+    server = make_server(port, host=host)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    url = f"http://{shown}:{server.server_address[1]}/lab/index.html?path={LESSONS}/00_welcome.ipynb"
     say(f"serving {OUTPUT.relative_to(ROOT)}/ at {url}  (Ctrl+C stops)")
+    if shown != host:
+        say("other machines: the same address with this machine's name or IP instead of "
+            "127.0.0.1 (their work then lasts until a reload: see the instructor guide)")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -506,6 +512,8 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python3 tasks.py lite", description=__doc__.split("\n")[0])
     parser.add_argument("--serve", action="store_true", help="serve the site after building it")
     parser.add_argument("--port", type=int, default=8000, help="port for --serve (default 8000)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address for --serve (default 127.0.0.1; 0.0.0.0: the whole room)")
     parser.add_argument("--lock", action="store_true", help="re-resolve tools/lite/wheels.lock")
     options = parser.parse_args(argv)
     if options.lock:
@@ -513,7 +521,7 @@ def main(argv: list[str]) -> None:
         return
     build()
     if options.serve:
-        serve(options.port)
+        serve(options.port, options.host)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ which adapts four things a browser tab lacks:
   without greenlet, and ``app/core/database.py`` and env.py import it: SQLAlchemy is told
   once that greenlet is absent (calls that need it still fail, in one line). The runner
   hands env.py a sync ``sqlite3`` connection and runs ``%alembic`` on the kernel's thread
-  (see ``workbook.runner``), so nothing else is needed for SQLite.
+  (see ``workbook.runner``), so nothing else is needed for SQLite. An env.py that still
+  calls ``asyncio.run()`` (another URL) gets its coroutine run in place
+  (:func:`run_in_place`) where a desktop gives it a helper thread.
 - **Cells that need a desktop.** A lesson cell tagged ``desktop-only`` (a shell command,
   git, a database server) is not run: the kernel shows a one-line note and the outputs the
   lesson stores, made on a desktop. The site's build lists those cells in
@@ -103,6 +105,24 @@ def _sqlalchemy_without_greenlet() -> None:
         from sqlalchemy.util import concurrency
 
         concurrency._concurrency_shim._initialize(raise_=False)
+
+
+def run_in_place(coroutine):
+    """Run ``coroutine`` to its end on the page's own event loop, from synchronous code.
+
+    ``asyncio.run()`` refuses to start beside the kernel's running loop, and a browser has
+    no thread to give it one: Pyodide's ``run_sync`` (WebAssembly stack switching) waits
+    for the coroutine instead. Where the browser cannot switch stacks, a one-line error.
+    """
+    from alembic.util import CommandError
+    from pyodide.ffi import can_run_sync, run_sync
+
+    if not can_run_sync():
+        coroutine.close()
+        raise CommandError("this browser cannot wait for asyncio code inside a cell "
+                           "(no WebAssembly stack switching): use a recent Chrome, Edge or "
+                           "Firefox, or the desktop edition")
+    return run_sync(coroutine)
 
 
 # -- desktop-only cells -----------------------------------------------------------------------
