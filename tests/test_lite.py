@@ -74,15 +74,24 @@ def unavailable(reason: str) -> None:
 
 # -- without a browser: the build's inputs and workbook.browser's parts -----------------------
 def test_desktop_only_cells_are_few_and_found_by_their_source() -> None:
+    """At least 90% of all code cells run for real in a browser, and 85% of each lesson's
+    (chapter 01 shows four things a browser cannot do: a process, a shell command and, twice,
+    the async engine; 31 of its 35 cells run)."""
     cells = lite.desktop_only_cells()
+    total = tagged_total = 0
     for lesson in LESSONS:
         notebook = json.loads((ROOT / "notebooks" / f"{lesson}.ipynb").read_text())
         code = [c for c in notebook["cells"] if c["cell_type"] == "code" and source_of(c).strip()]
         tagged = [c for c in code if lite.DESKTOP_ONLY in c["metadata"].get("tags", [])]
-        assert len(tagged) <= 0.1 * len(code), f"{lesson}: {len(tagged)} of {len(code)}"
+        assert len(tagged) <= 0.15 * len(code), f"{lesson}: {len(tagged)} of {len(code)}"
+        total, tagged_total = total + len(code), tagged_total + len(tagged)
         for cell in tagged:
             entry = cells[browser_module.cell_digest(source_of(cell))]
             assert entry == {"lesson": lesson, "outputs": cell["outputs"]}
+    assert tagged_total <= 0.1 * total, f"{tagged_total} of {total} code cells are desktop-only"
+    assert len(cells) == tagged_total  # no two desktop-only cells share a source
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"{tagged_total} of the {total} code cells" in readme, "README: update the count"
 
 
 def test_the_project_archive_is_byte_stable_and_complete() -> None:
@@ -459,7 +468,7 @@ def test_lesson_runs_in_the_browser(lesson: str, browser: Browser) -> None:
           f"{code} code cells, {desktop_only} desktop-only")
     assert not browser.elsewhere, f"requests to other hosts: {browser.elsewhere[:5]}"
     assert not problems, f"{lesson} in the browser:\n  " + "\n  ".join(problems)
-    assert desktop_only <= code * 0.1, f"{desktop_only} of {code} code cells are desktop-only"
+    assert desktop_only <= code * 0.15, f"{desktop_only} of {code} code cells are desktop-only"
 
 
 FINGERPRINT = """
