@@ -15,6 +15,7 @@
     python3 tasks.py lock         recompute requirements.lock from pyproject.toml
     python3 tasks.py wheelhouse   collect every wheel of the lock into wheelhouse/ (offline setup)
     python3 tasks.py guide        regenerate the chapter summaries in docs/INSTRUCTOR_GUIDE.md
+    python3 tasks.py lite         build the in-browser edition into build/lite/ (`--serve`: serve it)
     python3 tasks.py progress     show the learner's exercise progress (workbook.progress);
                                   `progress reset [NN]` clears it (all, or one chapter)
 
@@ -498,6 +499,7 @@ TASKS = {
     "lock": lock,
     "wheelhouse": script("tools/wheelhouse.py"),
     "guide": script("tools/instructor_guide.py"),
+    "lite": script("tools/lite.py"),
     "progress": script("-m", "workbook.progress"),
 }
 

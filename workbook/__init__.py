@@ -10,7 +10,14 @@ workspace as it is (the first cell would rebuild it). ``%alembic`` exists from
 ``import workbook`` on (or ``%load_ext workbook``), and says what to do before a start.
 """
 
-from workbook import views
+import sys
+
+if sys.platform == "emscripten":  # the in-browser edition: see workbook.browser
+    from workbook import browser
+
+    browser.prepare()
+
+from workbook import views  # noqa: E402  (after the browser's import adaptations)
 from workbook.runner import AlembicCommandError
 from workbook.stages import STAGES
 from workbook.workspace import (

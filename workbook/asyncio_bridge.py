@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 
 from alembic.util import CommandError
 
@@ -35,6 +36,10 @@ def asyncio_run_beside_a_running_loop(ending: list):
             asyncio.get_running_loop()
         except RuntimeError:  # no loop here: the real thing, Ctrl-C handling included
             return original(main, **kwargs)
+        if sys.platform == "emscripten":  # a browser tab: no threads (see workbook.browser)
+            from workbook.browser import run_in_place
+
+            return run_in_place(main)
         return _in_helper_thread(original, main, kwargs, ending)
 
     asyncio.run = run

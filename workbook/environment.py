@@ -49,7 +49,11 @@ def findings() -> list[Finding]:
                       f"Python {'.'.join(map(str, MIN_PYTHON))} or newer"
                       + ("" if sys.version_info >= MIN_PYTHON
                          else f" (this is {sys.version.split()[0]}: SQLAlchemy 2.1 needs 3.11)"))]
+    from workbook.browser import DESKTOP_ONLY_REQUIREMENTS, IN_BROWSER
+
     for name, minimum, purpose in REQUIREMENTS:
+        if IN_BROWSER and name in DESKTOP_ONLY_REQUIREMENTS:
+            continue
         try:
             version = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
@@ -77,7 +81,10 @@ def findings() -> list[Finding]:
 
 
 def check_environment() -> None:
-    """Print one line per requirement, and whether the workbook is ready."""
+    """Print the edition, one line per requirement, and whether the workbook is ready."""
+    from workbook.browser import edition
+
+    print(edition())
     results = findings()
     for finding in results:
         print(finding)

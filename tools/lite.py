@@ -1,0 +1,528 @@
+"""The in-browser edition: the lessons in JupyterLite, with Python (Pyodide) in the page.
+
+    python3 tasks.py lite                  build build/lite/ (a second run is fast)
+    python3 tasks.py lite --serve          build, then serve it on http://127.0.0.1:8000/
+    python3 tasks.py lite --serve --port N --host 0.0.0.0   (a room: every machine may connect)
+    python3 tasks.py lite --lock           re-resolve tools/lite/wheels.lock (maintainers)
+
+The site is a folder of static files that needs nothing else at run time: every file the
+page and its Python load comes from the serving host (any static web server, or
+``--serve``); nothing is fetched from a CDN or PyPI. It holds:
+
+- JupyterLab (jupyterlite-core) with two extensions only: the Pyodide kernel and the
+  widgets manager (the timeline);
+- the Pyodide core from the npm package ``pyodide`` (the version the kernel expects), with
+  its package lock cut down to what this site serves: micropip and the pure wheels of
+  ``tools/lite/wheels.lock``, all loaded when the kernel starts (``loadPyodideOptions``),
+  the PyPI fallback disabled;
+- the project itself as one archive (``workbook/``, ``app/``, ``alembic/``,
+  ``alembic.ini``, ``requirements.lock``), unpacked into the kernel's file system and put
+  on its ``sys.path`` (``PYTHONPATH``), so ``workbook.stages.REPO_ROOT`` is a copy of the
+  repository as on a desktop; with it, the cells tagged ``desktop-only`` and their stored
+  outputs (``workbook/browser.py`` replays them instead of running them);
+- the lessons, ``notebooks/NN_*.ipynb`` with their stored outputs, as the site's files.
+
+Downloads (the npm tarball, wheels, MarkupSafe's sdist) are cached in
+``build/cache/lite/downloads/`` and checked against the sha256 of the lock, so a rebuild
+works offline. JupyterLite's own build (doit) skips every step whose inputs did not change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import hashlib
+import http.server
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import tomllib
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "tools" / "lite"
+LOCK = CONFIG / "wheels.lock"
+REQUIREMENTS_IN = CONFIG / "requirements.in"
+OUTPUT = ROOT / "build" / "lite"
+CACHE = ROOT / "build" / "cache" / "lite"
+DOWNLOADS = CACHE / "downloads"
+STAGE = CACHE / "site"  # JupyterLite's "lite dir": its configuration and inputs
+NOTEBOOKS = ROOT / "notebooks"
+PYTHON = Path(sys.executable)
+JUPYTER = PYTHON.parent / "jupyter"
+LABEXTENSIONS = Path(sys.prefix) / "share" / "jupyter" / "labextensions"
+EXTENSIONS = ["@jupyterlite/pyodide-kernel-extension", "@jupyter-widgets/jupyterlab-manager"]
+KERNEL_PLUGIN = "@jupyterlite/pyodide-kernel-extension:kernel"
+
+# Pyodide's core files (of the npm package's 14: no source maps, consoles or typings).
+PYODIDE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
+                 "package.json"]
+PYODIDE_PYTHON = "3.14"  # the Python of Pyodide 314.x
+SITE_PACKAGES = f"/lib/python{PYODIDE_PYTHON}/site-packages"
+# The project archive unpacks here; a folder name that no import can clash with.
+PROJECT = "alembic-workbook"
+PROJECT_FILES = ["workbook", "app", "alembic", "alembic.ini", "requirements.lock"]
+# The kernel's stand-ins (shipped with its extension) replace these real packages.
+KERNEL_STAND_INS = {"ipykernel", "widgetsnbextension", "pyodide-kernel", "piplite"}
+# No pure wheel on PyPI: built from the sdist with the C extension refused (it falls back
+# to pure Python), as Pyodide cannot load a Linux binary.
+PURE_FROM_SDIST = {"markupsafe"}
+LESSONS = "lessons"  # as workbook.browser.LESSONS
+DESKTOP_ONLY = "desktop-only"
+DESKTOP_ONLY_FILE = "workbook/desktop_only_cells.json"
+
+
+def say(message: str) -> None:
+    print(f"[lite] {message}", flush=True)
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Write only a real change: JupyterLite's build redoes what has a newer input."""
+    if path.exists() and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return True
+
+
+def copy_if_changed(source: Path, target: Path) -> bool:
+    if target.exists() and target.stat().st_size == source.stat().st_size \
+            and sha256(target) == sha256(source):
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    return True
+
+
+# -- the lock -----------------------------------------------------------------------------
+def read_lock() -> dict:
+    """{"pyodide": {version, sha256, micropip: {...}}, "files": [{name, version, file,
+    sha256, kind}]} from tools/lite/wheels.lock (TOML)."""
+    if not LOCK.exists():
+        sys.exit(f"error: {LOCK.relative_to(ROOT)} is missing: run `python3 tasks.py lite --lock`")
+    return tomllib.loads(LOCK.read_text())
+
+
+def write_lock(pyodide: dict, files: list[dict]) -> None:
+    def table(entry: dict) -> str:
+        return "".join(f"{key} = {json.dumps(value)}\n" for key, value in entry.items())
+
+    parts = ["# The in-browser edition's files, checked by sha256 on every build.\n"
+             "# Written by `python3 tasks.py lite --lock` from tools/lite/requirements.in\n"
+             "# (versions constrained by requirements.lock); do not edit by hand.\n\n",
+             "[pyodide]  # the npm package: the core the kernel loads\n",
+             table({k: v for k, v in pyodide.items() if k != "micropip"}),
+             "\n[pyodide.micropip]  # the one package of Pyodide's lock the kernel needs\n",
+             table(pyodide["micropip"])]
+    for entry in files:
+        parts += ["\n[[files]]\n", table(entry)]
+    LOCK.write_text("".join(parts))
+
+
+def pip_download(requirement: str, dest: Path, sdist: bool = False,
+                 digest: str | None = None) -> Path:
+    """Download one file of ``requirement`` (a pure wheel, or the sdist) into ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        lines = f"{requirement} --hash=sha256:{digest}\n" if digest else f"{requirement}\n"
+        requirements = Path(scratch) / "requirements.txt"
+        requirements.write_text(lines)
+        kind = (["--no-binary=:all:"] if sdist else
+                ["--only-binary=:all:", "--platform", "any", "--implementation", "py",
+                 "--abi", "none", "--python-version", PYODIDE_PYTHON])
+        subprocess.run([str(PYTHON), "-m", "pip", "download", "--quiet", "--no-deps",
+                        "--disable-pip-version-check", *kind, "-d", scratch, "-r",
+                        str(requirements)], check=True)
+        (found,) = [p for p in Path(scratch).iterdir() if p != requirements]
+        target = dest / found.name
+        shutil.move(found, target)
+    return target
+
+
+def npm_pack(version: str, dest: Path) -> Path:
+    if not shutil.which("npm"):
+        sys.exit("error: npm is needed once to fetch the Pyodide core (npm pack pyodide); "
+                 "install Node.js, or copy build/cache/lite/downloads/ from a machine that has it")
+    dest.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["npm", "pack", "--silent", f"pyodide@{version}", "--pack-destination",
+                    str(dest)], check=True, stdout=subprocess.DEVNULL)
+    return dest / f"pyodide-{version}.tgz"
+
+
+def resolve_lock() -> None:
+    """Re-resolve requirements.in for Pyodide's Python (emscripten, wasm32) with uv."""
+    from jupyterlite_pyodide_kernel.constants import PYODIDE_VERSION
+
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "uv"], check=True)
+    uv = PYTHON.parent / "uv"
+    with tempfile.TemporaryDirectory() as scratch:
+        constraints = Path(scratch) / "constraints.txt"
+        constraints.write_text("".join(
+            line.split("#", 1)[0].strip() + "\n"
+            for line in (ROOT / "requirements.lock").read_text().splitlines()
+            if line.split("#", 1)[0].strip()))
+        compiled = Path(scratch) / "compiled.txt"
+        subprocess.run([str(uv), "pip", "compile", str(REQUIREMENTS_IN), "-c", str(constraints),
+                        "--python-platform", "wasm32-pyodide2025", "--python-version",
+                        PYODIDE_PYTHON, "--only-binary", ":all:", "--no-binary", "markupsafe",
+                        "--no-header", "--no-annotate", "--quiet", "-o", str(compiled)],
+                       check=True)
+        pins = [line.split("==") for line in compiled.read_text().split()
+                if "==" in line]
+    tarball = npm_pack(PYODIDE_VERSION, DOWNLOADS)
+    core_lock = json.loads(_tar_member(tarball, "package/pyodide-lock.json"))
+    micropip_version = core_lock["packages"]["micropip"]["version"]
+    micropip = pip_download(f"micropip=={micropip_version}", DOWNLOADS)
+    pyodide = {"version": PYODIDE_VERSION, "file": tarball.name, "sha256": sha256(tarball),
+               "micropip": {"version": micropip_version, "file": micropip.name,
+                            "sha256": sha256(micropip)}}
+    files = []
+    for name, version in sorted(pins):
+        if canonical(name) in KERNEL_STAND_INS:
+            continue
+        sdist = canonical(name) in PURE_FROM_SDIST
+        path = pip_download(f"{name}=={version}", DOWNLOADS, sdist=sdist)
+        files.append({"name": canonical(name), "version": version, "file": path.name,
+                      "sha256": sha256(path), "kind": "sdist" if sdist else "wheel"})
+    write_lock(pyodide, files)
+    say(f"wrote {LOCK.relative_to(ROOT)}: Pyodide {PYODIDE_VERSION}, {len(files)} packages")
+
+
+# -- downloads, checked -----------------------------------------------------------------
+def cached(file: str, digest: str, fetch) -> Path:
+    """The file from the download cache, fetched first if missing or not ``digest``."""
+    path = DOWNLOADS / file
+    if not path.exists() or sha256(path) != digest:
+        say(f"downloading {file}")
+        fetched = fetch()
+        if fetched != path:
+            shutil.move(fetched, path)
+    if sha256(path) != digest:
+        path.unlink()
+        sys.exit(f"error: {file} does not have the sha256 of {LOCK.name} ({digest[:12]}...): "
+                 "the download was changed; nothing was built")
+    return path
+
+
+def pure_wheel_from_sdist(sdist: Path, digest: str) -> Path:
+    """Build the sdist into a ``py3-none-any`` wheel, with no C compiler to be found."""
+    built = CACHE / "built" / digest[:16]
+    wheels = sorted(built.glob("*-py3-none-any.whl"))
+    if wheels:
+        return wheels[0]
+    say(f"building a pure wheel from {sdist.name}")
+    with tempfile.TemporaryDirectory() as scratch:
+        with tarfile.open(sdist) as archive:
+            archive.extractall(scratch, filter="data")
+        (source,) = [p for p in Path(scratch).iterdir() if p.is_dir()]
+        env = {**os.environ, "CC": "false", "CXX": "false", "SOURCE_DATE_EPOCH": "315532800"}
+        subprocess.run([str(PYTHON), "-m", "pip", "wheel", "--quiet", "--no-deps",
+                        "--no-cache-dir", "--disable-pip-version-check", "-w", str(built),
+                        str(source)], check=True, env=env)
+    wheels = sorted(built.glob("*-py3-none-any.whl"))
+    if not wheels:
+        sys.exit(f"error: {sdist.name} did not build a pure wheel (py3-none-any)")
+    return wheels[0]
+
+
+def wheels_of_lock(lock: dict) -> list[Path]:
+    result = []
+    for entry in lock["files"]:
+        requirement = f"{entry['name']}=={entry['version']}"
+        sdist = entry["kind"] == "sdist"
+        path = cached(entry["file"], entry["sha256"],
+                      lambda: pip_download(requirement, DOWNLOADS, sdist, entry["sha256"]))
+        result.append(pure_wheel_from_sdist(path, entry["sha256"]) if sdist else path)
+    return result
+
+
+def _tar_member(tarball: Path, name: str) -> bytes:
+    with tarfile.open(tarball) as archive:
+        return archive.extractfile(name).read()
+
+
+# -- Pyodide, with a lock of this site's own files ------------------------------------------
+BROWSER_MARKERS = {"sys_platform": "emscripten", "platform_system": "Emscripten",
+                   "platform_machine": "wasm32", "os_name": "posix", "implementation_name":
+                   "cpython", "platform_python_implementation": "CPython", "extra": "",
+                   "python_version": PYODIDE_PYTHON, "python_full_version": PYODIDE_PYTHON + ".2"}
+
+
+def wheel_lock_entry(wheel: Path, known: set[str]) -> dict:
+    """A package entry of pyodide-lock.json for a pure wheel: what it imports and needs."""
+    from packaging.requirements import Requirement
+    from packaging.utils import parse_wheel_filename
+
+    name, version, _build, _tags = parse_wheel_filename(wheel.name)
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        (metadata,) = [n for n in names if n.endswith(".dist-info/METADATA") and n.count("/") == 1]
+        text = archive.read(metadata).decode()
+    depends = []
+    for line in text.splitlines():
+        if not line.startswith("Requires-Dist:"):
+            continue
+        requirement = Requirement(line.split(":", 1)[1].strip())
+        if requirement.marker and not requirement.marker.evaluate(BROWSER_MARKERS):
+            continue
+        dependency = canonical(requirement.name)
+        if dependency in KERNEL_STAND_INS:
+            continue  # the kernel's own stand-in is installed instead
+        if dependency not in known:
+            sys.exit(f"error: {wheel.name} needs {dependency}, which {LOCK.name} lacks: "
+                     "add it to tools/lite/requirements.in and run `python3 tasks.py lite --lock`")
+        depends.append(dependency)
+    tops = sorted({n.split("/")[0].removesuffix(".py") for n in names
+                   if not n.split("/")[0].endswith((".dist-info", ".data"))
+                   and (n.count("/") or n.endswith(".py"))})
+    return {"name": str(name), "version": str(version), "file_name": wheel.name,
+            "install_dir": "site", "sha256": sha256(wheel), "package_type": "package",
+            "imports": tops, "depends": sorted(set(depends)), "unvendored_tests": False}
+
+
+def stage_pyodide(lock: dict, wheels: list[Path], project: Path) -> list[str]:
+    """Pyodide's core files, this site's wheels and a lock naming exactly those.
+
+    Returns the packages the kernel loads as it starts (the project pulls in the rest).
+    """
+    target = STAGE / "static" / "pyodide"
+    core = lock["pyodide"]
+    tarball = cached(core["file"], core["sha256"], lambda: npm_pack(core["version"], DOWNLOADS))
+    micropip = core["micropip"]
+    micropip_wheel = cached(micropip["file"], micropip["sha256"], lambda: pip_download(
+        f"micropip=={micropip['version']}", DOWNLOADS, digest=micropip["sha256"]))
+    with tarfile.open(tarball) as archive:
+        for name in PYODIDE_FILES:
+            write_if_changed(target / name, archive.extractfile(f"package/{name}").read())
+        core_lock = json.load(archive.extractfile("package/pyodide-lock.json"))
+    known = {canonical(w.name.split("-")[0]) for w in wheels}
+    packages = {"micropip": {**core_lock["packages"]["micropip"], "file_name": micropip_wheel.name,
+                             "sha256": sha256(micropip_wheel)}}
+    for wheel in wheels:
+        entry = wheel_lock_entry(wheel, known)
+        packages[canonical(entry["name"])] = entry
+    project_entry = {
+        "name": PROJECT, "version": "0", "file_name": project.name, "install_dir": "site",
+        "sha256": sha256(project), "package_type": "package", "imports": [],
+        "depends": sorted(known),  # every wheel of the lock: all are loaded as the kernel starts
+        "unvendored_tests": False}
+    packages[PROJECT] = project_entry
+    site_lock = {"info": core_lock["info"], "packages": dict(sorted(packages.items()))}
+    write_if_changed(target / "pyodide-lock.json",
+                     (json.dumps(site_lock, indent=1, sort_keys=True) + "\n").encode())
+    served = {micropip_wheel.name, project.name, *(w.name for w in wheels), *PYODIDE_FILES,
+              "pyodide-lock.json"}
+    for path in [micropip_wheel, project, *wheels]:
+        copy_if_changed(path, target / path.name)
+    for stale in target.iterdir():
+        if stale.name not in served:
+            stale.unlink()
+    # Loaded while the kernel starts: the project (and through it the libraries), and the
+    # kernel's own needs, which it would otherwise ask piplite for one by one.
+    return [PROJECT, *sorted({"ipython", "jedi", "comm"} & known)]
+
+
+# -- the project and the lessons ----------------------------------------------------------
+def desktop_only_cells() -> dict:
+    """The cells tagged ``desktop-only`` of every lesson: source digest -> what to show.
+
+    ``workbook.browser`` finds a cell by the sha256 of its stripped source and shows, instead
+    of running it, a note and the outputs the lesson stores (made on a desktop).
+    """
+    cells = {}
+    for notebook in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] != "code" or DESKTOP_ONLY not in cell["metadata"].get("tags", []):
+                continue
+            source = "".join(cell["source"])
+            digest = hashlib.sha256(source.strip().encode()).hexdigest()
+            cells[digest] = {"lesson": notebook.stem, "outputs": cell.get("outputs", [])}
+    return cells
+
+
+def project_archive() -> Path:
+    """The project's files as one zip, unpacked under site-packages/alembic-workbook/.
+
+    Byte-stable (sorted names, fixed dates), so an unchanged project leaves the site as it is.
+    """
+    files = []
+    for name in PROJECT_FILES:
+        path = ROOT / name
+        found = [path] if path.is_file() else sorted(
+            p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+            and p.suffix not in {".pyc", ".db"})
+        files += [(p.relative_to(ROOT).as_posix(), p.read_bytes()) for p in found]
+    files.append((DESKTOP_ONLY_FILE, json.dumps(desktop_only_cells(), indent=1,
+                                                sort_keys=True).encode()))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for relative, data in sorted(files):
+            info = zipfile.ZipInfo(f"{PROJECT}/{relative}", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
+    data = buffer.getvalue()
+    path = CACHE / "project" / f"{PROJECT}-{hashlib.sha256(data).hexdigest()[:12]}.zip"
+    if not path.exists():
+        shutil.rmtree(path.parent, ignore_errors=True)
+        write_if_changed(path, data)
+    return path
+
+
+def joined_lines(notebook: Path) -> bytes:
+    """The notebook with each multi-line string as one string, as a Jupyter server hands it
+    to JupyterLab (JupyterLite serves the file itself: a list of lines in a stream output
+    would show as lines joined by commas)."""
+    import nbformat
+
+    data = nbformat.read(notebook, as_version=4)
+    return (nbformat.writes(data, split_lines=False) + "\n").encode()
+
+
+def stage_lessons() -> None:
+    """The lessons with their stored outputs, in ``lessons/`` of the site's files (the
+    workspaces are saved beside it, as on a desktop's ``workspace/``)."""
+    target = STAGE / "files" / LESSONS
+    wanted = {p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")}
+    for name in sorted(wanted):
+        write_if_changed(target / name, joined_lines(NOTEBOOKS / name))
+    for stale in target.glob("*"):
+        if stale.name not in wanted:
+            stale.unlink()
+
+
+def stage_config(packages: list[str]) -> None:
+    build_config = {
+        "LiteBuildConfig": {
+            "apps": ["lab"],
+            "contents": ["files"],
+            "output_dir": str(OUTPUT),
+            "no_sourcemaps": True,
+            # Only the two extensions the lessons need, not whatever the .venv holds.
+            "ignore_sys_prefix": True,
+            "federated_extensions": [str(LABEXTENSIONS / name) for name in EXTENSIONS],
+        },
+    }
+    lite_config = {
+        "jupyter-lite-schema-version": 0,
+        "jupyter-config-data": {
+            "appName": "Alembic workbook (in your browser)",
+            "litePluginSettings": {KERNEL_PLUGIN: {
+                "disablePyPIFallback": True,
+                "loadPyodideOptions": {
+                    "packages": packages,
+                    "env": {"PYTHONPATH": f"{SITE_PACKAGES}/{PROJECT}"},
+                },
+            }},
+        },
+    }
+    write_if_changed(STAGE / "jupyter_lite_config.json",
+                     (json.dumps(build_config, indent=2) + "\n").encode())
+    write_if_changed(STAGE / "jupyter-lite.json", (json.dumps(lite_config, indent=2) + "\n").encode())
+
+
+def build() -> None:
+    lock = read_lock()
+    for name in EXTENSIONS:
+        if not (LABEXTENSIONS / name / "package.json").exists():
+            sys.exit(f"error: the JupyterLab extension {name} is not in {LABEXTENSIONS}: "
+                     "run `python3 tasks.py setup`")
+    DOWNLOADS.mkdir(parents=True, exist_ok=True)
+    wheels = wheels_of_lock(lock)
+    project = project_archive()
+    packages = stage_pyodide(lock, wheels, project)
+    stage_lessons()
+    stage_config(packages)
+    say(f"building {OUTPUT.relative_to(ROOT)}/")
+    subprocess.run([str(JUPYTER), "lite", "build", "--lite-dir", str(STAGE)], check=True,
+                   cwd=STAGE)
+    check_site()
+    say(f"site ready: {OUTPUT.relative_to(ROOT)}/ ({site_megabytes():.1f} MB)")
+
+
+def check_site() -> None:
+    """Nothing in the site's configuration points anywhere but the site itself."""
+    config = json.loads((OUTPUT / "jupyter-lite.json").read_text())
+    kernel = config["jupyter-config-data"]["litePluginSettings"][KERNEL_PLUGIN]
+    if not kernel.get("pyodideUrl", "").startswith("./"):
+        sys.exit(f"error: the site's kernel loads Pyodide from {kernel.get('pyodideUrl')!r}, "
+                 "not from the site")
+    if not kernel.get("disablePyPIFallback"):
+        sys.exit("error: the site's kernel would fall back to PyPI")
+
+
+def site_megabytes() -> float:
+    return sum(p.stat().st_size for p in OUTPUT.rglob("*") if p.is_file()) / 1e6
+
+
+# -- serving --------------------------------------------------------------------------------
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".wasm": "application/wasm", ".mjs": "text/javascript",
+                      ".js": "text/javascript", ".json": "application/json"}
+
+    def log_message(self, format, *args) -> None:  # quiet: one line per page is noise
+        pass
+
+
+def make_server(port: int = 8000, folder: Path = OUTPUT,
+                host: str = "127.0.0.1") -> http.server.ThreadingHTTPServer:
+    """A static server of ``folder`` (port 0: any free port), with the MIME types the page
+    needs (a module script served as anything but JavaScript is refused)."""
+    handler = functools.partial(_Handler, directory=str(folder))
+    return http.server.ThreadingHTTPServer((host, port), handler)
+
+
+def serve(port: int, host: str = "127.0.0.1") -> None:
+    server = make_server(port, host=host)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    url = f"http://{shown}:{server.server_address[1]}/lab/index.html?path={LESSONS}/00_welcome.ipynb"
+    say(f"serving {OUTPUT.relative_to(ROOT)}/ at {url}  (Ctrl+C stops)")
+    if shown != host:
+        say("other machines: the same address with this machine's name or IP instead of "
+            "127.0.0.1 (their work then lasts until a reload: see the instructor guide)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python3 tasks.py lite", description=__doc__.split("\n")[0])
+    parser.add_argument("--serve", action="store_true", help="serve the site after building it")
+    parser.add_argument("--port", type=int, default=8000, help="port for --serve (default 8000)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address for --serve (default 127.0.0.1; 0.0.0.0: the whole room)")
+    parser.add_argument("--lock", action="store_true", help="re-resolve tools/lite/wheels.lock")
+    options = parser.parse_args(argv)
+    if options.lock:
+        resolve_lock()
+        return
+    build()
+    if options.serve:
+        serve(options.port, options.host)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
