@@ -122,6 +122,7 @@ EDITOR_CHAPTER = "03_autogenerate.ipynb"
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.browser,
     # In CI the browser must be there (the install script puts it there): no silent skip.
     pytest.mark.skipif(
         not CHROMIUM.exists() and os.environ.get("CI") != "true",

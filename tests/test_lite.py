@@ -447,6 +447,7 @@ TIMINGS: dict[str, dict] = {}
 
 
 @pytest.mark.slow
+@pytest.mark.browser
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_lesson_runs_in_the_browser(lesson: str, browser: Browser) -> None:
     page, kernel_seconds = open_lesson(browser, lesson)
@@ -481,6 +482,7 @@ print(json.dumps({{str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexd
 
 
 @pytest.mark.slow
+@pytest.mark.browser
 def test_a_reload_keeps_the_workspace(browser: Browser) -> None:
     lesson = LESSONS[0]
     page, _ = open_lesson(browser, lesson)
