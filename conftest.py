@@ -46,8 +46,11 @@ def _lessons_in_run(config) -> list[Path]:
     if not (config.getoption("nbval", False) or config.getoption("nbval_lax", False)):
         return []
     wanted = [Path(arg.split("::")[0]).resolve() for arg in config.args]
-    return [twin for twin in lessons_needing_a_server(ROOT / "notebooks")
-            if any(path in (twin.with_suffix(".ipynb"), *twin.parents) for path in wanted)]
+    return [
+        twin
+        for twin in lessons_needing_a_server(ROOT / "notebooks")
+        if any(path in (twin.with_suffix(".ipynb"), *twin.parents) for path in wanted)
+    ]
 
 
 def _serve_mysql_to_lessons(config) -> None:

@@ -15,7 +15,8 @@
     python3 tasks.py lock         recompute requirements.lock from pyproject.toml
     python3 tasks.py wheelhouse   collect every wheel of the lock into wheelhouse/ (offline setup)
     python3 tasks.py guide        regenerate the chapter summaries in docs/INSTRUCTOR_GUIDE.md
-    python3 tasks.py lite         build the in-browser edition into build/lite/ (`--serve`: serve it)
+    python3 tasks.py lite         build the in-browser edition into build/lite/
+                                  (`--serve`: serve it)
     python3 tasks.py progress     show the learner's exercise progress (workbook.progress);
                                   `progress reset [NN]` clears it (all, or one chapter)
 
@@ -56,9 +57,17 @@ CI_MINIMUM_PYTHONS = 3  # under CI=true, fewer versions run is a failure
 SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")
 # loadscope: a notebook's cells share one worker (and kernel), a test file or class
 # too; conftest.py puts the slow scopes first.
-PYTEST_OPTIONS = ["-n", "auto", "--dist", "loadscope", "--no-loadscope-reorder",
-                  "--nbval", "--nbval-current-env",
-                  "--nbval-sanitize-with", "tools/nbval-sanitize.cfg"]
+PYTEST_OPTIONS = [
+    "-n",
+    "auto",
+    "--dist",
+    "loadscope",
+    "--no-loadscope-reorder",
+    "--nbval",
+    "--nbval-current-env",
+    "--nbval-sanitize-with",
+    "tools/nbval-sanitize.cfg",
+]
 LINT_GATES = {  # run by a full `test`, before pytest; any finding fails the run
     "ruff check": ["check", "--output-format", "concise", "."],
     "ruff format --check": ["format", "--check", "."],
@@ -111,13 +120,19 @@ def _last_line(text: str) -> str:
 def probe(path: Path) -> Python | str:
     """The Python at ``path``, or one line saying why the tests cannot run on it."""
     try:
-        answer = subprocess.run([str(path), "-c", PROBE], capture_output=True, text=True,
-                                timeout=60, stdin=subprocess.DEVNULL)
+        answer = subprocess.run(
+            [str(path), "-c", PROBE],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"does not run ({error})"
     try:
         implementation, version, executable, has_ensurepip = json.loads(
-            answer.stdout.strip().splitlines()[-1])
+            answer.stdout.strip().splitlines()[-1]
+        )
     except (ValueError, IndexError):
         return f"does not run: {_last_line(answer.stderr)}"
     release = ".".join(map(str, version))
@@ -126,8 +141,10 @@ def probe(path: Path) -> Python | str:
     if tuple(version[:2]) < MIN_PYTHON:
         return f"Python {release} is older than {'.'.join(map(str, MIN_PYTHON))}"
     if not has_ensurepip:
-        return (f"Python {release} cannot create a venv (no ensurepip; on Debian: "
-                f"apt-get install python{version[0]}.{version[1]}-venv)")
+        return (
+            f"Python {release} cannot create a venv (no ensurepip; on Debian: "
+            f"apt-get install python{version[0]}.{version[1]}-venv)"
+        )
     return Python(Path(path), Path(os.path.realpath(executable)), tuple(version))
 
 
@@ -139,8 +156,9 @@ def pyenv_roots() -> list[Path]:
     """
     roots = [Path(os.environ["PYENV_ROOT"])] if os.environ.get("PYENV_ROOT") else []
     if pyenv := shutil.which("pyenv"):
-        answer = subprocess.run([pyenv, "root"], capture_output=True, text=True,
-                                stdin=subprocess.DEVNULL, check=False)
+        answer = subprocess.run(
+            [pyenv, "root"], capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False
+        )
         if answer.returncode == 0 and answer.stdout.strip():
             roots.append(Path(answer.stdout.strip()))
     homes = [os.path.expanduser("~")]
@@ -165,13 +183,17 @@ def candidates(search_path: str, roots: list[Path]) -> list[Path]:
     shims = {os.path.realpath(root / "shims") for root in roots}
     for folder in filter(None, search_path.split(os.pathsep)):
         if os.path.realpath(folder) not in shims:
-            found += sorted(path for path in Path(folder).glob("python3*")
-                            if re.fullmatch(r"python3(\.\d+)?", path.name))
+            found += sorted(
+                path
+                for path in Path(folder).glob("python3*")
+                if re.fullmatch(r"python3(\.\d+)?", path.name)
+            )
     return list(dict.fromkeys(found))
 
 
-def discover(search_path: str | None = None,
-             roots: list[Path] | None = None) -> tuple[list[Python], list[tuple[Path, str]]]:
+def discover(
+    search_path: str | None = None, roots: list[Path] | None = None
+) -> tuple[list[Python], list[tuple[Path, str]]]:
     """Every usable Python here, once per interpreter file; and the others, each with why."""
     search_path = os.environ.get("PATH", os.defpath) if search_path is None else search_path
     roots = pyenv_roots() if roots is None else roots
@@ -203,8 +225,13 @@ def choose(usable: list[Python], primary: Python) -> tuple[list[Python], list[tu
     for python in sorted(usable, key=lambda p: p.version, reverse=True):
         kept = chosen.setdefault(python.minor, python)
         if kept.real != python.real:
-            passed_over.append((python.path, f"Python {python.release}: {python.minor} runs "
-                                             f"as {kept.release} ({shown(kept.path)})"))
+            passed_over.append(
+                (
+                    python.path,
+                    f"Python {python.release}: {python.minor} runs "
+                    f"as {kept.release} ({shown(kept.path)})",
+                )
+            )
     return sorted(chosen.values(), key=lambda p: p.version), passed_over
 
 
@@ -216,14 +243,19 @@ def base_python() -> str:
     usable, _ = discover()
     if usable:
         return str(max(usable, key=lambda p: p.version).path)
-    sys.exit(f"error: Python {'.'.join(map(str, MIN_PYTHON))} or newer (with venv) is needed; "
-             f"this one: {here}")
+    sys.exit(
+        f"error: Python {'.'.join(map(str, MIN_PYTHON))} or newer (with venv) is needed; "
+        f"this one: {here}"
+    )
 
 
 # -- environments --------------------------------------------------------------------------------
 def venv_python(folder: Path) -> Path:
-    return folder / ("Scripts" if os.name == "nt" else "bin") / (
-        "python.exe" if os.name == "nt" else "python")
+    return (
+        folder
+        / ("Scripts" if os.name == "nt" else "bin")
+        / ("python.exe" if os.name == "nt" else "python")
+    )
 
 
 def fingerprint() -> str:
@@ -237,7 +269,10 @@ def link_project(python: Path = VENV_PYTHON) -> None:
     """Make ``app`` and ``workbook`` importable from a venv: a path entry, no build step."""
     site_packages = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True).stdout.strip()
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     (Path(site_packages) / "alembic_workbook.pth").write_text(f"{ROOT}\n")
 
 
@@ -251,7 +286,8 @@ def setup(folder: Path = VENV, base: Path | None = None) -> Path:
     stamp = folder / ".installed"
     wanted = fingerprint()
     made_from_base = base is None or (
-        python.exists() and os.path.realpath(python) == os.path.realpath(base))
+        python.exists() and os.path.realpath(python) == os.path.realpath(base)
+    )
     if stamp.exists() and stamp.read_text() == wanted and python.exists() and made_from_base:
         return python
     name = shown(folder)
@@ -260,20 +296,34 @@ def setup(folder: Path = VENV, base: Path | None = None) -> Path:
         run(base or base_python(), "-m", "venv", "--clear", folder)
     options = shlex.split(os.environ.get("PIP_OPTIONS", ""))
     pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *options]
-    say(f"installing {LOCK.name} into {name}"
-        + (f" (PIP_OPTIONS: {shlex.join(options)})" if options else ""))
+    say(
+        f"installing {LOCK.name} into {name}"
+        + (f" (PIP_OPTIONS: {shlex.join(options)})" if options else "")
+    )
     try:
         run(*pip, "-r", LOCK)
     except subprocess.CalledProcessError:
         if "--no-index" in options:  # offline: the usual cause is a wheelhouse for elsewhere
-            sys.exit("error: the offline install failed (see above). Build the wheelhouse on a "
-                     "machine with the same system, processor and Python version: "
-                     "`python3 tasks.py wheelhouse`")
+            sys.exit(
+                "error: the offline install failed (see above). Build the wheelhouse on a "
+                "machine with the same system, processor and Python version: "
+                "`python3 tasks.py wheelhouse`"
+            )
         raise
     link_project(python)
     # The notebooks ask for the "python3" kernel: make it this environment's Python.
-    run(python, "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3",
-        "--display-name", "Python 3 (alembic workbook)", stdout=subprocess.DEVNULL)
+    run(
+        python,
+        "-m",
+        "ipykernel",
+        "install",
+        "--sys-prefix",
+        "--name",
+        "python3",
+        "--display-name",
+        "Python 3 (alembic workbook)",
+        stdout=subprocess.DEVNULL,
+    )
     stamp.write_text(wanted)
     say(f"environment ready ({name})")
     return python
@@ -289,8 +339,14 @@ def lab_command(args: list[str], workspace: Path = WORKSPACE) -> list[str]:
     """JupyterLab serving ``workspace/``: the learner's copies of the lessons (``lessons/``)
     beside the chapters' project folders, so models open in the editor; lesson 00 first."""
     as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # containers
-    return [str(BIN / "jupyter"), "lab", f"--ServerApp.root_dir={workspace}",
-            "--LabApp.default_url=/lab/tree/lessons/00_welcome.ipynb", *as_root, *args]
+    return [
+        str(BIN / "jupyter"),
+        "lab",
+        f"--ServerApp.root_dir={workspace}",
+        "--LabApp.default_url=/lab/tree/lessons/00_welcome.ipynb",
+        *as_root,
+        *args,
+    ]
 
 
 def prepare_lab(workspace: Path = WORKSPACE) -> None:
@@ -350,8 +406,14 @@ def lint(python: Path | str = VENV_PYTHON, root: Path = ROOT) -> list[Outcome]:
         say(f"{name} .")
         started = time.monotonic()
         code = subprocess.run([str(python), "-m", "ruff", *arguments], cwd=root).returncode
-        outcomes.append(Outcome(name, code == 0, seconds=time.monotonic() - started,
-                                note="no findings" if code == 0 else "findings above"))
+        outcomes.append(
+            Outcome(
+                name,
+                code == 0,
+                seconds=time.monotonic() - started,
+                note="no findings" if code == 0 else "findings above",
+            )
+        )
     return outcomes
 
 
@@ -360,8 +422,9 @@ def run_pytest(python: Path, args: list[str], **extra_env: str) -> tuple[int, di
     with tempfile.TemporaryDirectory(prefix="workbook-test-report-") as folder:
         report = Path(folder) / "counts.json"
         env = environment_for_tests(os.environ, WORKBOOK_TEST_REPORT=str(report), **extra_env)
-        code = subprocess.run([str(python), "-m", "pytest", *PYTEST_OPTIONS, *args],
-                              cwd=ROOT, env=env).returncode
+        code = subprocess.run(
+            [str(python), "-m", "pytest", *PYTEST_OPTIONS, *args], cwd=ROOT, env=env
+        ).returncode
         counts = json.loads(report.read_text()) if report.exists() else {}
     if code not in (0, 5) and not counts.get("failed") and not counts.get("error"):
         counts["error"] = 1  # pytest stopped before its summary (usage error, crash)
@@ -370,8 +433,11 @@ def run_pytest(python: Path, args: list[str], **extra_env: str) -> tuple[int, di
 
 def summary_counts(counts: dict[str, int]) -> str:
     """pytest's wording: "2 failed, 10 passed, 1 skipped"; "no tests ran" when all are 0."""
-    parts = [f"{counts[key]} {key}{'s' if key == 'error' and counts[key] != 1 else ''}"
-             for key in SUMMARY_ORDER if counts.get(key)]
+    parts = [
+        f"{counts[key]} {key}{'s' if key == 'error' and counts[key] != 1 else ''}"
+        for key in SUMMARY_ORDER
+        if counts.get(key)
+    ]
     return ", ".join(parts) or "no tests ran"
 
 
@@ -382,34 +448,49 @@ def closing_line(outcomes: list[Outcome], seconds: float) -> str:
         for key, count in outcome.counts.items():
             total[key] = total.get(key, 0) + count
     total["failed"] = total.get("failed", 0) + sum(
-        not outcome.ok for outcome in outcomes if not outcome.counts)
+        not outcome.ok for outcome in outcomes if not outcome.counts
+    )
     elapsed = time.strftime("%H:%M:%S", time.gmtime(seconds))
     return f" {summary_counts(total)} in {seconds:.2f}s ({elapsed}) ".center(88, "=")
 
 
 def table(outcomes: list[Outcome]) -> list[str]:
     rows = [("Python", "environment", "status", "result", "seconds", "")]
-    rows += [(o.name, o.environment, "passed" if o.ok else "FAILED",
-              summary_counts(o.counts) if o.counts else "", f"{o.seconds:.1f}", o.note)
-             for o in outcomes]
+    rows += [
+        (
+            o.name,
+            o.environment,
+            "passed" if o.ok else "FAILED",
+            summary_counts(o.counts) if o.counts else "",
+            f"{o.seconds:.1f}",
+            o.note,
+        )
+        for o in outcomes
+    ]
     widths = [max(len(row[column]) for row in rows) for column in range(5)]
-    return ["  ".join(cell.ljust(width) for cell, width in zip(row[:5], widths, strict=True))
-            + "  " + row[5]
-            for row in rows]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:5], widths, strict=True))
+        + "  "
+        + row[5]
+        for row in rows
+    ]
 
 
 def pythons_problem(count: int, ci: bool) -> str | None:
     if ci and count < CI_MINIMUM_PYTHONS:
-        return (f"CI=true needs the tests on at least {CI_MINIMUM_PYTHONS} Python versions; "
-                f"{count} ran (install more with pyenv)")
+        return (
+            f"CI=true needs the tests on at least {CI_MINIMUM_PYTHONS} Python versions; "
+            f"{count} ran (install more with pyenv)"
+        )
     return None
 
 
 def install_system_packages() -> None:
     installer = ROOT / "tools" / "install-system-packages.sh"
     if shutil.which("bash") and installer.exists():
-        subprocess.run(["bash", str(installer)], cwd=ROOT, check=True,
-                       env=environment_for_tests(os.environ))
+        subprocess.run(
+            ["bash", str(installer)], cwd=ROOT, check=True, env=environment_for_tests(os.environ)
+        )
 
 
 def test(args: list[str]) -> None:
@@ -426,8 +507,10 @@ def test(args: list[str]) -> None:
         outcomes += lint()
     primary = probe(VENV_PYTHON)
     if isinstance(primary, str):
-        sys.exit(f"error: {VENV.name}'s Python is not usable ({primary}); delete {VENV.name}/ "
-                 "and run again")
+        sys.exit(
+            f"error: {VENV.name}'s Python is not usable ({primary}); delete {VENV.name}/ "
+            "and run again"
+        )
     usable, passed_over = discover()
     pythons, others = choose(usable, primary)
     passed_over += others
@@ -439,24 +522,42 @@ def test(args: list[str]) -> None:
         is_primary = python == primary
         folder = VENV if is_primary else VENVS / python.minor
         name = shown(folder)
-        legs = ("whole suite" if is_primary else
-                "no PostgreSQL/MySQL/browser legs (they run on the primary, "
-                f"{primary.release})")
+        legs = (
+            "whole suite"
+            if is_primary
+            else f"no PostgreSQL/MySQL/browser legs (they run on the primary, {primary.release})"
+        )
         try:
             interpreter = VENV_PYTHON if is_primary else setup(folder, python.real)
         except (subprocess.CalledProcessError, SystemExit):  # e.g. no wheel for this version
-            outcomes.append(Outcome(python.release, False, environment=name,
-                                    note=f"could not install {LOCK.name} (see above)"))
+            outcomes.append(
+                Outcome(
+                    python.release,
+                    False,
+                    environment=name,
+                    note=f"could not install {LOCK.name} (see above)",
+                )
+            )
             continue
         say(f"==== Python {python.release} ({name}): {legs} ====")
-        extra = {} if is_primary else {"WORKBOOK_SKIP_SERVER_LEGS": (
-            f"PostgreSQL, MySQL and browser legs run on the primary Python only "
-            f"({primary.release}, {VENV.name}); this is {python.release}")}
+        extra = (
+            {}
+            if is_primary
+            else {
+                "WORKBOOK_SKIP_SERVER_LEGS": (
+                    f"PostgreSQL, MySQL and browser legs run on the primary Python only "
+                    f"({primary.release}, {VENV.name}); this is {python.release}"
+                )
+            }
+        )
         run_started = time.monotonic()
         code, counts = run_pytest(interpreter, args, **extra)
         ran += 1
-        outcomes.append(Outcome(python.release, code in (0, 5), counts,
-                                time.monotonic() - run_started, name, legs))
+        outcomes.append(
+            Outcome(
+                python.release, code in (0, 5), counts, time.monotonic() - run_started, name, legs
+            )
+        )
     if problem := pythons_problem(ran, os.environ.get("CI") == "true"):
         outcomes.append(Outcome("Pythons", False, note=problem))
     print()
@@ -472,6 +573,7 @@ def script(*command: str):
     def task(args: list[str]) -> None:
         setup()
         sys.exit(subprocess.run([str(VENV_PYTHON), *command, *args], cwd=ROOT).returncode)
+
     return task
 
 
@@ -479,12 +581,27 @@ def lock(args: list[str]) -> None:
     setup()
     run(VENV_PYTHON, "-m", "pip", "install", "--quiet", "uv")
     compiled = VENV / "requirements.compiled"
-    run(BIN / "uv", "pip", "compile", "pyproject.toml", "--extra", "test", "--universal",
-        "--python-version", "3.11", "--no-header", "--annotation-style", "line", "--quiet",
-        "-o", compiled)
-    LOCK.write_text("# Exact versions installed by `python3 tasks.py lab|test`. Generated from\n"
-                    "# pyproject.toml by `python3 tasks.py lock`; do not edit by hand.\n"
-                    + compiled.read_text())
+    run(
+        BIN / "uv",
+        "pip",
+        "compile",
+        "pyproject.toml",
+        "--extra",
+        "test",
+        "--universal",
+        "--python-version",
+        "3.11",
+        "--no-header",
+        "--annotation-style",
+        "line",
+        "--quiet",
+        "-o",
+        compiled,
+    )
+    LOCK.write_text(
+        "# Exact versions installed by `python3 tasks.py lab|test`. Generated from\n"
+        "# pyproject.toml by `python3 tasks.py lock`; do not edit by hand.\n" + compiled.read_text()
+    )
     compiled.unlink()
     say(f"wrote {LOCK.name}")
 

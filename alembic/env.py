@@ -26,13 +26,13 @@ import re
 from contextlib import contextmanager
 from logging.config import fileConfig
 
-from alembic import command, context
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import event, pool
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, async_engine_from_config
 
+from alembic import command, context
 from app.core.config import ConfigError, get_settings, mask_password
 from app.core.database import make_sqlite_transactional
 from app.models import Base
@@ -95,8 +95,12 @@ def number_merges() -> None:
 
 
 # How MySQL and MariaDB report a default they were given as now() / true / false.
-MYSQL_STORED_FORM = {"now()": "current_timestamp()", "current_timestamp": "current_timestamp()",
-                     "true": "1", "false": "0"}
+MYSQL_STORED_FORM = {
+    "now()": "current_timestamp()",
+    "current_timestamp": "current_timestamp()",
+    "true": "1",
+    "false": "0",
+}
 
 
 def mysql_stored_form(default: str) -> str:
@@ -106,7 +110,11 @@ def mysql_stored_form(default: str) -> str:
 
 
 def compare_server_default(
-    context, inspected_column, metadata_column, inspected_default, metadata_default,
+    context,
+    inspected_column,
+    metadata_column,
+    inspected_default,
+    metadata_default,
     rendered_metadata_default,
 ):
     """Same default, spelled as MySQL stores it? Then no change; else Alembic decides (None).
@@ -203,8 +211,10 @@ def foreign_keys_off(connection: Connection):
 def check_foreign_keys(connection: Connection) -> None:
     """Roll back (by raising) when the migration left rows pointing at nothing."""
     # one result row per broken reference: (table, rowid, referred table, key number)
-    broken = {(table, rowid) for table, rowid, *_ in
-              connection.exec_driver_sql("PRAGMA foreign_key_check")}
+    broken = {
+        (table, rowid)
+        for table, rowid, *_ in connection.exec_driver_sql("PRAGMA foreign_key_check")
+    }
     if broken:
         tables = ", ".join(sorted({table for table, _rowid in broken}))
         raise CommandError(

@@ -84,8 +84,13 @@ def async_url(raw: str) -> URL:
 def connect(url: URL, database: str | None = None) -> pymysql.Connection:
     """A plain PyMySQL connection (aiomysql's own base) for setting up and tearing down."""
     return pymysql.connect(
-        host=url.host, port=url.port or 3306, user=url.username, password=url.password or "",
-        database=database, autocommit=True, connect_timeout=5,
+        host=url.host,
+        port=url.port or 3306,
+        user=url.username,
+        password=url.password or "",
+        database=database,
+        autocommit=True,
+        connect_timeout=5,
     )
 
 
@@ -150,10 +155,20 @@ class ThrowawayServer:
 
     def install(self) -> None:
         result = subprocess.run(
-            [self.install_db, "--no-defaults", *self._user_option(),
-             f"--datadir={self.data_dir}", "--auth-root-authentication-method=normal",
-             "--skip-test-db", "--skip-name-resolve", "--innodb-log-file-size=8M"],
-            cwd=self.base, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+            [
+                self.install_db,
+                "--no-defaults",
+                *self._user_option(),
+                f"--datadir={self.data_dir}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                "--skip-name-resolve",
+                "--innodb-log-file-size=8M",
+            ],
+            cwd=self.base,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
         )
         if result.returncode != 0:
             raise MysqlUnavailable(
@@ -194,11 +209,21 @@ class ThrowawayServer:
 
     def _start_once(self, init_file: Path) -> None:
         self.process = subprocess.Popen(
-            [self.server, "--no-defaults", *self._user_option(), f"--datadir={self.data_dir}",
-             f"--port={self.port}", f"--socket={self.base / 'mysqld.sock'}",
-             f"--pid-file={self.base / 'mysqld.pid'}", f"--log-error={self.log_file}",
-             f"--init-file={init_file}", *SERVER_OPTIONS],
-            cwd=self.base, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            [
+                self.server,
+                "--no-defaults",
+                *self._user_option(),
+                f"--datadir={self.data_dir}",
+                f"--port={self.port}",
+                f"--socket={self.base / 'mysqld.sock'}",
+                f"--pid-file={self.base / 'mysqld.pid'}",
+                f"--log-error={self.log_file}",
+                f"--init-file={init_file}",
+                *SERVER_OPTIONS,
+            ],
+            cwd=self.base,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + START_TIMEOUT
@@ -238,8 +263,12 @@ class ThrowawayServer:
 
     def url(self) -> URL:
         return URL.create(
-            "mysql+aiomysql", username=APP_USER, password=self.password,
-            host="127.0.0.1", port=self.port, database=APP_DATABASE,
+            "mysql+aiomysql",
+            username=APP_USER,
+            password=self.password,
+            host="127.0.0.1",
+            port=self.port,
+            database=APP_DATABASE,
         )
 
 
@@ -298,8 +327,10 @@ def lesson_server() -> Iterator[URL]:
         try:  # TEST_MYSQL_URL may name a server that is down
             connect(server).close()
         except pymysql.MySQLError as error:
-            raise MysqlUnavailable(f"the server of TEST_MYSQL_URL did not answer: "
-                                   f"{error.args[-1] if error.args else error}") from None
+            raise MysqlUnavailable(
+                f"the server of TEST_MYSQL_URL did not answer: "
+                f"{error.args[-1] if error.args else error}"
+            ) from None
         with fresh_database(server) as url:
             yield url
 
@@ -308,9 +339,13 @@ def lessons_needing_a_server(notebooks: Path) -> list[Path]:
     """The lessons (text twins ``NN_*.md`` in ``notebooks``) with a cell that needs MySQL."""
     from workbook.half_applied import NEEDS_SERVER
 
-    return sorted(twin for twin in notebooks.glob("[0-9][0-9]_*.md")
-                  if any(line.startswith(NEEDS_SERVER)
-                         for line in twin.read_text(encoding="utf-8").splitlines()))
+    return sorted(
+        twin
+        for twin in notebooks.glob("[0-9][0-9]_*.md")
+        if any(
+            line.startswith(NEEDS_SERVER) for line in twin.read_text(encoding="utf-8").splitlines()
+        )
+    )
 
 
 def cell_needs_a_server(source: str) -> bool:

@@ -148,9 +148,20 @@ class ThrowawayCluster:
         password_file = self.base / "superuser-password"
         self._write_owned(password_file, self.password + "\n")
         self._run(
-            "initdb", "--pgdata", str(self.data_dir), "--username", SUPERUSER,
-            "--pwfile", str(password_file), "--auth", "scram-sha-256",
-            "--encoding", "UTF8", "--locale", "C", "--no-sync",
+            "initdb",
+            "--pgdata",
+            str(self.data_dir),
+            "--username",
+            SUPERUSER,
+            "--pwfile",
+            str(password_file),
+            "--auth",
+            "scram-sha-256",
+            "--encoding",
+            "UTF8",
+            "--locale",
+            "C",
+            "--no-sync",
         )
         password_file.unlink()
         settings = "".join(f"{name} = {value}\n" for name, value in SERVER_SETTINGS.items())
@@ -162,8 +173,17 @@ class ThrowawayCluster:
             self.port = free_port()
             try:
                 self._run(
-                    "pg_ctl", "start", "--pgdata", str(self.data_dir), "--wait", "--timeout", "30",
-                    "--log", str(self.log_file), "-o", f"-p {self.port}",
+                    "pg_ctl",
+                    "start",
+                    "--pgdata",
+                    str(self.data_dir),
+                    "--wait",
+                    "--timeout",
+                    "30",
+                    "--log",
+                    str(self.log_file),
+                    "-o",
+                    f"-p {self.port}",
                 )
                 return
             except PostgresUnavailable:
@@ -180,8 +200,12 @@ class ThrowawayCluster:
 
     def superuser_url(self) -> URL:
         return URL.create(
-            "postgresql+asyncpg", username=SUPERUSER, password=self.password,
-            host="127.0.0.1", port=self.port, database="postgres",
+            "postgresql+asyncpg",
+            username=SUPERUSER,
+            password=self.password,
+            host="127.0.0.1",
+            port=self.port,
+            database="postgres",
         )
 
 
@@ -193,9 +217,7 @@ def _last_line(text: str) -> str:
 async def _create_app_role_and_database(superuser: URL, password: str) -> None:
     connection = await asyncpg.connect(asyncpg_dsn(superuser))
     try:
-        await connection.execute(
-            f"CREATE ROLE {APP_ROLE} LOGIN CREATEDB PASSWORD '{password}'"
-        )
+        await connection.execute(f"CREATE ROLE {APP_ROLE} LOGIN CREATEDB PASSWORD '{password}'")
         await connection.execute(f"CREATE DATABASE {APP_DATABASE} OWNER {APP_ROLE}")
     finally:
         await connection.close()

@@ -34,15 +34,22 @@ def alembic(
         **variables,
     }
     return subprocess.run(
-        [str(ALEMBIC), *args], cwd=cwd, env=env, capture_output=True, text=True,
-        stdin=subprocess.DEVNULL, timeout=120,
+        [str(ALEMBIC), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
     )
 
 
 def succeeds(*args: str, url: str, cwd: Path = ROOT) -> str:
     """Run alembic, insist it worked without a traceback, return its stdout."""
     result = alembic(*args, url=url, cwd=cwd)
-    assert result.returncode == 0, f"alembic {' '.join(args)} failed:\n{result.stdout}{result.stderr}"
+    assert result.returncode == 0, (
+        f"alembic {' '.join(args)} failed:\n{result.stdout}{result.stderr}"
+    )
     assert "Traceback" not in result.stdout + result.stderr
     return result.stdout
 
@@ -79,7 +86,9 @@ def migrated_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def test_alembic_console_script_is_next_to_python() -> None:
-    assert ALEMBIC.exists(), f"no alembic at {ALEMBIC}: is the project installed in this environment?"
+    assert ALEMBIC.exists(), (
+        f"no alembic at {ALEMBIC}: is the project installed in this environment?"
+    )
 
 
 def test_upgrade_head_then_current_shows_head(empty_db: Path) -> None:
@@ -97,8 +106,9 @@ def copy_of_reference_project(destination: Path) -> Path:
     destination.mkdir()
     shutil.copy(ROOT / "alembic.ini", destination / "alembic.ini")
     for folder in ("alembic", "app"):
-        shutil.copytree(ROOT / folder, destination / folder,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            ROOT / folder, destination / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
     return destination
 
 
@@ -108,7 +118,9 @@ def test_merge_heads_gets_the_next_number_like_revision(tmp_path: Path) -> None:
     succeeds("revision", "-m", "feature a", url=url, cwd=project)
     succeeds("revision", "-m", "feature b", "--head", "0011", "--splice", url=url, cwd=project)
     assert sorted(succeeds("heads", url=url, cwd=project).splitlines()) == [
-        "0012 (head)", "0013 (head)"]
+        "0012 (head)",
+        "0013 (head)",
+    ]
 
     succeeds("merge", "heads", "-m", "merge a and b", url=url, cwd=project)
 
@@ -233,7 +245,11 @@ def test_the_project_is_found_from_another_working_directory(tmp_path: Path) -> 
         "from alembic.config import main; main(['-c', 'project/alembic.ini', 'upgrade', 'head'])"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], check=False, cwd=tmp_path, capture_output=True, text=True,
+        [sys.executable, "-c", code],
+        check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
         timeout=120,
         env={**os.environ, "DATABASE_URL": sqlite_url(database), "ENVIRONMENT": "development"},
     )
@@ -243,8 +259,11 @@ def test_the_project_is_found_from_another_working_directory(tmp_path: Path) -> 
 
 def test_mysql_wrong_password_fails_in_one_line(mysql_url: str, empty_db: Path) -> None:
     wrong = make_url(mysql_url).set(password="s3cret@:/%")
-    result = alembic("current", url=sqlite_url(empty_db),
-                     DATABASE_URL=wrong.render_as_string(hide_password=False))
+    result = alembic(
+        "current",
+        url=sqlite_url(empty_db),
+        DATABASE_URL=wrong.render_as_string(hide_password=False),
+    )
     masked = wrong.render_as_string(hide_password=True)
     assert result.returncode != 0
     assert result.stdout == (
@@ -258,8 +277,11 @@ def test_mysql_database_that_does_not_exist_fails_in_one_line(
     mysql_url: str, empty_db: Path
 ) -> None:
     missing = make_url(mysql_url).set(database="no_such_database")
-    result = alembic("current", url=sqlite_url(empty_db),
-                     DATABASE_URL=missing.render_as_string(hide_password=False))
+    result = alembic(
+        "current",
+        url=sqlite_url(empty_db),
+        DATABASE_URL=missing.render_as_string(hide_password=False),
+    )
     password = make_url(mysql_url).password
     assert result.returncode != 0
     assert result.stdout.startswith(

@@ -158,10 +158,12 @@ async def insert_orphan(engine) -> None:
     try:
         async with engine.begin() as connection:
             await connection.execute(text("CREATE TABLE parent (id INTEGER PRIMARY KEY)"))
-            await connection.execute(text(
-                "CREATE TABLE child (id INTEGER PRIMARY KEY, "
-                "parent_id INTEGER NOT NULL REFERENCES parent (id))"
-            ))
+            await connection.execute(
+                text(
+                    "CREATE TABLE child (id INTEGER PRIMARY KEY, "
+                    "parent_id INTEGER NOT NULL REFERENCES parent (id))"
+                )
+            )
             await connection.execute(text("INSERT INTO child (parent_id) VALUES (42)"))
     finally:
         await engine.dispose()
@@ -175,7 +177,9 @@ def test_create_engine_enforces_sqlite_foreign_keys(tmp_path: Path) -> None:
 
 def test_plain_sqlite_engine_would_not(tmp_path: Path) -> None:
     """Why create_engine's PRAGMA matters: SQLite ignores foreign keys by default."""
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'fk.db'}", poolclass=pool.NullPool)
+    engine = create_async_engine(
+        f"sqlite+aiosqlite:///{tmp_path / 'fk.db'}", poolclass=pool.NullPool
+    )
     asyncio.run(insert_orphan(engine))  # no error
 
 
@@ -183,4 +187,5 @@ def test_a_sqlite_file_in_a_missing_folder_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="in a folder that does not exist"):
         parse_database_url("sqlite+aiosqlite:///missing_dir/app.db", root=tmp_path)
     assert parse_database_url("sqlite+aiosqlite:///app.db", root=tmp_path).database == str(
-        tmp_path / "app.db")
+        tmp_path / "app.db"
+    )

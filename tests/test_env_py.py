@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy
-from alembic import command
 from alembic.config import Config
 from alembic.util import CommandError
 from sqlalchemy import event, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from alembic import command
 from app.core.database import create_engine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,8 +136,10 @@ def at_0010_with_a_reader(database: Path) -> Path:
     """At 0010 (0011 rebuilds users in batch mode), one user who has one book."""
     command.upgrade(programmatic_config(), "0010")
     with closing(sqlite3.connect(database)) as connection, connection:
-        connection.execute("INSERT INTO users (id, email, hashed_password, display_name, "
-                           "is_active) VALUES (1, 'ada@example.com', 'x', 'Ada', 1)")
+        connection.execute(
+            "INSERT INTO users (id, email, hashed_password, display_name, "
+            "is_active) VALUES (1, 'ada@example.com', 'x', 'Ada', 1)"
+        )
         connection.execute("INSERT INTO books (id, title, author) VALUES (1, 'Dune', 'Herbert')")
         connection.execute("INSERT INTO user_books (user_id, book_id) VALUES (1, 1)")
     return database
@@ -183,8 +185,12 @@ def test_a_connection_inside_a_transaction_is_refused_before_the_rebuild(
     assert message.startswith("refused to rebuild or drop a table") and "\n" not in message
     assert version(at_0010_with_a_reader) == {"0010"}
     assert rows(at_0010_with_a_reader, "SELECT * FROM user_books") == [(1, 1)]
-    tables = {name for (name,) in rows(at_0010_with_a_reader,
-                                        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    tables = {
+        name
+        for (name,) in rows(
+            at_0010_with_a_reader, "SELECT name FROM sqlite_master WHERE type = 'table'"
+        )
+    }
     assert not any(name.startswith("_alembic_tmp_") for name in tables)
 
 
@@ -213,16 +219,20 @@ def test_rows_left_pointing_at_nothing_roll_the_migration_back(
     project = tmp_path / "project"
     project.mkdir()
     shutil.copy(ROOT / "alembic.ini", project / "alembic.ini")
-    shutil.copytree(ROOT / "alembic", project / "alembic",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "alembic", project / "alembic", ignore=shutil.ignore_patterns("__pycache__")
+    )
     (project / "alembic" / "versions" / "9998_leaves_an_orphan.py").write_text(LEAVES_AN_ORPHAN)
     engine = enforcing_foreign_keys(at_0010_with_a_reader)
     config = programmatic_config(project / "alembic.ini")
     with engine.connect() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0011")
-        with pytest.raises(CommandError, match=r"^rolled back: the migration left 1 row\(s\) in "
-                                               r"user_books whose foreign key points at nothing"):
+        with pytest.raises(
+            CommandError,
+            match=r"^rolled back: the migration left 1 row\(s\) in "
+            r"user_books whose foreign key points at nothing",
+        ):
             command.upgrade(config, "9998")
     assert version(at_0010_with_a_reader) == {"0011"}
     assert rows(at_0010_with_a_reader, "SELECT * FROM user_books") == [(1, 1)]

@@ -37,8 +37,10 @@ def test_the_database_drivers_are_reported_like_the_others(capsys, monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     environment.check_environment()
     out = capsys.readouterr().out
-    for name, purpose in [("aiomysql", "the async MySQL and MariaDB driver: mysql+aiomysql://"),
-                          ("asyncpg", "the async PostgreSQL driver: postgresql+asyncpg://")]:
+    for name, purpose in [
+        ("aiomysql", "the async MySQL and MariaDB driver: mysql+aiomysql://"),
+        ("asyncpg", "the async PostgreSQL driver: postgresql+asyncpg://"),
+    ]:
         assert f"✓ {name} {importlib.metadata.version(name)} ({purpose})\n" in out
 
 
@@ -54,6 +56,8 @@ def test_a_missing_database_driver_is_named_but_does_not_block(monkeypatch, caps
     monkeypatch.setattr(environment.importlib.metadata, "version", version)
     environment.check_environment()
     out = capsys.readouterr().out
-    assert ("– aiomysql is not installed (the async MySQL and MariaDB driver: mysql+aiomysql://; "
-            "optional, for that database only: pip install aiomysql)\n") in out
+    assert (
+        "– aiomysql is not installed (the async MySQL and MariaDB driver: mysql+aiomysql://; "
+        "optional, for that database only: pip install aiomysql)\n"
+    ) in out
     assert out.endswith("Ready to go.\n")

@@ -19,12 +19,12 @@ import IPython
 import IPython.display
 import pytest
 
+from tests.exercise_helpers import state
 from workbook import progress
 from workbook.exercises import Correct, NotAttempted, ____
-from workbook.exercises.core import Note
 from workbook.exercises.catalogue import EXERCISES
+from workbook.exercises.core import Note
 from workbook.workspace import WorkspaceError, active_workspace
-from tests.exercise_helpers import state
 
 each_exercise = pytest.mark.parametrize("start", EXERCISES, ids=[s.id for s in EXERCISES])
 # Variables that would point a check at another database than the workspace's file.
@@ -52,8 +52,11 @@ def kernel_state(ws) -> tuple:
 
 
 def test_the_catalogue_names_every_exercise_once():
-    known = {(chapter, name) for chapter, (_title, questions) in progress.catalogue().items()
-             for name in questions}
+    known = {
+        (chapter, name)
+        for chapter, (_title, questions) in progress.catalogue().items()
+        for name in questions
+    }
     listed = [(start.chapter, start.name) for start in EXERCISES]
     assert sorted(listed) == sorted(known) and len(set(listed)) == len(listed)
 
@@ -94,8 +97,11 @@ def test_the_reference_solution_is_correct_and_the_check_changes_nothing(start, 
 def _prose(html_text: str) -> tuple[str, set[str]]:
     """The HTML's text outside code, as it reads; and every word it shows (links included)."""
     root = ElementTree.fromstring(f"<div>{html_text}</div>")  # well-formed, or it raises
-    words = set(re.findall(r"\w+", " ".join(
-        [*root.itertext(), *(a.get("href", "") for a in root.iter("a"))])))
+    words = set(
+        re.findall(
+            r"\w+", " ".join([*root.itertext(), *(a.get("href", "") for a in root.iter("a"))])
+        )
+    )
     for code in [*root.iter("pre"), *root.iter("code")]:
         code.clear()
     return "".join(root.itertext()), words
@@ -110,8 +116,10 @@ def test_hints_and_the_solution_display_as_html_with_a_plain_twin(start, capsys,
         exercise.hint()
     exercise.solution()
     lines = [f"Hint {i} of {len(hints)}: {hint}" for i, hint in enumerate(hints, 1)]
-    assert capsys.readouterr().out == "\n".join(
-        [*lines, lines[0], f"Solution:\n{exercise.solution_text}"]) + "\n"
+    assert (
+        capsys.readouterr().out
+        == "\n".join([*lines, lines[0], f"Solution:\n{exercise.solution_text}"]) + "\n"
+    )
 
     shown = []
     monkeypatch.setattr(IPython, "get_ipython", lambda: object())
@@ -120,7 +128,9 @@ def test_hints_and_the_solution_display_as_html_with_a_plain_twin(start, capsys,
         exercise.hint(level)
     exercise.solution()
     assert [bundle["text/plain"] for bundle in shown] == [
-        *lines, f"Solution:\n{exercise.solution_text}"]
+        *lines,
+        f"Solution:\n{exercise.solution_text}",
+    ]
     for bundle in shown:
         html_text = bundle["text/html"]
         prose, words = _prose(html_text)
@@ -138,7 +148,8 @@ def test_hints_and_the_solution_display_as_html_with_a_plain_twin(start, capsys,
 @each_exercise
 @pytest.mark.parametrize("done", ["first step", "every step"])
 def test_the_solution_after_a_partial_attempt_finishes_it_or_names_the_step(
-        start, done, workspace_at):
+    start, done, workspace_at
+):
     """A learner who did part of it (or all of it) and then applies the solution: Correct,
     or one line naming the step that cannot be applied."""
     ws = start.prepare(workspace_at(start.stage))

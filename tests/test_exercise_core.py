@@ -10,7 +10,6 @@ import pickle
 import IPython
 import IPython.display
 import pytest
-
 from alembic.util import CommandError
 
 from workbook.exercises import PLACEHOLDER, Correct, Incorrect, NotAttempted, ____
@@ -42,21 +41,25 @@ def test_check_displays_one_line_and_returns_nothing(exercise_workspace, capsys)
     exercise_workspace("0001")
     assert q1.check("0001") is None
     assert capsys.readouterr().out == (
-        "✓ Correct: the database is at revision 0001; `alembic_version` records it.\n")
+        "✓ Correct: the database is at revision 0001; `alembic_version` records it.\n"
+    )
 
 
-def test_in_a_kernel_check_displays_a_bundle_with_html_and_plain_text(exercise_workspace,
-                                                                        monkeypatch):
+def test_in_a_kernel_check_displays_a_bundle_with_html_and_plain_text(
+    exercise_workspace, monkeypatch
+):
     exercise_workspace("0001")
     shown = []
     monkeypatch.setattr(IPython, "get_ipython", lambda: object())
-    monkeypatch.setattr(IPython.display, "display",
-                        lambda data, raw=False: shown.append((data, raw)))
+    monkeypatch.setattr(
+        IPython.display, "display", lambda data, raw=False: shown.append((data, raw))
+    )
     q1.check(____)
     [(bundle, raw)] = shown
     assert raw is True and set(bundle) == {"text/plain", "text/html"}
-    assert bundle["text/plain"] == ("○ Not attempted: replace `____` by the revision id, "
-                                    "then check again.")
+    assert bundle["text/plain"] == (
+        "○ Not attempted: replace `____` by the revision id, then check again."
+    )
     assert bundle["text/html"].startswith('<div style="line-height:1.45"><b style="color:')
     assert "<code>____</code>" in bundle["text/html"]
 
@@ -69,8 +72,13 @@ def test_hints_come_one_after_another_then_round_again(capsys):
     exercise.hint(7)
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(":")[0] for line in lines] == [
-        "Hint 1 of 3", "Hint 2 of 3", "Hint 3 of 3", "Hint 1 of 3", "Hint 2 of 3",
-        "There are 3 hints"]
+        "Hint 1 of 3",
+        "Hint 2 of 3",
+        "Hint 3 of 3",
+        "Hint 1 of 3",
+        "Hint 2 of 3",
+        "There are 3 hints",
+    ]
     assert lines[-1] == "There are 3 hints: hint(1) to hint(3)."
 
 
@@ -85,8 +93,10 @@ def test_show_displays_one_bundle_in_a_kernel_and_prints_outside(monkeypatch, ca
 
 
 def test_hint_and_solution_markdown_renders_bold_lists_links_and_code():
-    html = markdown_html("Use **one** head:\n\n- `merge heads`\n- [the docs](https://alembic."
-                         "sqlalchemy.org/)\n\n```python\nx = 1 < 2\n```\n\n<b>raw</b>")
+    html = markdown_html(
+        "Use **one** head:\n\n- `merge heads`\n- [the docs](https://alembic."
+        "sqlalchemy.org/)\n\n```python\nx = 1 < 2\n```\n\n<b>raw</b>"
+    )
     assert "<strong>one</strong>" in html
     assert "<ul>\n<li><code>merge heads</code></li>" in html
     assert '<a href="https://alembic.sqlalchemy.org/">the docs</a>' in html
@@ -105,7 +115,8 @@ def test_a_one_paragraph_hint_is_inline(monkeypatch):
     assert shown[0]["text/html"] == (
         '<div style="line-height:1.45"><b style="color:#0969da;background:#f6f8fa;'
         'padding:0 0.3em;border-radius:3px">Hint 1 of 1:</b> '
-        "Run <strong><code>%alembic heads</code></strong>.</div>")
+        "Run <strong><code>%alembic heads</code></strong>.</div>"
+    )
 
 
 def test_no_workspace_yet_is_a_result_not_an_error(monkeypatch):
@@ -136,13 +147,13 @@ def test_a_failing_checker_or_setup_never_raises_at_the_learner(exercise_workspa
     _Broken().setup(workspace=ws)
     _Broken().hint()
     out = capsys.readouterr().out
-    assert out == ("Setup could not run: RuntimeError: cannot write x.txt. Rebuild the "
-                   "workspace (run the chapter's first cell again), then retry.\n"
-                   "There is no hint for this exercise.\n")
+    assert out == (
+        "Setup could not run: RuntimeError: cannot write x.txt. Rebuild the "
+        "workspace (run the chapter's first cell again), then retry.\n"
+        "There is no hint for this exercise.\n"
+    )
     assert str(ws.path) not in out
     assert "%%writefile x.txt" in _Broken().solution_text
-
-
 
 
 def test_setup_without_a_workspace_says_so(monkeypatch, capsys):
@@ -154,7 +165,8 @@ def test_setup_without_a_workspace_says_so(monkeypatch, capsys):
     assert capsys.readouterr().out == (
         "Setup could not run: WorkspaceError: no workspace yet: run the first cell (or "
         "workbook.attach(...) to continue where you were). Rebuild the workspace (run the "
-        "chapter's first cell again), then retry.\n")
+        "chapter's first cell again), then retry.\n"
+    )
 
 
 # -- workbook/text.py ----------------------------------------------------------------------------
@@ -178,8 +190,10 @@ def test_require_table_asks_to_rebuild_the_workspace(exercise_workspace):
     assert "full_name" in require_table(ws, "users", "full_name").columns
     with pytest.raises(Problem) as missing:
         require_table(ws, "reviews")
-    assert str(missing.value) == ("the database has no reviews table: rebuild the workspace "
-                                  "(run the chapter's first cell again).")
+    assert str(missing.value) == (
+        "the database has no reviews table: rebuild the workspace "
+        "(run the chapter's first cell again)."
+    )
     with pytest.raises(Problem, match=r"^the database has no users.nickname: rebuild the"):
         require_table(ws, "users", "nickname")
 
@@ -191,6 +205,7 @@ def test_bring_copy_says_where_it_could_not_go(exercise_workspace):
         assert scratch.current() == []
         with pytest.raises(Problem) as failed:
             bring_copy(scratch, "0042", "to test the backfill")
-    assert str(failed.value).startswith("could not bring a copy of the database to 0042 to test "
-                                        "the backfill: ")
+    assert str(failed.value).startswith(
+        "could not bring a copy of the database to 0042 to test the backfill: "
+    )
     assert "\n" not in str(failed.value)

@@ -16,12 +16,15 @@ def test_q1_at_head_through_the_active_workspace(exercise_workspace):
     assert result == Correct("the database is at revision 0011; `alembic_version` records it.")
 
 
-@pytest.mark.parametrize("answer, phrase", [
-    ("head", "the question asks for the id: see `%alembic current`"),
-    ("0001", "the database is not at '0001'"),
-    ("0005 (head)", "Store just the id, without `(head)`"),
-    (5, "the id as a string"),
-])
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        ("head", "the question asks for the id: see `%alembic current`"),
+        ("0001", "the database is not at '0001'"),
+        ("0005 (head)", "Store just the id, without `(head)`"),
+        (5, "the id as a string"),
+    ],
+)
 def test_q1_wrong_answers(exercise_workspace, answer, phrase):
     ws = exercise_workspace("0005")
     result = q1.result(answer, workspace=ws)
@@ -42,4 +45,5 @@ def test_q1_a_database_without_a_revision_asks_to_rebuild(exercise_workspace):
     ws = exercise_workspace("models")
     assert q1.result("0001", workspace=ws) == Incorrect(
         "the workspace's database has no revision yet: rebuild the workspace (run the "
-        "chapter's first cell again).")
+        "chapter's first cell again)."
+    )

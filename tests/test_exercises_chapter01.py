@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-
 import pytest
 
+from tests.exercise_helpers import assert_incorrect
 from workbook.exercises import Correct, chapter01
 from workbook.exercises.chapter01 import GUIDE_ENV_PY, q1, q2
-from tests.exercise_helpers import assert_incorrect
 
 
 # -- q1: DATABASE_URL ------------------------------------------------------------------------
@@ -17,14 +16,17 @@ def test_q1_an_absolute_path_to_the_workspace_file_is_correct_too(exercise_works
     assert isinstance(q1.result(workspace=ws), Correct)
 
 
-@pytest.mark.parametrize("env, phrase", [
-    ("DATABASE_URL=sqlite:///library.db\n", "the async env.py needs sqlite+aiosqlite"),
-    ("DATABASE_URL=sqlite+pysqlite:///library.db\n", "the async env.py needs sqlite+aiosqlite"),
-    ("DATABASE_URL=sqlite+aiosqlite:///books.db\n", "not `library.db`"),
-    ("DATABASE_URL=sqlite+aiosqlite:////tmp/library.db\n", "not the one in the workspace"),
-    ("DATABASE_URL=postgresql+asyncpg://u:p@localhost/library\n", "not a SQLite URL"),
-    ("# nothing here\n", "has no `DATABASE_URL=` line"),
-])
+@pytest.mark.parametrize(
+    "env, phrase",
+    [
+        ("DATABASE_URL=sqlite:///library.db\n", "the async env.py needs sqlite+aiosqlite"),
+        ("DATABASE_URL=sqlite+pysqlite:///library.db\n", "the async env.py needs sqlite+aiosqlite"),
+        ("DATABASE_URL=sqlite+aiosqlite:///books.db\n", "not `library.db`"),
+        ("DATABASE_URL=sqlite+aiosqlite:////tmp/library.db\n", "not the one in the workspace"),
+        ("DATABASE_URL=postgresql+asyncpg://u:p@localhost/library\n", "not a SQLite URL"),
+        ("# nothing here\n", "has no `DATABASE_URL=` line"),
+    ],
+)
 def test_q1_wrong_urls(exercise_workspace, env, phrase):
     ws = exercise_workspace("configured")
     ws.write(".env", env)
@@ -33,14 +35,19 @@ def test_q1_wrong_urls(exercise_workspace, env, phrase):
 
 def test_q1_a_url_in_alembic_ini_is_wrong(exercise_workspace):
     ws = exercise_workspace("configured")
-    ws.edit("alembic.ini", "[alembic]\n", "[alembic]\nsqlalchemy.url = sqlite+aiosqlite:///library.db\n")
+    ws.edit(
+        "alembic.ini", "[alembic]\n", "[alembic]\nsqlalchemy.url = sqlite+aiosqlite:///library.db\n"
+    )
     assert_incorrect(q1.result(workspace=ws), "keep the URL out of alembic.ini")
 
 
 def test_q1_alembic_inits_placeholder_url_is_not_a_url(exercise_workspace):
     ws = exercise_workspace("configured")
-    ws.edit("alembic.ini", "[alembic]\n",
-            "[alembic]\nsqlalchemy.url = driver://user:pass@localhost/dbname\n")
+    ws.edit(
+        "alembic.ini",
+        "[alembic]\n",
+        "[alembic]\nsqlalchemy.url = driver://user:pass@localhost/dbname\n",
+    )
     q1._solve(ws)
     assert isinstance(q1.result(workspace=ws), Correct)
 
@@ -56,15 +63,15 @@ def test_q1_broken_workspace(exercise_workspace):
 
 # -- q2: env.py inside an event loop -----------------------------------------------------------
 _GUIDE_ONLINE = chapter01._GUIDE_ONLINE
-_ASYNCIO_ALWAYS = '''\
+_ASYNCIO_ALWAYS = """\
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     asyncio.run(run_async_migrations())
-'''
-_CONNECTION_ALWAYS = '''\
+"""
+_CONNECTION_ALWAYS = """\
 def run_migrations_online() -> None:
     do_run_migrations(config.attributes["connection"])
-'''
+"""
 
 
 @pytest.fixture
@@ -78,8 +85,9 @@ def guide_env(exercise_workspace):
 def test_q2_setup_says_what_it_did(exercise_workspace, capsys):
     ws = exercise_workspace("0001")
     q2.setup(workspace=ws)
-    assert capsys.readouterr().out == ("Setup: alembic/env.py is now the guide's version, which "
-                                       "always calls asyncio.run().\n")
+    assert capsys.readouterr().out == (
+        "Setup: alembic/env.py is now the guide's version, which always calls asyncio.run().\n"
+    )
 
 
 def test_q2_the_guide_env_py_fails_inside_a_running_loop(guide_env):
@@ -88,17 +96,24 @@ def test_q2_the_guide_env_py_fails_inside_a_running_loop(guide_env):
     assert chapter01.current_without_connection(guide_env.path) is None
 
 
-@pytest.mark.parametrize("online, phrase", [
-    (_ASYNCIO_ALWAYS, "env.py still calls asyncio.run() even when a connection is given"),
-    (_CONNECTION_ALWAYS, "Keep asyncio.run() for when no connection is given"),
-], ids=["asyncio-run-always", "connection-always"])
+@pytest.mark.parametrize(
+    "online, phrase",
+    [
+        (_ASYNCIO_ALWAYS, "env.py still calls asyncio.run() even when a connection is given"),
+        (_CONNECTION_ALWAYS, "Keep asyncio.run() for when no connection is given"),
+    ],
+    ids=["asyncio-run-always", "connection-always"],
+)
 def test_q2_wrong_answers(guide_env, online, phrase):
     guide_env.edit("alembic/env.py", _GUIDE_ONLINE, online)
     assert_incorrect(q2.result(workspace=guide_env), phrase)
 
 
 def test_q2_broken_env_py(guide_env):
-    guide_env.edit("alembic/env.py", "def run_migrations_online() -> None:",
-                   "def run_migrations_online() -> None")
+    guide_env.edit(
+        "alembic/env.py",
+        "def run_migrations_online() -> None:",
+        "def run_migrations_online() -> None",
+    )
     result = q2.result(workspace=guide_env)
     assert_incorrect(result, "SyntaxError")

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-
 import pytest
 
+from tests.exercise_helpers import assert_incorrect
 from workbook.exercises import Correct
 from workbook.exercises.chapter02 import REVIEW_PY, q1, q2
-from tests.exercise_helpers import assert_incorrect
 
-_IMPORT_REVIEW = ("from app.models.user import User\n",
-                  "from app.models.review import Review\nfrom app.models.user import User\n")
-_IMPORT_TAG = ("from app.models.user import User\n",
-               "from app.models.tag import Tag\nfrom app.models.user import User\n")
-_OWN_BASE = ("from app.models.base import Base\n",
-             "from sqlalchemy.orm import DeclarativeBase, MappedAsDataclass\n\n\n"
-             "class Base(MappedAsDataclass, DeclarativeBase):\n    pass\n")
+_IMPORT_REVIEW = (
+    "from app.models.user import User\n",
+    "from app.models.review import Review\nfrom app.models.user import User\n",
+)
+_IMPORT_TAG = (
+    "from app.models.user import User\n",
+    "from app.models.tag import Tag\nfrom app.models.user import User\n",
+)
+_OWN_BASE = (
+    "from app.models.base import Base\n",
+    "from sqlalchemy.orm import DeclarativeBase, MappedAsDataclass\n\n\n"
+    "class Base(MappedAsDataclass, DeclarativeBase):\n    pass\n",
+)
 
 
 @pytest.fixture
@@ -31,22 +36,58 @@ def test_q1_what_the_check_accepts_autogenerate_sees(ws):
     assert result.ok and "Detected added table 'reviews'" in result.stderr
 
 
-@pytest.mark.parametrize("change, phrase", [
-    ([], "defined but not imported in app/models/__init__.py"),
-    ([_IMPORT_REVIEW, ('ondelete="CASCADE"', "")], "no ON DELETE CASCADE"),
-    ([_IMPORT_REVIEW, ("rating: Mapped[int]", "rating: Mapped[Optional[int]] = mapped_column(default=None)"),
-      ("    body:", "    body_:")], "reviews has no `body` column"),
-    ([_IMPORT_REVIEW, ("    rating: Mapped[int]\n", ""),
-      ("    body: Mapped[Optional[str]] = mapped_column(Text, default=None)\n",
-       "    body: Mapped[Optional[str]] = mapped_column(Text, default=None)\n"
-       "    rating: Mapped[Optional[int]] = mapped_column(default=None)\n")], "`rating` is nullable"),
-    ([_IMPORT_REVIEW, ("mapped_column(Text, default=None)", "mapped_column(String(2000), default=None)"),
-      ("import ForeignKey, Text", "import ForeignKey, String, Text")], "`body` is VARCHAR(2000), not Text"),
-    ([_IMPORT_REVIEW, _OWN_BASE], "Review uses its own Base"),
-    ([_IMPORT_REVIEW, ('ForeignKey("users.id")', 'ForeignKey("books.id")')],
-     "`user_id` should be a foreign key to `users.id`"),
-], ids=["not-imported", "no-cascade", "no-body", "rating-nullable", "body-string", "own-base",
-        "user-fk"])
+@pytest.mark.parametrize(
+    "change, phrase",
+    [
+        ([], "defined but not imported in app/models/__init__.py"),
+        ([_IMPORT_REVIEW, ('ondelete="CASCADE"', "")], "no ON DELETE CASCADE"),
+        (
+            [
+                _IMPORT_REVIEW,
+                (
+                    "rating: Mapped[int]",
+                    "rating: Mapped[Optional[int]] = mapped_column(default=None)",
+                ),
+                ("    body:", "    body_:"),
+            ],
+            "reviews has no `body` column",
+        ),
+        (
+            [
+                _IMPORT_REVIEW,
+                ("    rating: Mapped[int]\n", ""),
+                (
+                    "    body: Mapped[Optional[str]] = mapped_column(Text, default=None)\n",
+                    "    body: Mapped[Optional[str]] = mapped_column(Text, default=None)\n"
+                    "    rating: Mapped[Optional[int]] = mapped_column(default=None)\n",
+                ),
+            ],
+            "`rating` is nullable",
+        ),
+        (
+            [
+                _IMPORT_REVIEW,
+                ("mapped_column(Text, default=None)", "mapped_column(String(2000), default=None)"),
+                ("import ForeignKey, Text", "import ForeignKey, String, Text"),
+            ],
+            "`body` is VARCHAR(2000), not Text",
+        ),
+        ([_IMPORT_REVIEW, _OWN_BASE], "Review uses its own Base"),
+        (
+            [_IMPORT_REVIEW, ('ForeignKey("users.id")', 'ForeignKey("books.id")')],
+            "`user_id` should be a foreign key to `users.id`",
+        ),
+    ],
+    ids=[
+        "not-imported",
+        "no-cascade",
+        "no-body",
+        "rating-nullable",
+        "body-string",
+        "own-base",
+        "user-fk",
+    ],
+)
 def test_q1_wrong_answers(ws, change, phrase):
     ws.write("app/models/review.py", REVIEW_PY)
     for old, new in change:
@@ -69,21 +110,29 @@ def test_q2_a_second_base_is_wrong(ws):
     q2.setup(workspace=ws)
     ws.edit("app/models/tag.py", *_OWN_BASE)
     ws.edit("app/models/__init__.py", *_IMPORT_TAG)
-    assert_incorrect(q2.result(workspace=ws), "Tag uses its own Base; import Base from "
-                                              "app.models.base")
+    assert_incorrect(
+        q2.result(workspace=ws), "Tag uses its own Base; import Base from app.models.base"
+    )
 
 
 def test_q2_mentioning_tag_without_importing_it_is_wrong(ws):
     q2.setup(workspace=ws)
-    ws.edit("app/models/__init__.py", "from app.models.user import User\n",
-            "from app.models.user import User\n# TODO: Tag\n")
+    ws.edit(
+        "app/models/__init__.py",
+        "from app.models.user import User\n",
+        "from app.models.user import User\n# TODO: Tag\n",
+    )
     assert_incorrect(q2.result(workspace=ws), "does not import app.models.tag")
 
 
 def test_q2_a_typo_in_the_import_is_wrong_and_one_line(ws):
     q2.setup(workspace=ws)
-    ws.edit("app/models/__init__.py", "from app.models.user import User\n",
-            "from app.models.tags import Tag\nfrom app.models.user import User\n")
-    assert_incorrect(q2.result(workspace=ws),
-                     "your models do not import: ModuleNotFoundError: No module named "
-                     "'app.models.tags'")
+    ws.edit(
+        "app/models/__init__.py",
+        "from app.models.user import User\n",
+        "from app.models.tags import Tag\nfrom app.models.user import User\n",
+    )
+    assert_incorrect(
+        q2.result(workspace=ws),
+        "your models do not import: ModuleNotFoundError: No module named 'app.models.tags'",
+    )

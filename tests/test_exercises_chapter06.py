@@ -6,11 +6,11 @@ import os
 
 import pytest
 
+from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
 from workbook.exercises import Correct, NotAttempted, ____, chapter06
 from workbook.exercises.chapter06 import BRANCH_POINT, MINE, THEIRS, q1, q2
 from workbook.exercises.inspect import find_revision, workspace_schema
 from workbook.workspace import active_workspace
-from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
 
 
 @pytest.fixture
@@ -41,8 +41,12 @@ def test_q1_setup_makes_two_heads_from_0007(conflict, capsys):
 def test_q1_setup_again_starts_over(conflict, capsys):
     run(conflict, 'merge heads -m "Merge"')
     q1.setup(workspace=conflict)
-    assert capsys.readouterr().out.count("(this exercise's own: `ws` and `%alembic` act on "
-                                         "it now) was built at 0007") == 1
+    assert (
+        capsys.readouterr().out.count(
+            "(this exercise's own: `ws` and `%alembic` act on it now) was built at 0007"
+        )
+        == 1
+    )
     assert conflict.heads() == ["0008", "0009"]
     assert isinstance(q1.result(workspace=conflict), NotAttempted)
 
@@ -67,17 +71,22 @@ def test_q1_deleting_your_own_applied_revision(conflict):
 
 def test_q1_merged_but_not_upgraded(conflict):
     run(conflict, 'merge heads -m "Merge language and location"')
-    assert_incorrect(q1.result(workspace=conflict),
-                     "the merge 0010 is written but not applied: the database is at 0008. "
-                     "`%alembic upgrade head` applies 0009")
+    assert_incorrect(
+        q1.result(workspace=conflict),
+        "the merge 0010 is written but not applied: the database is at 0008. "
+        "`%alembic upgrade head` applies 0009",
+    )
 
 
 def test_q1_upgrade_heads_without_a_merge(conflict):
     run(conflict, "upgrade heads")
     assert conflict.current() == ["0008", "0009"]
-    assert_incorrect(q1.result(workspace=conflict), "the database has both branches applied "
-                                                    "(`upgrade heads`), but the history still "
-                                                    "has 2 heads (0008, 0009)")
+    assert_incorrect(
+        q1.result(workspace=conflict),
+        "the database has both branches applied "
+        "(`upgrade heads`), but the history still "
+        "has 2 heads (0008, 0009)",
+    )
 
 
 def test_q1_a_third_head(conflict):
@@ -86,8 +95,11 @@ def test_q1_a_third_head(conflict):
 
 
 def test_q1_rebased_instead_of_merged(conflict):
-    conflict.edit(conflict.revision_file("0009"), "down_revision: Union[str, Sequence[str], None] = '0007'",
-                  "down_revision: Union[str, Sequence[str], None] = '0008'")
+    conflict.edit(
+        conflict.revision_file("0009"),
+        "down_revision: Union[str, Sequence[str], None] = '0007'",
+        "down_revision: Union[str, Sequence[str], None] = '0008'",
+    )
     run(conflict, "upgrade head")
     assert_incorrect(q1.result(workspace=conflict), "no revision merges 0008 and 0009")
 
@@ -134,19 +146,25 @@ def test_q2_setup_builds_one_branch_point(history):
 
 def test_q2_a_unique_start_of_the_id_is_accepted(history):
     result = q2.result(f" {BRANCH_POINT[:6]} ", workspace=history)
-    assert result == Correct(f"{BRANCH_POINT} is the branch point: two revisions revise it, "
-                             "2c7f0d93e1b4 and e9a06b3f5c12.")
+    assert result == Correct(
+        f"{BRANCH_POINT} is the branch point: two revisions revise it, "
+        "2c7f0d93e1b4 and e9a06b3f5c12."
+    )
 
 
-@pytest.mark.parametrize("answer, phrase", [
-    ("6a9e2d14c7b3", "6a9e2d14c7b3 is a head"),
-    ("f03b7e5d9a28", "f03b7e5d9a28 is a merge point: the branches come together there"),
-    ("0007", "0007 has one child (8d2f41c07a3e)"),
-    ("47d1c8a2f690", "47d1c8a2f690 has one child (f03b7e5d9a28)"),
-    ("deadbeef", "there is no revision 'deadbeef' in this history"),
-    ("", "there is no revision '' in this history"),
-    (8, "`answer` should be a revision id, a string"),
-], ids=["head", "merge", "one-child", "other", "unknown", "empty", "not-a-string"])
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        ("6a9e2d14c7b3", "6a9e2d14c7b3 is a head"),
+        ("f03b7e5d9a28", "f03b7e5d9a28 is a merge point: the branches come together there"),
+        ("0007", "0007 has one child (8d2f41c07a3e)"),
+        ("47d1c8a2f690", "47d1c8a2f690 has one child (f03b7e5d9a28)"),
+        ("deadbeef", "there is no revision 'deadbeef' in this history"),
+        ("", "there is no revision '' in this history"),
+        (8, "`answer` should be a revision id, a string"),
+    ],
+    ids=["head", "merge", "one-child", "other", "unknown", "empty", "not-a-string"],
+)
 def test_q2_wrong_answers(history, answer, phrase):
     assert_incorrect(q2.result(answer, workspace=history), phrase)
 

@@ -6,12 +6,12 @@ import os
 
 import pytest
 
+from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
 from workbook.exercises import chapter07
 from workbook.exercises.chapter07 import LEFTOVER, SLUG_MESSAGE, TARGET, q1, q2
+from workbook.exercises.core import Exercise
 from workbook.exercises.inspect import find_revision, workspace_schema
 from workbook.stages import REPO_ROOT
-from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
-from workbook.exercises.core import Exercise
 
 
 @pytest.fixture(autouse=True)
@@ -71,8 +71,10 @@ def test_q1_stamped_instead_of_downgraded(seeded):
 def test_q1_through_base_loses_the_rows(seeded):
     run(seeded, "downgrade base")
     run(seeded, f"upgrade {TARGET}")
-    assert_incorrect(q1.result(workspace=seeded), "rows are gone (publisher, book, user): did you "
-                                                  "go through base?")
+    assert_incorrect(
+        q1.result(workspace=seeded),
+        "rows are gone (publisher, book, user): did you go through base?",
+    )
 
 
 def test_q1_at_base(seeded):
@@ -80,10 +82,14 @@ def test_q1_at_base(seeded):
     assert_incorrect(q1.result(workspace=seeded), "the database is at base (empty)")
 
 
-@pytest.mark.parametrize("target, phrase", [
-    ("0004", "below 0005: you went too far. `%alembic upgrade 0005`"),
-    ("0008", "the database is at 0008, 0009, still above 0005"),
-], ids=["too-far", "not-far-enough"])
+@pytest.mark.parametrize(
+    "target, phrase",
+    [
+        ("0004", "below 0005: you went too far. `%alembic upgrade 0005`"),
+        ("0008", "the database is at 0008, 0009, still above 0005"),
+    ],
+    ids=["too-far", "not-far-enough"],
+)
 def test_q1_wrong_revision(seeded, target, phrase):
     run(seeded, f"downgrade {target}")
     assert_incorrect(q1.result(workspace=seeded), phrase)
@@ -93,8 +99,9 @@ def test_q1_deleted_scripts(seeded):
     run(seeded, f"downgrade {TARGET}")
     for revision in ("0011", "0010"):
         seeded.revision_file(revision).unlink()
-    assert_incorrect(q1.result(workspace=seeded), "revision script(s) 0010, 0011 were deleted or "
-                                                  "edited")
+    assert_incorrect(
+        q1.result(workspace=seeded), "revision script(s) 0010, 0011 were deleted or edited"
+    )
 
 
 def test_q1_broken_env_file(seeded):
@@ -138,8 +145,10 @@ def test_q2_retry_with_the_column_still_there(failed):
     failed.sql(f"DROP TABLE {LEFTOVER}")
     chapter07.EditRevision(chapter07._BROKEN_SLUG, chapter07._FIXED_SLUG).apply(failed)
     assert "duplicate column name: slug" in failed.run("upgrade head").error
-    assert_incorrect(q2.result(workspace=failed), "books already has slug, but alembic_version "
-                                                  "says 0011: step 1 of the migration")
+    assert_incorrect(
+        q2.result(workspace=failed),
+        "books already has slug, but alembic_version says 0011: step 1 of the migration",
+    )
 
 
 def test_q2_cleaned_up_but_not_fixed(failed):
@@ -147,16 +156,19 @@ def test_q2_cleaned_up_but_not_fixed(failed):
     failed.sql("ALTER TABLE books DROP COLUMN slug")
     assert not failed.run("upgrade head").ok  # atomic now: fails, leaves nothing
     assert LEFTOVER not in workspace_schema(failed) and "slug" not in _columns(failed, "books")
-    assert_incorrect(q2.result(workspace=failed), "still fails: UNIQUE constraint failed: "
-                                                  "books.slug. Two books share a title")
+    assert_incorrect(
+        q2.result(workspace=failed),
+        "still fails: UNIQUE constraint failed: books.slug. Two books share a title",
+    )
 
 
 def test_q2_fixed_but_not_upgraded(failed):
     steps = q2.solution_steps[:-1]  # everything but the upgrade
     for step in steps:
         step.apply(failed)
-    assert_incorrect(q2.result(workspace=failed), "clean but still at 0011: run `%alembic "
-                                                  "upgrade head`")
+    assert_incorrect(
+        q2.result(workspace=failed), "clean but still at 0011: run `%alembic upgrade head`"
+    )
 
 
 def test_q2_leftover_not_dropped(failed):
@@ -167,8 +179,10 @@ def test_q2_leftover_not_dropped(failed):
 def test_q2_stamped_instead_of_finished(failed):
     failed.sql(f"DROP TABLE {LEFTOVER}")
     run(failed, "stamp head")
-    assert_incorrect(q2.result(workspace=failed),
-                     "have no slug: the backfill did not run. (`stamp` records a revision")
+    assert_incorrect(
+        q2.result(workspace=failed),
+        "have no slug: the backfill did not run. (`stamp` records a revision",
+    )
 
 
 def test_q2_recovered_by_deleting_a_book(failed):
@@ -176,8 +190,9 @@ def test_q2_recovered_by_deleting_a_book(failed):
     failed.sql("ALTER TABLE books DROP COLUMN slug")
     failed.sql("DELETE FROM books WHERE id = (SELECT max(id) FROM books WHERE title = 'Dune')")
     run(failed, "upgrade head")  # no duplicate title left: the unfixed backfill works
-    assert_incorrect(q2.result(workspace=failed), "books had 2 rows when the migration failed "
-                                                  "and has 1 now")
+    assert_incorrect(
+        q2.result(workspace=failed), "books had 2 rows when the migration failed and has 1 now"
+    )
 
 
 def test_q2_broken_database(failed):

@@ -64,8 +64,9 @@ def test_q1_check_alone_lets_two_heads_through(ws):
 
 def test_q1_a_gate_that_is_always_red(ws):
     ws.write(CI_SCRIPT, ALWAYS_RED)
-    assert_incorrect(q1.result(workspace=ws), "where nothing is wrong, `python ci_check.py` "
-                                              "fails (exit code 1)")
+    assert_incorrect(
+        q1.result(workspace=ws), "where nothing is wrong, `python ci_check.py` fails (exit code 1)"
+    )
 
 
 def test_q1_broken_script(ws):
@@ -109,15 +110,18 @@ def test_q2_log_lines_in_the_file(ws):
 
 def test_q2_not_sql(ws):
     ws.write(SQL_FILE, "please upgrade the database\n")
-    assert_incorrect(q2.result(workspace=ws), "applying `upgrade_0009_head.sql` to a database at "
-                                              "0009 fails: near \"please\": syntax error")
+    assert_incorrect(
+        q2.result(workspace=ws),
+        'applying `upgrade_0009_head.sql` to a database at 0009 fails: near "please": syntax error',
+    )
 
 
 def test_q2_broken_database(ws):
     q2._solve(ws)
     ws.db_path.write_bytes(b"garbage" * 1000)
-    assert_incorrect(q2.result(workspace=ws), "DatabaseError: (sqlite3.DatabaseError) file is not "
-                                              "a database")
+    assert_incorrect(
+        q2.result(workspace=ws), "DatabaseError: (sqlite3.DatabaseError) file is not a database"
+    )
 
 
 # -- q3: the PostgreSQL rollback -----------------------------------------------------------------
@@ -150,8 +154,10 @@ def test_q3_one_revision_too_far(ws, monkeypatch):
 def test_q3_a_stale_script(ws, monkeypatch):
     ws.write(ROLLBACK_FILE, offline_sql(ws, "downgrade head:0010 --sql", monkeypatch, POSTGRES))
     start(ws, "08", "q3")  # a revision made after the script
-    assert_incorrect(q3.result(workspace=ws), "differs from what `alembic downgrade head:0010 "
-                                              "--sql` writes for PostgreSQL now")
+    assert_incorrect(
+        q3.result(workspace=ws),
+        "differs from what `alembic downgrade head:0010 --sql` writes for PostgreSQL now",
+    )
 
 
 def test_q3_database_url_left_set(ws, monkeypatch):

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-
 import pytest
 
+from tests.exercise_helpers import run, state
 from workbook.exercises import Incorrect, NotAttempted, chapter09
 from workbook.exercises.chapter09 import DONE, TEAMMATE_MESSAGE, TODO, WRONG, q1, q2
-from workbook.exercises.core import Alembic, Edit, EditRevision, Write
+from workbook.exercises.core import Alembic, Edit, EditRevision, Exercise, Write
 from workbook.exercises.inspect import find_revision
-from tests.exercise_helpers import run, state
-from workbook.exercises.core import Exercise
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +19,11 @@ def _setups_do_not_wait(monkeypatch):
 
 
 def clean_message(result) -> None:
-    assert "\n" not in result.message and "/tmp" not in result.message and ".scratch" not in result.message
+    assert (
+        "\n" not in result.message
+        and "/tmp" not in result.message
+        and ".scratch" not in result.message
+    )
 
 
 def item(result, part: str):
@@ -61,7 +63,7 @@ def do_merge(ws):
     run(ws, "upgrade head")
 
 
-# -- q1: the capstone ---------------------------------------------------------------------------------
+# -- q1: the capstone ------------------------------------------------------------------------------
 def test_q1_setup_waits_for_part_a_then_makes_two_heads_and_is_idempotent(ws, capsys):
     before = state(ws)
     q1.setup(workspace=ws)
@@ -70,7 +72,7 @@ def test_q1_setup_waits_for_part_a_then_makes_two_heads_and_is_idempotent(ws, ca
     apply(ws, PART_A + PART_B)
     q1.setup(workspace=ws)
     out = capsys.readouterr().out
-    assert "revision 0014 (\"Add website to publishers\"), made from 0011" in out
+    assert 'revision 0014 ("Add website to publishers"), made from 0011' in out
     assert ws.heads() == ["0013", "0014"]
     assert "website" in ws.read("app/models/publisher.py")
     q1.setup(workspace=ws)
@@ -92,8 +94,13 @@ def test_q1_part_a_done_others_waiting(ws):
 def test_q1_model_not_imported(ws):
     ws.write("app/models/review.py", chapter09.REVIEW_MODEL)
     result = q1.result(workspace=ws)
-    assert_part(result, "A", WRONG, "app/models/review.py defines reviews, but Alembic cannot see "
-                                    "it: import the model in app/models/__init__.py")
+    assert_part(
+        result,
+        "A",
+        WRONG,
+        "app/models/review.py defines reviews, but Alembic cannot see "
+        "it: import the model in app/models/__init__.py",
+    )
 
 
 def test_q1_model_without_a_revision(ws):
@@ -106,12 +113,23 @@ def test_q1_revision_not_applied(ws):
     assert_part(q1.result(workspace=ws), "A", WRONG, "`%alembic upgrade head`")
 
 
-@pytest.mark.parametrize("old, new, phrase", [
-    (', index=True)', ')', "reviews.book_id has no index"),
-    ('ForeignKey("users.id", ondelete="CASCADE")', 'ForeignKey("users.id")',
-     "the foreign key on reviews.user_id has no ON DELETE CASCADE"),
-    ('ForeignKey("books.id", ondelete="CASCADE"), ', '', "reviews.book_id has no foreign key to books.id"),
-], ids=["no-index", "no-cascade", "no-fk"])
+@pytest.mark.parametrize(
+    "old, new, phrase",
+    [
+        (", index=True)", ")", "reviews.book_id has no index"),
+        (
+            'ForeignKey("users.id", ondelete="CASCADE")',
+            'ForeignKey("users.id")',
+            "the foreign key on reviews.user_id has no ON DELETE CASCADE",
+        ),
+        (
+            'ForeignKey("books.id", ondelete="CASCADE"), ',
+            "",
+            "reviews.book_id has no foreign key to books.id",
+        ),
+    ],
+    ids=["no-index", "no-cascade", "no-fk"],
+)
 def test_q1_wrong_reviews_tables(ws, old, new, phrase):
     model = chapter09.REVIEW_MODEL.replace(old, new, 1)
     assert model != chapter09.REVIEW_MODEL
@@ -124,13 +142,20 @@ def test_q1_review_count_without_the_backfill(ws):
     apply(ws, PART_A + no_backfill)
     result = q1.result(workspace=ws)
     assert_part(result, "A", DONE, "creates reviews")
-    assert_part(result, "B", WRONG, "have 2, 1 and 0 reviews, revision 0013 leaves review_count "
-                                    "at 0, 0, 0: backfill it")
+    assert_part(
+        result,
+        "B",
+        WRONG,
+        "have 2, 1 and 0 reviews, revision 0013 leaves review_count at 0, 0, 0: backfill it",
+    )
 
 
 def test_q1_review_count_without_a_server_default(ws):
-    steps = [Edit(s.path, s.old, s.new.replace(', server_default="0"', "")) if isinstance(s, Edit) else s
-             for s in PART_B if not isinstance(s, EditRevision)]
+    steps = [
+        Edit(s.path, s.old, s.new.replace(', server_default="0"', "")) if isinstance(s, Edit) else s
+        for s in PART_B
+        if not isinstance(s, EditRevision)
+    ]
     # On this empty table, adding a NOT NULL column without a default works; with rows it
     # would fail. The check names the missing default.
     apply(ws, PART_A + steps)
@@ -141,11 +166,18 @@ def test_q1_table_and_column_in_one_revision(ws):
     apply(ws, PART_A[:3])  # the model and its import, no revision yet
     apply(ws, PART_B[:2])  # review_count in the Book model too
     run(ws, 'revision --autogenerate -m "Reviews and review_count"')
-    ws.edit(ws.revision_file("head"), chapter09._AUTOGENERATED_REVIEW_COUNT,
-            chapter09._AUTOGENERATED_REVIEW_COUNT + chapter09._BACKFILL)
+    ws.edit(
+        ws.revision_file("head"),
+        chapter09._AUTOGENERATED_REVIEW_COUNT,
+        chapter09._AUTOGENERATED_REVIEW_COUNT + chapter09._BACKFILL,
+    )
     run(ws, "upgrade head")
-    assert_part(q1.result(workspace=ws), "B", WRONG, "both creates reviews and adds review_count: "
-                                                     "put the backfill in a revision of its own")
+    assert_part(
+        q1.result(workspace=ws),
+        "B",
+        WRONG,
+        "both creates reviews and adds review_count: put the backfill in a revision of its own",
+    )
 
 
 def test_q1_two_heads_not_merged(ws):
@@ -161,23 +193,32 @@ def test_q1_merged_but_not_applied(ws):
     apply(ws, PART_A + PART_B)
     q1.setup(workspace=ws)
     run(ws, 'merge heads -m "Merge"')
-    assert_part(q1.result(workspace=ws), "C", WRONG, "merge revision 0015 is there, but the "
-                                                     "database is not at head")
+    assert_part(
+        q1.result(workspace=ws),
+        "C",
+        WRONG,
+        "merge revision 0015 is there, but the database is not at head",
+    )
 
 
 def test_q1_a_rebase_instead_of_a_merge(ws):
     apply(ws, PART_A + PART_B)
     q1.setup(workspace=ws)
     teammate = find_revision(ws, TEAMMATE_MESSAGE)
-    ws.edit(teammate.path, "down_revision: Union[str, Sequence[str], None] = '0011'",
-            "down_revision: Union[str, Sequence[str], None] = '0013'")
+    ws.edit(
+        teammate.path,
+        "down_revision: Union[str, Sequence[str], None] = '0011'",
+        "down_revision: Union[str, Sequence[str], None] = '0013'",
+    )
     run(ws, "upgrade head")
     assert_part(q1.result(workspace=ws), "C", WRONG, "no merge revision joins the teammate's 0014")
 
 
 def test_q1_a_downgrade_that_does_nothing_fails_the_drill(ws):
     apply(ws, PART_A + PART_B[:-1])
-    ws.edit(ws.revision_file("head"), "        batch_op.drop_column('review_count')\n", "        pass\n")
+    ws.edit(
+        ws.revision_file("head"), "        batch_op.drop_column('review_count')\n", "        pass\n"
+    )
     run(ws, "upgrade head")
     do_merge(ws)
     result = q1.result(workspace=ws)
@@ -187,14 +228,18 @@ def test_q1_a_downgrade_that_does_nothing_fails_the_drill(ws):
 
 def test_q1_broken_model_file_is_one_line(ws):
     apply(ws, PART_A)
-    ws.edit("app/models/review.py", "class Review(Base, TimestampMixin):", "class Review(Base, TimestampMixin)")
+    ws.edit(
+        "app/models/review.py",
+        "class Review(Base, TimestampMixin):",
+        "class Review(Base, TimestampMixin)",
+    )
     result = q1.result(workspace=ws)
     assert type(result) is Incorrect
     assert "your models do not import: SyntaxError" in result.message
     clean_message(result)
 
 
-# -- q2: the broken workspace -----------------------------------------------------------------------------
+# -- q2: the broken workspace ----------------------------------------------------------------------
 @pytest.fixture
 def broken(ws):
     q2.setup(workspace=ws)
@@ -210,8 +255,12 @@ def test_q2_setup_breaks_two_things_and_is_idempotent(broken, capsys):
     assert "from app.models.tag import Tag" not in broken.read("app/models/__init__.py")
     result = q2.result(workspace=broken)
     assert isinstance(result, NotAttempted) and result.summary == "the workspace is still broken."
-    assert_part(result, "the database URL", TODO,
-                "DATABASE_URL names an unknown database driver 'sqlite+aoisqlite'")
+    assert_part(
+        result,
+        "the database URL",
+        TODO,
+        "DATABASE_URL names an unknown database driver 'sqlite+aoisqlite'",
+    )
     before = state(broken)
     q2.setup(workspace=broken)
     assert capsys.readouterr().out.startswith("Setup: already done")
@@ -228,21 +277,30 @@ def test_q2_only_the_url_fixed(broken):
 
 def test_q2_another_file_is_an_empty_database(broken):
     broken.write(".env", "DATABASE_URL=sqlite+aiosqlite:///library.db\n")
-    assert_part(q2.result(workspace=broken), "the database URL", WRONG,
-                "library.db is an empty database (no revision, no tables)")
+    assert_part(
+        q2.result(workspace=broken),
+        "the database URL",
+        WRONG,
+        "library.db is an empty database (no revision, no tables)",
+    )
 
 
 def test_q2_a_missing_folder_is_named_without_connecting(broken):
     broken.write(".env", "DATABASE_URL=sqlite+aiosqlite:///db/app.db\n")
-    assert_part(q2.result(workspace=broken), "the database URL", WRONG,
-                "a SQLite file in db/, a folder that does not exist")
+    assert_part(
+        q2.result(workspace=broken),
+        "the database URL",
+        WRONG,
+        "a SQLite file in db/, a folder that does not exist",
+    )
     assert not broken.file("db").exists()
 
 
 def test_q2_a_sync_driver_is_still_wrong(broken):
     broken.write(".env", "DATABASE_URL=sqlite:///app.db\n")
-    assert_part(q2.result(workspace=broken), "the database URL", WRONG,
-                "which is not an async driver")
+    assert_part(
+        q2.result(workspace=broken), "the database URL", WRONG, "which is not an async driver"
+    )
 
 
 def test_q2_autogenerate_before_the_import_is_empty(broken):
@@ -253,8 +311,12 @@ def test_q2_autogenerate_before_the_import_is_empty(broken):
 
 def test_q2_revision_not_applied(broken):
     apply(broken, [_FIX_ENV, _IMPORT_TAG, Alembic('revision --autogenerate -m "Add tags table"')])
-    assert_part(q2.result(workspace=broken), "the tags table", WRONG,
-                "revision 0012 creates tags, but the database has none: `%alembic upgrade head`")
+    assert_part(
+        q2.result(workspace=broken),
+        "the tags table",
+        WRONG,
+        "revision 0012 creates tags, but the database has none: `%alembic upgrade head`",
+    )
 
 
 def test_q2_broken_model_file_is_one_line(broken):
@@ -265,7 +327,7 @@ def test_q2_broken_model_file_is_one_line(broken):
     clean_message(result)
 
 
-# -- checklists ----------------------------------------------------------------------------------------------
+# -- checklists ------------------------------------------------------------------------------------
 def test_a_checklist_displays_a_line_per_part(capsys, ws):
     q1.check(workspace=ws)
     out = capsys.readouterr().out

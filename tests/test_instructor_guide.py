@@ -23,8 +23,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "docs" / "INSTRUCTOR_GUIDE.md"
 NOTEBOOKS = ROOT / "notebooks"
-_spec = importlib.util.spec_from_file_location("tools_instructor_guide",
-                                               ROOT / "tools" / "instructor_guide.py")
+_spec = importlib.util.spec_from_file_location(
+    "tools_instructor_guide", ROOT / "tools" / "instructor_guide.py"
+)
 guide_tool = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = guide_tool  # dataclasses look their module up
 _spec.loader.exec_module(guide_tool)
@@ -70,23 +71,37 @@ def test_every_chapter_shows_its_time_and_objectives() -> None:
 def test_every_chapter_has_hand_written_teaching_notes(path: Path) -> None:
     notes = guide_tool.notes_by_chapter(guide_text()).get(path.name[:2], "")
     assert notes.strip() and notes.strip() != guide_tool.NOTES_PLACEHOLDER, (
-        f"write the teaching notes of chapter {path.name[:2]} in docs/INSTRUCTOR_GUIDE.md")
+        f"write the teaching notes of chapter {path.name[:2]} in docs/INSTRUCTOR_GUIDE.md"
+    )
     assert "**Teaching notes.**" in notes and "**Where learners get stuck.**" in notes
     assert len(re.findall(r"^- ", notes, re.M)) >= 3, "at least three typical mistakes"
 
 
 def test_the_guide_covers_getting_learners_unstuck() -> None:
     text = guide_text()
-    for needle in ("Restart Kernel and Run All Cells", "ws.reset()", "Reset workspace",
-                   "alembic_version", "stamp --purge", "Multiple head revisions are present",
-                   "merge heads", "Target database is not up to date"):
+    for needle in (
+        "Restart Kernel and Run All Cells",
+        "ws.reset()",
+        "Reset workspace",
+        "alembic_version",
+        "stamp --purge",
+        "Multiple head revisions are present",
+        "merge heads",
+        "Target database is not up to date",
+    ):
         assert needle in text, needle
 
 
 def test_the_guide_explains_progress_and_its_resets() -> None:
     text = guide_text()
-    for needle in ("progress.show()", "progress.widget()", 'progress.reset("03")',
-                   "progress.reset()", "python3 tasks.py progress", "workspace/progress.json"):
+    for needle in (
+        "progress.show()",
+        "progress.widget()",
+        'progress.reset("03")',
+        "progress.reset()",
+        "python3 tasks.py progress",
+        "workspace/progress.json",
+    ):
         assert needle in text, needle
 
 
@@ -98,7 +113,7 @@ def test_pacing_plans_fit_their_day() -> None:
         assert rows[0][0] == sessions[0][0] and rows[-1][1] == ends[-1]
         assert all(a[1] == b[0] for a, b in itertools.pairwise(rows)), "no gaps, no overlaps"
         taught = [c for c in chapters if c not in left]
-        assert taught == chapters[:len(taught)], "chapters in order"
+        assert taught == chapters[: len(taught)], "chapters in order"
         assert taught, "at least one chapter"
     assert "#### Half day" in guide_text() and "#### Full day" in guide_text()
 
@@ -108,8 +123,12 @@ def test_tasks_py_runs_the_generator() -> None:
 
 
 def test_the_check_command_says_up_to_date() -> None:
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "instructor_guide.py"),
-                             "--check"], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "instructor_guide.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout[-2000:]
     assert "is up to date" in result.stdout
 
@@ -149,11 +168,15 @@ def test_a_new_chapter_makes_the_guide_out_of_date_until_regenerated(copies: Pat
     assert guide_tool.render(regenerated, chapters) == regenerated
 
 
-@pytest.mark.parametrize("old,new", [
-    ("# 01 · Initialize and configure", "# 01 · Set up Alembic"),  # renamed
-    ("about 50 minutes", "about 55 minutes"),  # re-timed
-    ("- know what to install", "- know exactly what to install"),  # objectives
-], ids=["renamed", "time", "objectives"])
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        ("# 01 · Initialize and configure", "# 01 · Set up Alembic"),  # renamed
+        ("about 50 minutes", "about 55 minutes"),  # re-timed
+        ("- know what to install", "- know exactly what to install"),  # objectives
+    ],
+    ids=["renamed", "time", "objectives"],
+)
 def test_a_changed_chapter_makes_the_guide_out_of_date(copies: Path, old: str, new: str) -> None:
     guide = fresh_guide(copies)
     edit_first_cell(next(copies.glob("01_*")), old, new)
@@ -168,7 +191,8 @@ def test_notes_are_kept_by_number_hidden_while_the_chapter_is_missing(copies: Pa
     assert set(notes) >= {"00", "01"}
     # 02..09's notes are kept, hidden, while only 00 and 01 exist
     assert guide_tool.listed_chapters(guide) == [
-        line.removeprefix("### ") for line in re.findall(r"^### \d\d · .+$", guide, re.M)]
+        line.removeprefix("### ") for line in re.findall(r"^### \d\d · .+$", guide, re.M)
+    ]
     assert [name[:2] for name in guide_tool.listed_chapters(guide)] == ["00", "01"]
     hidden = set(notes) - {"00", "01"}
     assert hidden and all(f"<!-- chapter {n} · hidden teaching notes" in guide for n in hidden)
@@ -198,18 +222,23 @@ def test_a_chapter_without_notes_gets_the_placeholder(copies: Path) -> None:
 
 
 def test_hand_written_text_outside_the_blocks_is_kept(copies: Path) -> None:
-    guide = fresh_guide(copies).replace("## Before the workshop",
-                                        "## Before the workshop\n\nBring coffee.", 1)
+    guide = fresh_guide(copies).replace(
+        "## Before the workshop", "## Before the workshop\n\nBring coffee.", 1
+    )
     assert "Bring coffee." in guide_tool.render(guide, guide_tool.read_chapters(copies))
 
 
-@pytest.mark.parametrize("time_text,minutes,exercises", [
-    ("about 15 minutes", 15, 5),
-    ("about 1 hour 15 minutes", 75, 5),  # one exercise: 8 minutes, in steps of 5
-    ("about 90 minutes (60 teaching, 30 exercises)", 90, 30),
-])
-def test_minutes_from_the_time_line(copies: Path, time_text: str, minutes: int,
-                                    exercises: int) -> None:
+@pytest.mark.parametrize(
+    "time_text,minutes,exercises",
+    [
+        ("about 15 minutes", 15, 5),
+        ("about 1 hour 15 minutes", 75, 5),  # one exercise: 8 minutes, in steps of 5
+        ("about 90 minutes (60 teaching, 30 exercises)", 90, 30),
+    ],
+)
+def test_minutes_from_the_time_line(
+    copies: Path, time_text: str, minutes: int, exercises: int
+) -> None:
     path = next(copies.glob("00_*"))
     edit_first_cell(path, "about 15 minutes", time_text)
     chapter = guide_tool.read_chapter(path)

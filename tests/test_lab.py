@@ -13,6 +13,7 @@ import json
 import secrets
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -27,15 +28,19 @@ ROOT = Path(__file__).resolve().parents[1]
 def load_tasks():
     spec = importlib.util.spec_from_file_location("tasks", ROOT / "tasks.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules["tasks"] = module  # its dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
 
 def write_lesson(folder: Path, name: str, text: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    notebook = {"cells": [{"cell_type": "markdown", "id": "a", "metadata": {},
-                           "source": [text]}],
-                "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    notebook = {
+        "cells": [{"cell_type": "markdown", "id": "a", "metadata": {}, "source": [text]}],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     path = folder / name
     path.write_text(json.dumps(notebook))
     return path
@@ -78,7 +83,8 @@ def test_links_out_of_notebooks_still_reach_the_repository(tmp_path):
     write_lesson(source, "00_a.ipynb", "[tests](../tests/x.py) and [next](01_b.ipynb)")
     lessons.refresh_copies(tmp_path / "ws", source)
     assert cell_text(tmp_path / "ws" / "lessons" / "00_a.ipynb") == (
-        "[tests](../../tests/x.py) and [next](01_b.ipynb)")
+        "[tests](../../tests/x.py) and [next](01_b.ipynb)"
+    )
 
 
 def test_lab_serves_the_workspace_and_opens_lesson_00():
@@ -109,10 +115,16 @@ def test_a_real_lab_shows_trusted_copies_and_asks_no_news(tmp_path, monkeypatch)
     tasks.prepare_lab(workspace)
     port, token = free_port(), secrets.token_hex(8)
     server = subprocess.Popen(
-        tasks.lab_command([], workspace) + ["--no-browser", f"--port={port}",
-                                            "--ServerApp.ip=127.0.0.1",
-                                            f"--IdentityProvider.token={token}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        tasks.lab_command([], workspace)
+        + [
+            "--no-browser",
+            f"--port={port}",
+            "--ServerApp.ip=127.0.0.1",
+            f"--IdentityProvider.token={token}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
@@ -121,14 +133,16 @@ def test_a_real_lab_shows_trusted_copies_and_asks_no_news(tmp_path, monkeypatch)
                 break
             except OSError:
                 time.sleep(0.2)
-        model = get(f"{base}/api/contents/00_welcome/app/models/user.py"
-                    f"?type=file&format=text&token={token}")
+        model = get(
+            f"{base}/api/contents/00_welcome/app/models/user.py?type=file&format=text&token={token}"
+        )
         assert model["content"] == "class User: ...\n"  # the learner's models, in the editor
         lesson = get(f"{base}/api/contents/lessons/00_welcome.ipynb?token={token}")
         code = [c for c in lesson["content"]["cells"] if c["cell_type"] == "code"]
         assert code and all(c["metadata"].get("trusted") for c in code)
-        settings = get(f"{base}/lab/api/settings/"
-                       f"@jupyterlab/apputils-extension:notification?token={token}")
+        settings = get(
+            f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification?token={token}"
+        )
         # Overrides become the schema's defaults (JupyterLab's own is "none": ask).
         defaults = {k: v["default"] for k, v in settings["schema"]["properties"].items()}
         assert defaults["fetchNews"] == "false" and defaults["checkForUpdates"] is False

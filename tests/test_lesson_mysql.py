@@ -52,11 +52,15 @@ def test_no_server_variable_says_so_in_one_line(monkeypatch):
     assert_one_masked_line(server, "No MySQL server here (WORKBOOK_MYSQL_URL is not set)")
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("mysql+aiomysql://bob:s3cr@t:/%'#@db.example.com/library", "not a database URL"),
-    ("bob:s3cr@t@db.example.com", "not a database URL"),
-    ("postgresql+asyncpg://bob:s3cret@db.example.com/library", "is not a MySQL URL"),
-], ids=["at-sign-in-password", "no-scheme", "not-mysql"])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("mysql+aiomysql://bob:s3cr@t:/%'#@db.example.com/library", "not a database URL"),
+        ("bob:s3cr@t@db.example.com", "not a database URL"),
+        ("postgresql+asyncpg://bob:s3cret@db.example.com/library", "is not a MySQL URL"),
+    ],
+    ids=["at-sign-in-password", "no-scheme", "not-mysql"],
+)
 def test_a_wrong_url_gives_one_line_without_the_password(monkeypatch, raw, expected):
     server = server_line(monkeypatch, raw)
     assert_one_masked_line(server, "WORKBOOK_MYSQL_URL", expected)
@@ -81,8 +85,11 @@ def test_mysql_server_is_named_with_its_password_masked(monkeypatch, mysql_datab
     server = server_line(monkeypatch, mysql_database_url)
     password = make_url(mysql_database_url).password
     assert server and server.url == mysql_database_url
-    assert re.fullmatch(r"MariaDB \d+\.\d+\.\d+ at mysql\+aiomysql://workbook:\*\*\*@127\.0\.0\.1:"
-                        r"\d+/test_[0-9a-f]+ \(password hidden\)", server.line), server.line
+    assert re.fullmatch(
+        r"MariaDB \d+\.\d+\.\d+ at mysql\+aiomysql://workbook:\*\*\*@127\.0\.0\.1:"
+        r"\d+/test_[0-9a-f]+ \(password hidden\)",
+        server.line,
+    ), server.line
     assert password not in server.line
 
 
@@ -136,8 +143,10 @@ def test_a_given_server_that_is_down_is_unavailable_not_an_error(monkeypatch):
     monkeypatch.delenv(mysql.LESSON_VARIABLE, raising=False)
     down = URL.create("mysql", "bob", SECRET, "127.0.0.1", 1, "x")  # nothing listens on port 1
     monkeypatch.setenv("TEST_MYSQL_URL", down.render_as_string(hide_password=False))
-    with pytest.raises(mysql.MysqlUnavailable, match="TEST_MYSQL_URL did not answer") as why, \
-            mysql.lesson_server():
+    with (
+        pytest.raises(mysql.MysqlUnavailable, match="TEST_MYSQL_URL did not answer") as why,
+        mysql.lesson_server(),
+    ):
         pass
     assert "s3cr" not in str(why.value)
 
@@ -150,8 +159,10 @@ def test_run_notebooks_refuses_to_store_a_lesson_without_a_server(tmp_path, monk
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setattr(mysql, "SEARCH_PATH", str(tmp_path))  # no mariadbd anywhere
     refused = r"08_team_and_production.ipynb: not run, its stored outputs need a MySQL server"
-    with pytest.raises(SystemExit, match=refused + r" .*no mariadb-install-db"), \
-            run_notebooks.mysql_for([CHAPTER_08]):
+    with (
+        pytest.raises(SystemExit, match=refused + r" .*no mariadb-install-db"),
+        run_notebooks.mysql_for([CHAPTER_08]),
+    ):
         pass
     with run_notebooks.mysql_for([ROOT / "notebooks" / "03_autogenerate.ipynb"]):
         pass  # no server needed, none started
@@ -167,8 +178,12 @@ def stored_server_cells() -> list[tuple[str, str]]:
         source = "".join(cell["source"])
         if cell["cell_type"] == "code" and mysql.cell_needs_a_server(source):
             # streams, displays (%alembic may show its log as one) and errors
-            text = "".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get(
-                "text/plain", "")) + str(o.get("evalue", "")) for o in cell["outputs"])
+            text = "".join(
+                "".join(o.get("text", ""))
+                + "".join(o.get("data", {}).get("text/plain", ""))
+                + str(o.get("evalue", ""))
+                for o in cell["outputs"]
+            )
             cells.append((source, text))
     return cells
 
@@ -177,12 +192,15 @@ def test_chapter_08_stores_a_real_mysql_run():
     cells = stored_server_cells()
     assert len(cells) >= 6 and all(text for _, text in cells), "a server cell stored empty"
     everything = "\n".join(text for _, text in cells)
-    for shown in ["Context impl MySQLImpl.", "Will assume non-transactional DDL.",
-                  "RuntimeError: this migration fails halfway on purpose",
-                  "mysql: table half_done, column users.nickname; alembic_version: 0012",
-                  "Table 'half_done' already exists",
-                  "Running stamp_revision 0012 -> 9999",
-                  "mysql: nothing; alembic_version: empty"]:
+    for shown in [
+        "Context impl MySQLImpl.",
+        "Will assume non-transactional DDL.",
+        "RuntimeError: this migration fails halfway on purpose",
+        "mysql: table half_done, column users.nickname; alembic_version: 0012",
+        "Table 'half_done' already exists",
+        "Running stamp_revision 0012 -> 9999",
+        "mysql: nothing; alembic_version: empty",
+    ]:
         assert shown in everything, f"not in the stored MySQL cells: {shown}"
 
 
@@ -190,4 +208,3 @@ def test_chapter_08_prints_no_password():
     text = CHAPTER_08.read_text(encoding="utf-8")
     passwords = set(URL_PASSWORD.findall(text))
     assert passwords <= {"***", "CHANGE_ME", "password"}, passwords
-

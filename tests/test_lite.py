@@ -31,7 +31,6 @@ import json
 import os
 import re
 import shutil
-import sys
 import threading
 import time
 import zipfile
@@ -46,14 +45,22 @@ SCREENSHOTS = ROOT / "build" / "screenshots" / "lite"
 CHROMIUM = Path("/usr/bin/chromium")
 LESSONS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 IN_CI = os.environ.get("CI") == "true"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                  "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 KERNEL_SECONDS = 180  # a cold Pyodide start on a busy 2-core machine
 LESSON_SECONDS = 600  # one lesson's Run All, at most
 SVG = "image/svg+xml"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 DESKTOP_NOTE = "Desktop only:"
+
 
 def _load_lite():
     spec = importlib.util.spec_from_file_location("lite_build", ROOT / "tools" / "lite.py")
@@ -99,9 +106,15 @@ def test_the_project_archive_is_byte_stable_and_complete() -> None:
     assert lite.project_archive().read_bytes() == first.read_bytes()
     with zipfile.ZipFile(first) as archive:
         names = set(archive.namelist())
-    for needed in ["workbook/__init__.py", "workbook/browser.py", "app/core/config.py",
-                   "alembic/env.py", "alembic.ini", "requirements.lock",
-                   lite.DESKTOP_ONLY_FILE]:
+    for needed in [
+        "workbook/__init__.py",
+        "workbook/browser.py",
+        "app/core/config.py",
+        "alembic/env.py",
+        "alembic.ini",
+        "requirements.lock",
+        lite.DESKTOP_ONLY_FILE,
+    ]:
         assert f"{lite.PROJECT}/{needed}" in names
     assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".db"))]
 
@@ -109,10 +122,14 @@ def test_the_project_archive_is_byte_stable_and_complete() -> None:
 def test_saved_workspaces_come_back_after_a_reload(tmp_path, monkeypatch) -> None:
     memory, storage = tmp_path / "memory", tmp_path / "drive"
     project = memory / "03_autogenerate"
-    for relative, text in {".env": "DATABASE_URL=sqlite+aiosqlite:///app.db\n",
-                           "app.db": "SQLite format 3", "alembic/versions/0001_x.py": "x",
-                           "alembic/__pycache__/env.cpython-314.pyc": "",
-                           "../.cache/models-1234.db": "", "../progress.json": "{}"}.items():
+    for relative, text in {
+        ".env": "DATABASE_URL=sqlite+aiosqlite:///app.db\n",
+        "app.db": "SQLite format 3",
+        "alembic/versions/0001_x.py": "x",
+        "alembic/__pycache__/env.cpython-314.pyc": "",
+        "../.cache/models-1234.db": "",
+        "../progress.json": "{}",
+    }.items():
         (project / relative).parent.mkdir(parents=True, exist_ok=True)
         (project / relative).write_text(text)
     (storage / "lessons").mkdir(parents=True)
@@ -120,19 +137,28 @@ def test_saved_workspaces_come_back_after_a_reload(tmp_path, monkeypatch) -> Non
     monkeypatch.setattr(browser_module, "_saved", {})
 
     written = browser_module.save(storage, memory)
-    assert written == ["03_autogenerate/.env", "03_autogenerate/alembic/versions/0001_x.py",
-                       "03_autogenerate/app.db", "progress.json"]
+    assert written == [
+        "03_autogenerate/.env",
+        "03_autogenerate/alembic/versions/0001_x.py",
+        "03_autogenerate/app.db",
+        "progress.json",
+    ]
     assert browser_module.save(storage, memory) == []  # nothing changed, nothing written
     (project / "app.db").write_text("SQLite format 3, upgraded")
     (project / "alembic" / "versions" / "0001_x.py").unlink()
     assert browser_module.save(storage, memory) == [
-        "03_autogenerate/app.db", "03_autogenerate/alembic/versions/0001_x.py"]
+        "03_autogenerate/app.db",
+        "03_autogenerate/alembic/versions/0001_x.py",
+    ]
     assert not (storage / "03_autogenerate" / "alembic" / "versions" / "0001_x.py").exists()
 
     monkeypatch.setattr(browser_module, "_saved", {})  # a new page: memory is empty
     fresh = tmp_path / "fresh"
     assert browser_module.restore(storage, fresh) == [
-        "03_autogenerate/.env", "03_autogenerate/app.db", "progress.json"]
+        "03_autogenerate/.env",
+        "03_autogenerate/app.db",
+        "progress.json",
+    ]
     assert (fresh / "03_autogenerate" / "app.db").read_text() == "SQLite format 3, upgraded"
     assert not (fresh / "lessons").exists()
     assert browser_module.save(storage, fresh) == []
@@ -141,18 +167,28 @@ def test_saved_workspaces_come_back_after_a_reload(tmp_path, monkeypatch) -> Non
 def test_a_desktop_only_cell_shows_a_note_and_its_stored_outputs(monkeypatch, capsys) -> None:
     source = '%%bash\ngit add -A\ngit commit -m "0001"\n'
     digest = browser_module.cell_digest(source)
-    outputs = [{"output_type": "stream", "name": "stdout", "text": ["[main 1a2b3c] 0001\n"]},
-               {"output_type": "display_data", "metadata": {},
-                "data": {"text/plain": ["a picture"], SVG: "<svg/>"}},
-               {"output_type": "error", "ename": "CalledProcessError", "evalue": "exit 1",
-                "traceback": []}]
+    outputs = [
+        {"output_type": "stream", "name": "stdout", "text": ["[main 1a2b3c] 0001\n"]},
+        {
+            "output_type": "display_data",
+            "metadata": {},
+            "data": {"text/plain": ["a picture"], SVG: "<svg/>"},
+        },
+        {
+            "output_type": "error",
+            "ename": "CalledProcessError",
+            "evalue": "exit 1",
+            "traceback": [],
+        },
+    ]
     monkeypatch.setattr(browser_module, "_cells", {digest: {"lesson": "03", "outputs": outputs}})
     shown = []
     import IPython.display
 
     monkeypatch.setattr(IPython.display, "display", lambda data, raw: shown.append(data))
-    monkeypatch.setattr(IPython.display, "publish_display_data",
-                        lambda data, metadata: shown.append(data))
+    monkeypatch.setattr(
+        IPython.display, "publish_display_data", lambda data, metadata: shown.append(data)
+    )
 
     (replacement,) = browser_module.transform_desktop_only(source.splitlines(keepends=True))
     exec(replacement, {})
@@ -165,15 +201,20 @@ def test_a_desktop_only_cell_shows_a_note_and_its_stored_outputs(monkeypatch, ca
     assert browser_module.transform_desktop_only(other) is other
 
 
-@pytest.mark.parametrize("source, needs", [
-    ("!alembic check; echo $?", "runs a command in a shell"),
-    ("out = !alembic current", "runs a command in a shell"),
-    ("%%bash\nalembic upgrade head", "runs a shell script"),
-    ("!git status --porcelain", "runs git"),
-    ("with environment(DATABASE_URL=POSTGRES):\n    ws.alembic('upgrade head')",
-     "talks to a database server"),
-    ("import subprocess\nsubprocess.run(['alembic'])", "starts a process"),
-])
+@pytest.mark.parametrize(
+    "source, needs",
+    [
+        ("!alembic check; echo $?", "runs a command in a shell"),
+        ("out = !alembic current", "runs a command in a shell"),
+        ("%%bash\nalembic upgrade head", "runs a shell script"),
+        ("!git status --porcelain", "runs git"),
+        (
+            "with environment(DATABASE_URL=POSTGRES):\n    ws.alembic('upgrade head')",
+            "talks to a database server",
+        ),
+        ("import subprocess\nsubprocess.run(['alembic'])", "starts a process"),
+    ],
+)
 def test_the_note_says_what_the_cell_needs(source: str, needs: str) -> None:
     assert browser_module._what_it_needs(source) == needs
 
@@ -217,15 +258,19 @@ def test_check_environment_names_the_edition(monkeypatch, capsys) -> None:
 @pytest.fixture(scope="module")
 def site() -> Path:
     if not CHROMIUM.exists():
-        unavailable(f"{CHROMIUM} is missing (Debian's chromium package; "
-                    "tools/install-system-packages.sh installs it)")
+        unavailable(
+            f"{CHROMIUM} is missing (Debian's chromium package; "
+            "tools/install-system-packages.sh installs it)"
+        )
     if importlib.util.find_spec("playwright") is None:
         unavailable("Python playwright is not installed (python3 tasks.py setup)")
     lock = lite.read_lock()
     tarball = lite.DOWNLOADS / lock["pyodide"]["file"]
     if not tarball.exists() and not shutil.which("npm"):
-        unavailable("the site needs the npm package pyodide once: no npm, and no "
-                    f"{tarball.relative_to(ROOT)}")
+        unavailable(
+            "the site needs the npm package pyodide once: no npm, and no "
+            f"{tarball.relative_to(ROOT)}"
+        )
     lite.build()
     return lite.OUTPUT
 
@@ -257,8 +302,9 @@ class Browser:
             config = response.json()
             data = config["jupyter-config-data"]
             data["exposeAppInBrowser"] = "true"
-            data.setdefault("settingsOverrides", {})[
-                "@jupyterlab/notebook-extension:tracker"] = {"windowingMode": "none"}
+            data.setdefault("settingsOverrides", {})["@jupyterlab/notebook-extension:tracker"] = {
+                "windowingMode": "none"
+            }
             route.fulfill(response=response, json=config)
         elif url.startswith((f"{self.base_url}/", "data:", "blob:")):
             route.continue_()
@@ -274,8 +320,12 @@ def browser(base_url: str, tmp_path_factory: pytest.TempPathFactory):
 
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM),
-            headless=True, args=CHROMIUM_FLAGS, viewport={"width": 1400, "height": 1000})
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1400, "height": 1000},
+        )
         context.set_default_timeout(30_000)
         try:
             yield Browser(context, base_url)
@@ -298,7 +348,8 @@ EXECUTE = f"""async (code) => {{
   const future = kernel.requestExecute({{code, store_history: false}});
   const outputs = [];
   future.onIOPub = msg => {{ if (['stream', 'error', 'execute_result', 'display_data']
-      .includes(msg.header.msg_type)) outputs.push({{type: msg.header.msg_type, ...msg.content}}); }};
+      .includes(msg.header.msg_type))
+    outputs.push({{type: msg.header.msg_type, ...msg.content}}); }};
   const reply = await future.done;
   return {{status: reply.content.status, outputs}}; }}"""
 
@@ -312,8 +363,10 @@ def wait_for(page, what: str, condition, seconds: float):
         if time.monotonic() > deadline:
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / "failed.png"))
-            pytest.fail(f"timed out after {seconds:.0f}s waiting for {what} "
-                        f"(screenshot build/screenshots/lite/failed.png)")
+            pytest.fail(
+                f"timed out after {seconds:.0f}s waiting for {what} "
+                f"(screenshot build/screenshots/lite/failed.png)"
+            )
         page.wait_for_timeout(250)
 
 
@@ -322,8 +375,12 @@ def open_lesson(browser: Browser, lesson: str):
     page = browser.context.new_page()
     started = time.monotonic()
     page.goto(f"{browser.base_url}/lab/index.html?path={lite.LESSONS}/{lesson}.ipynb")
-    wait_for(page, f"{lesson}'s kernel to be ready",
-             lambda: page.evaluate(KERNEL_STATUS) == "idle", KERNEL_SECONDS)
+    wait_for(
+        page,
+        f"{lesson}'s kernel to be ready",
+        lambda: page.evaluate(KERNEL_STATUS) == "idle",
+        KERNEL_SECONDS,
+    )
     run(page, "1")  # the kernel answers: Pyodide and the packages are loaded
     return page, time.monotonic() - started
 
@@ -339,7 +396,7 @@ def printed(result: dict) -> str:
 
 def run_all(page, seconds: float) -> float:
     started = time.monotonic()
-    page.evaluate(f"() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     quiet: list[float | None] = [None]
 
     def finished() -> bool:
@@ -389,7 +446,8 @@ def cell_problems(notebook: dict) -> tuple[list[str], int, int]:
         elif errors:
             problems.append(f"{where} raised {errors[0]['ename']}: {errors[0]['evalue'][:300]}")
         elif "raises-exception" in tags and not any(
-                o["output_type"] == "stream" and o["name"] == "stderr" for o in outputs):
+            o["output_type"] == "stream" and o["name"] == "stderr" for o in outputs
+        ):
             problems.append(f"{where} is meant to raise but showed no error")
         elif "raises-exception" not in tags and "Traceback (most recent call last)" in shown:
             problems.append(f"{where} printed a traceback: {shown[-300:]!r}")
@@ -402,8 +460,9 @@ def cell_problems(notebook: dict) -> tuple[list[str], int, int]:
 
 def picture_problems(page, notebook: dict) -> list[str]:
     """Each SVG output of the model is drawn in the page as a picture, not as text."""
-    expected = sum(SVG in o.get("data", {}) for c in notebook["cells"]
-                   for o in c.get("outputs", []))
+    expected = sum(
+        SVG in o.get("data", {}) for c in notebook["cells"] for o in c.get("outputs", [])
+    )
     drawn = page.evaluate(f"""() => [...{PANEL}.node.querySelectorAll(
         '.jp-OutputArea-output[data-mime-type="{SVG}"]')].filter(node => {{
           const picture = node.querySelector('img, svg');
@@ -413,8 +472,9 @@ def picture_problems(page, notebook: dict) -> list[str]:
             ? picture.complete && picture.naturalWidth > 0 : box.width > 0 && box.height > 0;
         }}).length""")
     problems = [] if drawn >= expected else [f"{drawn} of {expected} SVG pictures drawn"]
-    if page.evaluate(f"() => {PANEL}.node.querySelector('.jp-OutputArea').innerText"
-                     ".includes('<svg')"):
+    if page.evaluate(
+        f"() => {PANEL}.node.querySelector('.jp-OutputArea').innerText.includes('<svg')"
+    ):
         problems.append("an SVG picture is shown as text")
     return problems
 
@@ -462,11 +522,17 @@ def test_lesson_runs_in_the_browser(lesson: str, browser: Browser) -> None:
         page.screenshot(path=str(SCREENSHOTS / f"{lesson}.png"))
     finally:
         page.close()
-    TIMINGS[lesson] = {"kernel_ready_s": round(kernel_seconds, 1), "run_all_s": round(seconds, 1),
-                       "code_cells": code, "desktop_only": desktop_only}
+    TIMINGS[lesson] = {
+        "kernel_ready_s": round(kernel_seconds, 1),
+        "run_all_s": round(seconds, 1),
+        "code_cells": code,
+        "desktop_only": desktop_only,
+    }
     (SCREENSHOTS / "timings.json").write_text(json.dumps(TIMINGS, indent=1) + "\n")
-    print(f"{lesson}: kernel ready {kernel_seconds:.0f}s, Run All {seconds:.0f}s, "
-          f"{code} code cells, {desktop_only} desktop-only")
+    print(
+        f"{lesson}: kernel ready {kernel_seconds:.0f}s, Run All {seconds:.0f}s, "
+        f"{code} code cells, {desktop_only} desktop-only"
+    )
     assert not browser.elsewhere, f"requests to other hosts: {browser.elsewhere[:5]}"
     assert not problems, f"{lesson} in the browser:\n  " + "\n  ".join(problems)
     assert desktop_only <= code * 0.15, f"{desktop_only} of {code} code cells are desktop-only"
@@ -488,19 +554,29 @@ def test_a_reload_keeps_the_workspace(browser: Browser) -> None:
     page, _ = open_lesson(browser, lesson)
     try:
         run_all(page, LESSON_SECONDS)
-        mine = run(page, "import workbook\nws = workbook.active_workspace()\n"
-                         "_ = ws.write('notes.txt', 'mine')\nws.sql('CREATE TABLE mine (x)')\n"
-                         "print(ws.name, ws.stage.name, ws.current())")
+        mine = run(
+            page,
+            "import workbook\nws = workbook.active_workspace()\n"
+            "_ = ws.write('notes.txt', 'mine')\nws.sql('CREATE TABLE mine (x)')\n"
+            "print(ws.name, ws.stage.name, ws.current())",
+        )
         assert mine["status"] == "ok", mine
         name, stage, current = printed(mine).split(" ", 2)
         before = json.loads(printed(run(page, FINGERPRINT.format(name=name))))
         assert "notes.txt" in before and "app.db" in before, sorted(before)
         page.reload()
-        wait_for(page, "the kernel after the reload",
-                 lambda: page.evaluate(KERNEL_STATUS) == "idle", KERNEL_SECONDS)
-        resumed = run(page, f"import workbook\nws = workbook.Workspace({name!r}, {stage!r})\n"
-                            "print(ws.current(), ws.read('notes.txt'))\n"
-                            "print(ws.rows('mine'))")
+        wait_for(
+            page,
+            "the kernel after the reload",
+            lambda: page.evaluate(KERNEL_STATUS) == "idle",
+            KERNEL_SECONDS,
+        )
+        resumed = run(
+            page,
+            f"import workbook\nws = workbook.Workspace({name!r}, {stage!r})\n"
+            "print(ws.current(), ws.read('notes.txt'))\n"
+            "print(ws.rows('mine'))",
+        )
         assert resumed["status"] == "ok", resumed
         after = json.loads(printed(run(page, FINGERPRINT.format(name=name))))
     finally:

@@ -21,7 +21,9 @@ def load(path):
 
 
 def code_cells(notebook):
-    return [c for c in notebook["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    return [
+        c for c in notebook["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()
+    ]
 
 
 def source(cell) -> str:
@@ -62,7 +64,7 @@ def test_each_stream_is_stored_as_one_output(path):
     # A shell's output arrives in chunks that split lines differently on every run.
     for cell in code_cells(load(path)):
         names = [o.get("name") for o in cell["outputs"]]
-        repeated = [a for a, b in zip(names, names[1:]) if a is not None and a == b]
+        repeated = [a for a, b in zip(names, names[1:], strict=False) if a is not None and a == b]
         assert not repeated, f"split {repeated[0]} output in {source(cell)[:60]!r}"
 
 
@@ -80,7 +82,9 @@ def test_only_marked_cells_raise_and_marked_cells_do(path):
         marked = "# NBVAL_RAISES_EXCEPTION" in source(cell)
         assert raised == marked, f"{source(cell)[:60]!r}: raised={raised}, marked={marked}"
         tagged = "raises-exception" in cell["metadata"].get("tags", [])
-        assert tagged == marked, "nbmake needs the raises-exception tag (tasks.py notebooks adds it)"
+        assert tagged == marked, (
+            "nbmake needs the raises-exception tag (tasks.py notebooks adds it)"
+        )
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
@@ -89,7 +93,11 @@ def test_ignored_outputs_say_why(path):
         text = source(cell)
         if "NBVAL_IGNORE_OUTPUT" in text:
             lines = text.splitlines()
-            reason = lines[lines.index("# NBVAL_IGNORE_OUTPUT") + 1] if "# NBVAL_IGNORE_OUTPUT" in lines else ""
+            reason = (
+                lines[lines.index("# NBVAL_IGNORE_OUTPUT") + 1]
+                if "# NBVAL_IGNORE_OUTPUT" in lines
+                else ""
+            )
             assert reason.startswith("#") and len(reason) > 15, f"no reason given: {text[:60]!r}"
 
 

@@ -41,8 +41,9 @@ def no_active_workspace(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
 def in_a_new_interpreter(code: str, root: Path) -> str:
     """Run ``code`` in a fresh Python (a restarted kernel) with the same workspaces folder."""
     env = {**os.environ, "WORKBOOK_WORKSPACES": str(root)}
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                            text=True, timeout=120, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -62,8 +63,10 @@ def test_record_and_load(root: Path) -> None:
     progress.record(3, "q1", Correct("fine"))  # a Result object, a chapter number
     progress.record("03", "q2", NotAttempted())
     progress.record("00", "q1", Incorrect("no"))
-    assert progress.load() == {"00": {"q1": "Incorrect"},
-                               "03": {"q1": "Correct", "q2": "NotAttempted"}}
+    assert progress.load() == {
+        "00": {"q1": "Incorrect"},
+        "03": {"q1": "Correct", "q2": "NotAttempted"},
+    }
     assert progress.checks() == {"00": {"q1": 1}, "03": {"q1": 2, "q2": 1}}
 
 
@@ -77,14 +80,22 @@ def test_the_file_is_stable_json(root: Path) -> None:
     progress.record("01", "q2", "Correct")
     progress.record("01", "q1", "Incorrect")
     text = progress.path().read_text(encoding="utf-8")
-    assert json.loads(text) == {"format": 1, "chapters": {"01": {
-        "q1": {"checks": 1, "outcome": "Incorrect"}, "q2": {"checks": 1, "outcome": "Correct"}}}}
+    assert json.loads(text) == {
+        "format": 1,
+        "chapters": {
+            "01": {
+                "q1": {"checks": 1, "outcome": "Incorrect"},
+                "q2": {"checks": 1, "outcome": "Correct"},
+            }
+        },
+    }
     assert text == json.dumps(json.loads(text), indent=2, sort_keys=True) + "\n"
     assert [p.name for p in root.iterdir() if not p.name.startswith(".")] == ["progress.json"]
 
 
-@pytest.mark.parametrize("bad", [("3a", "q1", "Correct"), ("03", "one", "Correct"),
-                                 ("03", "q1", "Maybe")])
+@pytest.mark.parametrize(
+    "bad", [("3a", "q1", "Correct"), ("03", "one", "Correct"), ("03", "q1", "Maybe")]
+)
 def test_bad_records_are_refused(root: Path, bad) -> None:
     with pytest.raises(ValueError):
         progress.record(*bad)
@@ -103,7 +114,9 @@ def test_progress_survives_a_kernel_restart(root: Path) -> None:
     in_a_new_interpreter(
         "from workbook.exercises import ____\n"
         "from workbook.exercises.chapter00 import q1\n"
-        "q1.check(____)\n", root)
+        "q1.check(____)\n",
+        root,
+    )
     shown = in_a_new_interpreter("from workbook import progress; print(progress.load())", root)
     # (no workspace in that kernel: the check said Incorrect, and that is what counts)
     assert shown.strip() == "{'00': {'q1': 'Incorrect'}}"
@@ -111,11 +124,15 @@ def test_progress_survives_a_kernel_restart(root: Path) -> None:
 
 
 def test_kernels_recording_at_once_lose_nothing(root: Path) -> None:
-    code = ("import sys\nfrom workbook import progress\n"
-            "for n in range(1, 13):\n    progress.record(sys.argv[1], f'q{n}', 'Correct')\n")
+    code = (
+        "import sys\nfrom workbook import progress\n"
+        "for n in range(1, 13):\n    progress.record(sys.argv[1], f'q{n}', 'Correct')\n"
+    )
     env = {**os.environ, "WORKBOOK_WORKSPACES": str(root)}
-    runs = [subprocess.Popen([sys.executable, "-c", code, f"{chapter:02d}"], env=env, cwd=ROOT)
-            for chapter in range(4)]
+    runs = [
+        subprocess.Popen([sys.executable, "-c", code, f"{chapter:02d}"], env=env, cwd=ROOT)
+        for chapter in range(4)
+    ]
     assert [run.wait(timeout=120) for run in runs] == [0, 0, 0, 0]
     recorded = progress.load()
     assert sorted(recorded) == ["00", "01", "02", "03"]
@@ -137,8 +154,10 @@ def test_check_records_its_outcome(exercise_workspace, root: Path, monkeypatch, 
     assert progress.checks() == {"00": {"q1": 3}}
     # What check() shows is unchanged: exactly the result, nothing about progress.
     assert capsys.readouterr().out.splitlines() == [
-        q1.result(____, workspace=ws).plain, q1.result("0001", workspace=ws).plain,
-        q1.result("0005", workspace=ws).plain]
+        q1.result(____, workspace=ws).plain,
+        q1.result("0001", workspace=ws).plain,
+        q1.result("0005", workspace=ws).plain,
+    ]
 
 
 def test_result_records_nothing(exercise_workspace, root: Path, monkeypatch) -> None:
@@ -164,7 +183,8 @@ def test_an_exercise_outside_the_chapter_modules_is_not_recorded(root: Path, cap
 
 
 def test_a_progress_file_that_cannot_be_written_never_fails_a_check(
-        tmp_path: Path, monkeypatch, capsys) -> None:
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
     from workbook.exercises.chapter00 import q1
 
     blocked = tmp_path / "a-file"
@@ -220,7 +240,8 @@ def test_the_command_line(root: Path) -> None:
     progress.record("01", "q1", "Correct")
     progress.record("02", "q1", "Correct")
     assert "Cleared chapter 01's progress" in in_a_new_interpreter(
-        "import sys; from workbook.progress import main; sys.exit(main(['reset', '1']))", root)
+        "import sys; from workbook.progress import main; sys.exit(main(['reset', '1']))", root
+    )
     assert progress.load() == {"02": {"q1": "Correct"}}
     shown = in_a_new_interpreter("from workbook.progress import main; main([])", root)
     assert shown.startswith("Progress: 1 of ")
@@ -235,20 +256,24 @@ def test_tasks_py_mentions_progress_and_its_reset() -> None:
 
 
 # -- display -------------------------------------------------------------------------------------
-KNOWN = {"00": ("Welcome", {"q1": "Which revision?"}),
-         "04": ("Column and schema changes", {"q1": "NOT NULL", "q2": "FK", "q3": "Downgrade"})}
+KNOWN = {
+    "00": ("Welcome", {"q1": "Which revision?"}),
+    "04": ("Column and schema changes", {"q1": "NOT NULL", "q2": "FK", "q3": "Downgrade"}),
+}
 
 
 def test_the_text_table_exactly() -> None:
     outcomes = {"00": {"q1": "Correct"}, "04": {"q1": "Incorrect", "q3": "NotAttempted"}}
     table = ProgressTable(outcomes, KNOWN)
-    assert repr(table) == "\n".join([
-        "Progress: 1 of 4 exercises correct (✓ correct · ✗ incorrect · ○ not attempted)",
-        "",
-        "Chapter                          q1   q2   q3  done",
-        "00 · Welcome                      ✓            1/1",
-        "04 · Column and schema changes    ✗    ○    ○  0/3",
-    ])
+    assert repr(table) == "\n".join(
+        [
+            "Progress: 1 of 4 exercises correct (✓ correct · ✗ incorrect · ○ not attempted)",
+            "",
+            "Chapter                          q1   q2   q3  done",
+            "00 · Welcome                      ✓            1/1",
+            "04 · Column and schema changes    ✗    ○    ○  0/3",
+        ]
+    )
 
 
 def test_the_html_table() -> None:
@@ -285,8 +310,9 @@ def test_show_is_deterministic_and_leaks_nothing(root: Path, capsys) -> None:
 def test_show_displays_text_and_html_in_ipython(root: Path, monkeypatch) -> None:
     shown = []
     monkeypatch.setattr("IPython.get_ipython", lambda: object())
-    monkeypatch.setattr("IPython.display.display",
-                        lambda bundle, raw=False: shown.append((bundle, raw)))
+    monkeypatch.setattr(
+        "IPython.display.display", lambda bundle, raw=False: shown.append((bundle, raw))
+    )
     progress.show()
     ((bundle, raw),) = shown
     assert raw and set(bundle) == {"text/plain", "text/html"}

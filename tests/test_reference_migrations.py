@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
@@ -36,6 +35,7 @@ from pytest_alembic.tests import (  # noqa: F401  (collected here, once per data
 from sqlalchemy import inspect, pool, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from alembic import command
 from app.core.database import create_engine
 from app.models import Base
 from workbook import half_applied
@@ -135,7 +135,9 @@ def column_names(url: str, table: str) -> set[str]:
 def row_counts(url: str) -> dict[str, int]:
     def count(connection) -> dict[str, int]:
         tables = sorted(set(inspect(connection).get_table_names()) - {"alembic_version"})
-        return {t: connection.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
+        return {
+            t: connection.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables
+        }
 
     return on_database(url, count)
 
@@ -202,24 +204,34 @@ LINK_READER_TO_BOOK = (
 )
 SAMPLE_ROWS: dict[str, list[tuple[str, dict]]] = {
     "0001": [  # is_active has no server default yet
-        ("INSERT INTO users (email, hashed_password, full_name, is_active) "
-         "VALUES (:email, 'x', :full_name, :active)",
-         {"email": "alice@example.com", "full_name": "Alice Liddell", "active": True}),
-        ("INSERT INTO books (title, author, isbn) VALUES ('Dune', 'Frank Herbert', :isbn)",
-         {"isbn": "9780441013593"}),
+        (
+            "INSERT INTO users (email, hashed_password, full_name, is_active) "
+            "VALUES (:email, 'x', :full_name, :active)",
+            {"email": "alice@example.com", "full_name": "Alice Liddell", "active": True},
+        ),
+        (
+            "INSERT INTO books (title, author, isbn) VALUES ('Dune', 'Frank Herbert', :isbn)",
+            {"isbn": "9780441013593"},
+        ),
         (LINK_READER_TO_BOOK, {"email": "alice@example.com", "isbn": "9780441013593"}),
     ],
     "0005": [  # publishers exist; is_active has a server default; no full_name for bob
         ("INSERT INTO publishers (name) VALUES ('Chilton Books')", {}),
-        ("INSERT INTO books (title, author, isbn, publisher_id) "
-         "SELECT 'Dune Messiah', 'Frank Herbert', :isbn, id FROM publishers "
-         "WHERE name = 'Chilton Books'", {"isbn": "9780593098233"}),
+        (
+            "INSERT INTO books (title, author, isbn, publisher_id) "
+            "SELECT 'Dune Messiah', 'Frank Herbert', :isbn, id FROM publishers "
+            "WHERE name = 'Chilton Books'",
+            {"isbn": "9780593098233"},
+        ),
         ("INSERT INTO users (email, hashed_password) VALUES ('bob@example.com', 'x')", {}),
         (LINK_READER_TO_BOOK, {"email": "bob@example.com", "isbn": "9780593098233"}),
     ],
     "0009": [  # display_name (0007) and bio (0009); page_count (0008) is not applied here
-        ("INSERT INTO users (email, hashed_password, display_name, bio) "
-         "VALUES ('carol@example.com', 'x', 'Carol', 'Reads everything')", {}),
+        (
+            "INSERT INTO users (email, hashed_password, display_name, bio) "
+            "VALUES ('carol@example.com', 'x', 'Carol', 'Reads everything')",
+            {},
+        ),
     ],
 }
 ROWS_AT_HEAD = {"books": 2, "categories": 3, "publishers": 1, "user_books": 2, "users": 3}
@@ -247,7 +259,9 @@ def test_each_revision_round_trips_and_keeps_rows(config: Config, database_url: 
         command.upgrade(config, revision.revision)
         assert applied_revisions(database_url) == {revision.revision}
 
-        assert row_counts(database_url) == rows_before, f"rows lost by {revision.revision}'s round trip"
+        assert row_counts(database_url) == rows_before, (
+            f"rows lost by {revision.revision}'s round trip"
+        )
         execute(database_url, SAMPLE_ROWS.get(revision.revision, []))
 
     assert applied_revisions(database_url) == {HEAD}
@@ -257,7 +271,9 @@ def test_each_revision_round_trips_and_keeps_rows(config: Config, database_url: 
 def test_0006_seeds_three_categories(config: Config, database_url: str) -> None:
     command.upgrade(config, "0006")
     assert fetch(database_url, "SELECT name FROM categories ORDER BY name") == [
-        ("Fiction",), ("Non-Fiction",), ("Science",)
+        ("Fiction",),
+        ("Non-Fiction",),
+        ("Science",),
     ]
     command.downgrade(config, "0005")
     assert "categories" not in table_names(database_url)
@@ -267,11 +283,16 @@ def test_0007_backfills_display_name_from_full_name_or_email(
     config: Config, database_url: str
 ) -> None:
     command.upgrade(config, "0006")
-    execute(database_url, [
-        ("INSERT INTO users (email, hashed_password, full_name) VALUES (:email, 'x', :name)",
-         {"email": email, "name": name})
-        for email, name in [("ann@example.com", "Ann Author"), ("nameless@example.com", None)]
-    ])
+    execute(
+        database_url,
+        [
+            (
+                "INSERT INTO users (email, hashed_password, full_name) VALUES (:email, 'x', :name)",
+                {"email": email, "name": name},
+            )
+            for email, name in [("ann@example.com", "Ann Author"), ("nameless@example.com", None)]
+        ],
+    )
     command.upgrade(config, "0007")
     assert dict(fetch(database_url, "SELECT email, display_name FROM users")) == {
         "ann@example.com": "Ann Author",
@@ -315,7 +336,10 @@ def test_offline_upgrade_sql(offline_dialect: str) -> None:
     sql = offline_sql(command.upgrade, "head")
     assert "CREATE TABLE users (" in sql
     assert "INSERT INTO alembic_version (version_num) VALUES ('0001')" in sql
-    assert "UPDATE alembic_version SET version_num='0011' WHERE alembic_version.version_num = '0010'" in sql
+    assert (
+        "UPDATE alembic_version SET version_num='0011' WHERE alembic_version.version_num = '0010'"
+        in sql
+    )
     assert PHONE_NUMBER_DDL[offline_dialect] in sql
     assert sql.lstrip().startswith("BEGIN;") == ONE_TRANSACTION[offline_dialect]
     # the data migrations, rendered as literal SQL
@@ -323,15 +347,24 @@ def test_offline_upgrade_sql(offline_dialect: str) -> None:
     assert "UPDATE users SET display_name=coalesce(users.full_name, users.email)" in sql
 
 
-@pytest.mark.parametrize("offline_dialect", [
-    pytest.param("sqlite", marks=pytest.mark.xfail(
-        strict=True, raises=CommandError,
-        reason="known: the downgrades of 0002, 0003, 0005, 0007, 0008, 0009 and 0011 rebuild "
-        "a table (batch drop/alter column, drop constraint) without copy_from=, so they must "
-        "reflect it: impossible with --sql on SQLite")),
-    "postgresql",
-    "mysql",
-], indirect=True)
+@pytest.mark.parametrize(
+    "offline_dialect",
+    [
+        pytest.param(
+            "sqlite",
+            marks=pytest.mark.xfail(
+                strict=True,
+                raises=CommandError,
+                reason="known: the downgrades of 0002, 0003, 0005, 0007, 0008, 0009 and 0011 "
+                "rebuild a table (batch drop/alter column, drop constraint) without copy_from=, "
+                "so they must reflect it: impossible with --sql on SQLite",
+            ),
+        ),
+        "postgresql",
+        "mysql",
+    ],
+    indirect=True,
+)
 def test_offline_downgrade_sql(offline_dialect: str) -> None:
     sql = offline_sql(command.downgrade, "head:base")
     assert "DROP TABLE users;" in sql
@@ -343,8 +376,9 @@ def copy_of_reference_project(destination: Path) -> Path:
     destination.mkdir()
     shutil.copy(ROOT / "alembic.ini", destination / "alembic.ini")
     for folder in ("alembic", "app"):
-        shutil.copytree(ROOT / folder, destination / folder,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            ROOT / folder, destination / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
     return destination
 
 

@@ -43,7 +43,7 @@ REPORT = "RUN-ALL-REPORT "
 _TRY = re.compile(r"Try (?:moving to )?`(\w+)`")
 
 # Runs in the lesson's kernel after its last cell; prints one JSON line.
-_PROBE = '''
+_PROBE = """
 import gc as _gc, json as _json
 from workbook import progress as _progress
 from workbook.exercises.catalogue import EXERCISES as _EXERCISES
@@ -69,7 +69,7 @@ for _start in [s for s in _EXERCISES if s.chapter == {chapter!r}]:
     _report["exercises"][_start.name] = ["Correct" if _result.ok else type(_result).__name__,
                                          _result.message]
 print({marker!r} + _json.dumps(_report))
-'''
+"""
 
 
 def _lessons() -> list[Path]:
@@ -80,13 +80,21 @@ def run_all(lesson: Path, workspaces: Path) -> tuple[dict, list[str]]:
     """Run ``lesson`` top to bottom, then the probe; its report and the unexpected errors."""
     notebook = twins.read_twin(lesson)
     chapter = lesson.name[:2]
-    targets = [_TRY.search(cell.source) for cell in notebook.cells
-               if cell.cell_type == "markdown" and "timeline" in cell.source]
+    targets = [
+        _TRY.search(cell.source)
+        for cell in notebook.cells
+        if cell.cell_type == "markdown" and "timeline" in cell.source
+    ]
     target = next((m.group(1) for m in targets if m), "base")
     probe = _PROBE.format(chapter=chapter, target=target, marker=REPORT)
     notebook.cells.append(nbformat.v4.new_code_cell(probe))
-    client = NotebookClient(notebook, kernel_name="python3", timeout=600, allow_errors=True,
-                            resources={"metadata": {"path": str(lesson.parent)}})
+    client = NotebookClient(
+        notebook,
+        kernel_name="python3",
+        timeout=600,
+        allow_errors=True,
+        resources={"metadata": {"path": str(lesson.parent)}},
+    )
     client.execute(env={**os.environ, "WORKBOOK_WORKSPACES": str(workspaces)})
     errors = []
     for index, cell in enumerate(notebook.cells):
@@ -95,18 +103,22 @@ def run_all(lesson: Path, workspaces: Path) -> tuple[dict, list[str]]:
         raised = [o for o in cell.outputs if o.output_type == "error"]
         if raised and RAISES not in cell.source:
             errors.append(f"cell {index}: {raised[0].ename}: {raised[0].evalue}")
-    printed = "".join(o.get("text", "") for o in notebook.cells[-1].outputs
-                      if o.output_type == "stream")
+    printed = "".join(
+        o.get("text", "") for o in notebook.cells[-1].outputs if o.output_type == "stream"
+    )
     lines = [line for line in printed.splitlines() if line.startswith(REPORT)]
-    return (json.loads(lines[-1][len(REPORT):]) if lines else {}), errors
+    return (json.loads(lines[-1][len(REPORT) :]) if lines else {}), errors
 
 
 def problems(lesson: Path, report: dict) -> list[str]:
     """What went wrong after Run All of ``lesson``, from the probe's report."""
     found = []
     for chapter, outcomes in report["progress"].items():
-        found += [f"Run All recorded {chapter} {name} as Correct"
-                  for name, outcome in outcomes.items() if outcome == "Correct"]
+        found += [
+            f"Run All recorded {chapter} {name} as Correct"
+            for name, outcome in outcomes.items()
+            if outcome == "Correct"
+        ]
     for there, back in report["timeline"]:
         found += [f"timeline: {line}" for line in (there, back) if "failed" in line]
     expected = [s.name for s in EXERCISES if s.chapter == lesson.name[:2]]
@@ -131,10 +143,16 @@ def _lesson_class(lesson: Path) -> type:
         monkeypatch.delenv("DATABASE_URL", raising=False)
         _check_lesson(lesson, tmp_path)
 
-    return type(f"TestRunAll{lesson.name[:2]}", (),
-                {"test_run_all_then_every_solution_checks_correct":
-                 test_run_all_then_every_solution_checks_correct,
-                 "__doc__": textwrap.dedent(f"Run All of {lesson.name}, then its exercises.")})
+    return type(
+        f"TestRunAll{lesson.name[:2]}",
+        (),
+        {
+            test_run_all_then_every_solution_checks_correct.__name__: (
+                test_run_all_then_every_solution_checks_correct
+            ),
+            "__doc__": textwrap.dedent(f"Run All of {lesson.name}, then its exercises."),
+        },
+    )
 
 
 # -- a setup that would get in an earlier exercise's way waits for it (chapter 03) ----

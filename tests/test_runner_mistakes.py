@@ -83,9 +83,17 @@ def ctrl_c_once_started(ws, *delays):
 
 def kernel_state():
     """What a command may change in the process, and must give back."""
-    return (sys.stdout, sys.stderr, list(logging.root.handlers), logging.root.level,
-            asyncio.run, ScriptDirectory._generate_create_date, os.getcwd(),
-            signal.getsignal(signal.SIGINT), sys.modules.get("app"))
+    return (
+        sys.stdout,
+        sys.stderr,
+        list(logging.root.handlers),
+        logging.root.level,
+        asyncio.run,
+        ScriptDirectory._generate_create_date,
+        os.getcwd(),
+        signal.getsignal(signal.SIGINT),
+        sys.modules.get("app"),
+    )
 
 
 SLOW_UPGRADE = """\
@@ -136,8 +144,11 @@ def stock_async_project(name):
     """A project set up as chapter 01 does: ``init -t async``, env.py as generated."""
     ws = workbook.start(name, "empty", quiet=True)
     assert ws.run("init -t async alembic").ok
-    ws.edit("alembic.ini", "sqlalchemy.url = driver://user:pass@localhost/dbname",
-            "sqlalchemy.url = sqlite+aiosqlite:///app.db")
+    ws.edit(
+        "alembic.ini",
+        "sqlalchemy.url = driver://user:pass@localhost/dbname",
+        "sqlalchemy.url = sqlite+aiosqlite:///app.db",
+    )
     return ws
 
 
@@ -164,8 +175,11 @@ def test_ctrl_c_stops_the_command_rolls_it_back_and_restores_the_kernel(capsys):
     assert not (ws.path / "finished").exists()  # stopped, not run to its end
     assert str(raised.value) == "upgrade stopped and rolled back; the database is still at 0001."
     assert raised.value._render_traceback_() == [
-        ("\x1b[31mInterrupted:\x1b[0m upgrade stopped and rolled back; "
-         "the database is still at 0001.")]
+        (
+            "\x1b[31mInterrupted:\x1b[0m upgrade stopped and rolled back; "
+            "the database is still at 0001."
+        )
+    ]
     assert isinstance(raised.value, KeyboardInterrupt)  # a script around it stops too
     assert kernel_state() == before
     assert ws.current() == ["0001"] and "slow" not in tables(ws)
@@ -197,16 +211,20 @@ def test_ctrl_c_cancels_the_coroutine_of_an_env_py_that_calls_asyncio_run():
     assert not (ws.path / "finished").exists()
     assert str(raised.value) == "upgrade stopped; the database is at 0001."
     assert kernel_state() == before
-    assert not [t for t in threading.enumerate()
-                if t.name == "alembic-env-asyncio" and t.is_alive()]
+    assert not [
+        t for t in threading.enumerate() if t.name == "alembic-env-asyncio" and t.is_alive()
+    ]
     assert in_kernel_loop(ws.run, "current").stdout == "0001\n"
 
 
 @pytest.mark.postgres
 def test_ctrl_c_cancels_a_statement_waiting_on_a_server(postgres_database_url, monkeypatch):
     ws = workbook.start("server", "0001", quiet=True)
-    add_revision(ws, "Waits", 'import pathlib\npathlib.Path("started").touch()\n'
-                              'op.execute("SELECT pg_sleep(30)")')
+    add_revision(
+        ws,
+        "Waits",
+        'import pathlib\npathlib.Path("started").touch()\nop.execute("SELECT pg_sleep(30)")',
+    )
     monkeypatch.setenv("DATABASE_URL", postgres_database_url)
     assert in_kernel_loop(ws.run, "upgrade 0001").ok
     before = kernel_state()
@@ -223,8 +241,13 @@ def test_a_command_that_will_not_stop_is_left_ending_and_nothing_runs_over_it(ca
     ws = stock_async_project("stuck")
     add_revision(ws, "First", "pass", "0001")
     assert ws.run("upgrade head").ok
-    add_revision(ws, "Stuck", "import pathlib, time\npathlib.Path('started').touch()\n"
-                 "time.sleep(6)  # no await: cancelling waits for it", "0002")
+    add_revision(
+        ws,
+        "Stuck",
+        "import pathlib, time\npathlib.Path('started').touch()\n"
+        "time.sleep(6)  # no await: cancelling waits for it",
+        "0002",
+    )
     before = kernel_state()
     with ctrl_c_once_started(ws, 0.2, 0.5, 0.8), pytest.raises(AlembicInterrupted) as raised:
         in_kernel_loop(ws.run, "upgrade head")  # the third Ctrl-C stops the waiting
@@ -242,13 +265,19 @@ def test_a_command_that_will_not_stop_is_left_ending_and_nothing_runs_over_it(ca
 
 def test_a_command_started_while_one_runs_is_refused():
     ws = workbook.start("nested", "0001", quiet=True)
-    add_revision(ws, "Nested", "from workbook.runner import run_alembic\n"
-                               "print('nested:', run_alembic('.', 'upgrade 0001:head --sql').error)")
+    add_revision(
+        ws,
+        "Nested",
+        "from workbook.runner import run_alembic\n"
+        "print('nested:', run_alembic('.', 'upgrade 0001:head --sql').error)",
+    )
     before = kernel_state()
     result = in_kernel_loop(ws.run, "upgrade head")
     assert result.ok
-    assert ("nested: another alembic command (alembic upgrade head) is still running in this "
-            "kernel; run this one after it\n") in result.stdout
+    assert (
+        "nested: another alembic command (alembic upgrade head) is still running in this "
+        "kernel; run this one after it\n"
+    ) in result.stdout
     assert kernel_state() == before
 
 
@@ -298,7 +327,9 @@ def test_the_kernels_logging_survives_failed_and_interrupted_commands(tmp_path, 
         kernel_log.info("still logging")
         handler.flush()
         assert log_file.read_text() == "still logging\n"
-        assert [r.getMessage() for r in caplog.records if r.name == "kernel.own"] == ["still logging"]
+        assert [r.getMessage() for r in caplog.records if r.name == "kernel.own"] == [
+            "still logging"
+        ]
         assert not any(r.name.startswith("alembic") for r in caplog.records)
     finally:
         kernel_log.removeHandler(handler)
@@ -310,12 +341,16 @@ def test_an_apostrophe_in_an_unquoted_message_is_one_line():
     shell = InteractiveShell.instance()
     ws = workbook.start("quote", "0001", quiet=True)
     error = ws.run("revision -m don't forget the index").error
-    assert error == ("No closing quotation: put a message with an apostrophe in double "
-                     "quotes, as in a terminal: revision -m \"don't forget the index\"")
+    assert error == (
+        "No closing quotation: put a message with an apostrophe in double "
+        'quotes, as in a terminal: revision -m "don\'t forget the index"'
+    )
     assert not list((ws.path / "alembic" / "versions").glob("*0002*"))
     with pytest.raises(AlembicCommandError) as raised:
         shell.run_line_magic("alembic", "history -r 'base:head")
-    assert raised.value._render_traceback_()[0].startswith("\x1b[31mFAILED:\x1b[0m No closing quotation: ")
+    assert raised.value._render_traceback_()[0].startswith(
+        "\x1b[31mFAILED:\x1b[0m No closing quotation: "
+    )
     assert ws.run(["revision", "-m", "don't forget the index"]).ok
 
 
@@ -339,9 +374,12 @@ def test_the_log_is_quiet_in_terminal_order_and_the_same_every_run():
     bundles = []
     for name in ("quiet_a", "quiet_b"):
         ws = workbook.start(name, "0001", quiet=True)
-        ws.edit("app/models/book.py", "    description: Mapped[Optional[str]] = mapped_column(Text, default=None)\n",
-                "    description: Mapped[Optional[str]] = mapped_column(Text, default=None)\n"
-                "    pages: Mapped[Optional[int]] = mapped_column(default=None)\n")
+        ws.edit(
+            "app/models/book.py",
+            "    description: Mapped[Optional[str]] = mapped_column(Text, default=None)\n",
+            "    description: Mapped[Optional[str]] = mapped_column(Text, default=None)\n"
+            "    pages: Mapped[Optional[int]] = mapped_column(default=None)\n",
+        )
         captured = shown(ws, "revision --autogenerate -m pages")
         assert captured.stderr == "" and captured.stdout == ""  # nothing in the pink box
         (output,) = captured.outputs
@@ -351,7 +389,12 @@ def test_the_log_is_quiet_in_terminal_order_and_the_same_every_run():
     lines = text.splitlines()
     assert lines[0] == "INFO  [alembic.runtime.migration] Context impl SQLiteImpl."
     assert lines[-1] == "Generating alembic/versions/20241209_0731_0002_pages.py ...  done"
-    assert lines.index("INFO  [alembic.autogenerate.compare.tables] Detected added column 'books.pages'") == len(lines) - 2
+    assert (
+        lines.index(
+            "INFO  [alembic.autogenerate.compare.tables] Detected added column 'books.pages'"
+        )
+        == len(lines) - 2
+    )
     muted = '<span style="color:var(--jp-content-font-color2,#6a737d)">'
     assert page.count(muted) == 1  # the log lines, together
     assert page.split("</span>")[1].strip().startswith("Generating alembic/versions/")
@@ -387,8 +430,11 @@ def newest_python():
     candidates = [shutil.which(f"python3.{minor}") for minor in (14, 13)]
     candidates += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.1[3-9].*/bin/python")))
     for python in filter(None, candidates):
-        check = subprocess.run([python, "-c", "import sys; assert sys.version_info >= (3, 13)"],
-                               capture_output=True, check=False)
+        check = subprocess.run(
+            [python, "-c", "import sys; assert sys.version_info >= (3, 13)"],
+            capture_output=True,
+            check=False,
+        )
         if check.returncode == 0:
             return python
     return None
@@ -438,19 +484,25 @@ def test_ctrl_c_and_the_quiet_log_in_a_real_kernel(tmp_path):
     from jupyter_client.manager import start_new_kernel
 
     manager, client = start_new_kernel(
-        kernel_name="python3", cwd=str(tmp_path),
-        env={**os.environ, "WORKBOOK_WORKSPACES": str(tmp_path / "workspaces")})
+        kernel_name="python3",
+        cwd=str(tmp_path),
+        env={**os.environ, "WORKBOOK_WORKSPACES": str(tmp_path / "workspaces")},
+    )
     try:
         execute(client, "import workbook\nws = workbook.start('kernel', '0001', quiet=True)")
         started = tmp_path / "workspaces" / "kernel" / "started"
-        execute(client, "ws.run(['revision', '-m', 'Slow']); "
-                        f"ws.fill_revision('head', upgrade={SLOW_UPGRADE!r})")
+        execute(
+            client,
+            "ws.run(['revision', '-m', 'Slow']); "
+            f"ws.fill_revision('head', upgrade={SLOW_UPGRADE!r})",
+        )
         (current,) = execute(client, "%alembic current")
         assert current["type"] == "display_data"
         assert current["data"]["text/plain"] == (
             "INFO  [alembic.runtime.migration] Context impl SQLiteImpl.\n"
             "INFO  [alembic.runtime.migration] Will assume transactional DDL.\n"
-            "0001")
+            "0001"
+        )
 
         msg_id = client.execute("%alembic upgrade head")
         deadline = time.monotonic() + 30
@@ -461,13 +513,20 @@ def test_ctrl_c_and_the_quiet_log_in_a_real_kernel(tmp_path):
         assert shown["type"] == "display_data"
         assert shown["data"]["text/plain"].endswith("Running upgrade 0001 -> 0002, Slow")
         assert (error["type"], error["ename"], error["evalue"], error["traceback"]) == (
-            "error", "AlembicInterrupted",
+            "error",
+            "AlembicInterrupted",
             "upgrade stopped and rolled back; the database is still at 0001.",
-            [("\x1b[31mInterrupted:\x1b[0m upgrade stopped and rolled back; "
-              "the database is still at 0001.")])
+            [
+                (
+                    "\x1b[31mInterrupted:\x1b[0m upgrade stopped and rolled back; "
+                    "the database is still at 0001."
+                )
+            ],
+        )
 
         assert execute(client, "print('after')") == [
-            {"type": "stream", "name": "stdout", "text": "after\n"}]
+            {"type": "stream", "name": "stdout", "text": "after\n"}
+        ]
         (current,) = execute(client, "%alembic current")
         assert current["data"]["text/plain"].endswith("\n0001")
         (ready,) = execute(client, "ws = workbook.start('kernel', '0001')")  # row 46

@@ -23,27 +23,41 @@ from workbook.workspace import WorkspaceError
 CORPUS = [
     ("plain", "postgresql+asyncpg://learner:Zq7xKw3y@127.0.0.1:5999/library", ["Zq7x", "Kw3y"]),
     ("at", "postgresql+asyncpg://learner:Zq7x@Kw3y!@127.0.0.1:5999/library", ["Zq7x", "Kw3y"]),
-    ("two-ats", "postgresql+asyncpg://learner:Zq7x@Kw3y@Jm5w@127.0.0.1:5999/library",
-     ["Zq7x", "Kw3y", "Jm5w"]),
+    (
+        "two-ats",
+        "postgresql+asyncpg://learner:Zq7x@Kw3y@Jm5w@127.0.0.1:5999/library",
+        ["Zq7x", "Kw3y", "Jm5w"],
+    ),
     ("colon", "postgresql+asyncpg://learner:Zq7x:Kw3y@127.0.0.1:5999/library", ["Zq7x", "Kw3y"]),
     ("slash", "postgresql+asyncpg://learner:Zq7x/Kw3y@127.0.0.1:5999/library", ["Zq7x", "Kw3y"]),
     ("percent", "postgresql+asyncpg://learner:Zq7x%Kw3y@127.0.0.1:5999/library", ["Zq7x", "Kw3y"]),
-    ("encoded-at", "postgresql+asyncpg://learner:Zq7x%40Kw3y@127.0.0.1:5999/library",
-     ["Zq7x", "Kw3y"]),
-    ("everything", "postgresql+asyncpg://learner:Zq7x@:/%Kw3y@127.0.0.1:5999/library",
-     ["Zq7x", "Kw3y"]),
-    ("at-and-slash", "postgresql+asyncpg://learner:Zq7x@Kw3y/Jm5w@127.0.0.1:5999/library",
-     ["Zq7x", "Kw3y", "Jm5w"]),
+    (
+        "encoded-at",
+        "postgresql+asyncpg://learner:Zq7x%40Kw3y@127.0.0.1:5999/library",
+        ["Zq7x", "Kw3y"],
+    ),
+    (
+        "everything",
+        "postgresql+asyncpg://learner:Zq7x@:/%Kw3y@127.0.0.1:5999/library",
+        ["Zq7x", "Kw3y"],
+    ),
+    (
+        "at-and-slash",
+        "postgresql+asyncpg://learner:Zq7x@Kw3y/Jm5w@127.0.0.1:5999/library",
+        ["Zq7x", "Kw3y", "Jm5w"],
+    ),
     ("one-slash", "postgresql+asyncpg:/learner:Zq7xKw3y@127.0.0.1:5999/library", ["Zq7x"]),
     ("no-slashes", "postgresql+asyncpg:learner:Zq7xKw3y@127.0.0.1:5999/library", ["Zq7x"]),
     ("no-scheme", "learner:Zq7x@Kw3y@127.0.0.1:5999/library", ["Zq7x", "Kw3y"]),
     ("password-as-port", "postgresql+asyncpg://learner:Zq7xKw3y/library", ["Zq7x"]),
     ("sync-driver", "postgresql://learner:Zq7x@Kw3y@127.0.0.1:5999/library", ["Zq7x", "Kw3y"]),
-    ("unknown-driver", "nosuchdb+nodriver://learner:Zq7x:Kw3y@127.0.0.1/library",
-     ["Zq7x", "Kw3y"]),
+    ("unknown-driver", "nosuchdb+nodriver://learner:Zq7x:Kw3y@127.0.0.1/library", ["Zq7x", "Kw3y"]),
     ("mysql", "mysql+aiomysql://learner:Zq7x@Kw3y@127.0.0.1:5999/library", ["Zq7x", "Kw3y"]),
-    ("quoted-in-env-file", '"postgresql+asyncpg://learner:Zq7x@Kw3y@127.0.0.1:5999/library"',
-     ["Zq7x", "Kw3y"]),
+    (
+        "quoted-in-env-file",
+        '"postgresql+asyncpg://learner:Zq7x@Kw3y@127.0.0.1:5999/library"',
+        ["Zq7x", "Kw3y"],
+    ),
 ]
 IDS = [case[0] for case in CORPUS]
 
@@ -103,8 +117,9 @@ def test_alembic_magic_output_error_and_last_error(url, fragments, monkeypatch, 
 
 
 @pytest.mark.parametrize("url, fragments", [case[1:] for case in CORPUS], ids=IDS)
-def test_the_first_cell_says_what_it_removed_without_the_password(url, fragments, monkeypatch,
-                                                                   capsys):
+def test_the_first_cell_says_what_it_removed_without_the_password(
+    url, fragments, monkeypatch, capsys
+):
     monkeypatch.setenv("DATABASE_URL", url)
     ws = workbook.start("secrets", "0001")
     out = capsys.readouterr().out
@@ -117,10 +132,19 @@ def test_the_first_cell_says_what_it_removed_without_the_password(url, fragments
 def test_workspace_views_and_errors(url, fragments, monkeypatch):
     ws = workbook.start("secrets", "0001", quiet=True)
     change = ws.write(".env", f"DATABASE_URL={url}\n")
-    shown = [repr(change), change._repr_html_(), repr(ws.show(".env")),
-             ws.show(".env")._repr_html_()]
-    for action in [lambda: ws.db_path, ws.schema, ws.graph, lambda: ws.rows("users"),
-                   lambda: ws.sql("SELECT 1")]:
+    shown = [
+        repr(change),
+        change._repr_html_(),
+        repr(ws.show(".env")),
+        ws.show(".env")._repr_html_(),
+    ]
+    for action in [
+        lambda: ws.db_path,
+        ws.schema,
+        ws.graph,
+        lambda: ws.rows("users"),
+        lambda: ws.sql("SELECT 1"),
+    ]:
         try:
             action()
         except WorkspaceError as error:
@@ -133,8 +157,11 @@ def test_workspace_views_and_errors(url, fragments, monkeypatch):
 @pytest.mark.parametrize("url, fragments", [case[1:] for case in CORPUS], ids=IDS)
 def test_exercise_checkers_that_read_the_env_file(url, fragments, capsys):
     shown = []
-    for exercise, stage in [(chapter01.q1, "configured"), (chapter04.q1, "0001"),
-                            (chapter04.q2, "0001")]:
+    for exercise, stage in [
+        (chapter01.q1, "configured"),
+        (chapter04.q1, "0001"),
+        (chapter04.q2, "0001"),
+    ]:
         ws = workbook.start(f"secrets-{stage}", stage, quiet=True)
         ws.write(".env", f"DATABASE_URL={url}\n")
         shown.append(exercise.result(workspace=ws).message)

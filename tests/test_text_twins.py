@@ -18,8 +18,9 @@ LESSONS = twins.lessons()
 
 
 def test_every_twin_has_its_notebook():
-    orphans = [p.name for p in (ROOT / "notebooks").glob("*.md")
-               if not twins.notebook_of(p).exists()]
+    orphans = [
+        p.name for p in (ROOT / "notebooks").glob("*.md") if not twins.notebook_of(p).exists()
+    ]
     assert LESSONS and not orphans
 
 
@@ -46,8 +47,11 @@ def test_a_one_word_prose_change_is_a_one_line_diff_in_the_twin():
     prose = next(c for c in notebook.cells if c.cell_type == "markdown" and " the " in c.source)
     prose.source = prose.source.replace(" the ", " a ", 1)
     after = twins.twin_text(notebook).splitlines()
-    changed = [line for line in difflib.unified_diff(before, after, lineterm="", n=0)
-               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    changed = [
+        line
+        for line in difflib.unified_diff(before, after, lineterm="", n=0)
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
     assert len(changed) == 2  # one line out, one line in
 
 
@@ -74,8 +78,9 @@ def _with_random_widget_ids(notebook, seed):
 
 
 def test_saved_widget_state_is_byte_stable_whatever_ids_the_kernel_chose():
-    notebook = next(nb for nb in (nbformat.read(p, as_version=4) for p in LESSONS)
-                    if nb.metadata.get("widgets"))
+    notebook = next(
+        nb for nb in (nbformat.read(p, as_version=4) for p in LESSONS) if nb.metadata.get("widgets")
+    )
     first = run_notebooks.stable_widget_ids(_with_random_widget_ids(notebook, 1), "x.ipynb")
     second = run_notebooks.stable_widget_ids(_with_random_widget_ids(notebook, 2), "x.ipynb")
     assert nbformat.writes(first) == nbformat.writes(second)

@@ -36,21 +36,31 @@ def offline_environment(**extra: str) -> dict[str, str]:
     This machine's pip.conf adds file:// indexes and find-links; PIP_CONFIG_FILE=/dev/null
     makes pip read no configuration file at all.
     """
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("PIP_", "UV_")) and key not in {"VIRTUAL_ENV", "PYTHONPATH"}}
-    env.update(PIP_CONFIG_FILE=os.devnull, PIP_INDEX_URL=UNREACHABLE_INDEX,
-               PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1", **extra)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PIP_", "UV_")) and key not in {"VIRTUAL_ENV", "PYTHONPATH"}
+    }
+    env.update(
+        PIP_CONFIG_FILE=os.devnull,
+        PIP_INDEX_URL=UNREACHABLE_INDEX,
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+        PIP_NO_INPUT="1",
+        **extra,
+    )
     return env
 
 
 # -- the tool, without the network --------------------------------------------------------------
 def test_pins_are_the_locks_pins_for_this_platform(tmp_path: Path) -> None:
     lock = tmp_path / "requirements.lock"
-    lock.write_text("# comment\n"
-                    "alembic==1.20.1           # via alembic-workbook\n"
-                    "colorama==0.4.6 ; sys_platform == 'win32'  # via pytest\n"
-                    "appnope==1.0.0 ; sys_platform == 'darwin'\n"
-                    "Jupyter_LSP==2.3.0\n")
+    lock.write_text(
+        "# comment\n"
+        "alembic==1.20.1           # via alembic-workbook\n"
+        "colorama==0.4.6 ; sys_platform == 'win32'  # via pytest\n"
+        "appnope==1.0.0 ; sys_platform == 'darwin'\n"
+        "Jupyter_LSP==2.3.0\n"
+    )
     expected = {"alembic": "1.20.1", "jupyter-lsp": "2.3.0"}
     if sys.platform == "win32":
         expected["colorama"] = "0.4.6"
@@ -70,10 +80,13 @@ def test_check_names_missing_wheels_and_prune_drops_stale_ones(tmp_path: Path) -
     (tmp_path / "alembic-1.19.0-py3-none-any.whl").touch()  # an older lock's
     (tmp_path / "mako-1.3.10-py3-none-win_arm64.whl").touch()  # another platform's
     assert wheelhouse.problems(tmp_path, wanted) == [
-        "no wheel of mako==1.3.10 for this Python and platform"]
+        "no wheel of mako==1.3.10 for this Python and platform"
+    ]
     assert wheelhouse.prune(tmp_path, wanted) == ["alembic-1.19.0-py3-none-any.whl"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "alembic-1.20.1-py3-none-any.whl", "mako-1.3.10-py3-none-win_arm64.whl"]
+        "alembic-1.20.1-py3-none-any.whl",
+        "mako-1.3.10-py3-none-win_arm64.whl",
+    ]
 
 
 def test_tasks_py_has_the_task_and_reads_pip_options() -> None:
@@ -97,8 +110,12 @@ def test_wheelhouse_is_git_ignored() -> None:
 def built_wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A wheelhouse of requirements.lock, built by the tool (from PyPI, or pip's cache)."""
     dest = tmp_path_factory.mktemp("wheelhouse")
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "wheelhouse.py"), "--dest",
-                             str(dest)], capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "wheelhouse.py"), "--dest", str(dest)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "install without the internet" in result.stdout
     return dest
@@ -116,9 +133,25 @@ def test_the_wheelhouse_has_one_installable_wheel_per_pin(built_wheelhouse: Path
 def test_the_index_is_really_unreachable_in_the_offline_environment(tmp_path: Path) -> None:
     """The control: without the wheelhouse, the same environment can install nothing."""
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--retries", "0", "--timeout", "5",
-         "--dest", str(tmp_path), "alembic==1.20.1"],
-        env=offline_environment(), capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--retries",
+            "0",
+            "--timeout",
+            "5",
+            "--dest",
+            str(tmp_path),
+            "alembic==1.20.1",
+        ],
+        env=offline_environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert f"Looking in indexes: {UNREACHABLE_INDEX}" in result.stdout  # and nowhere else
     assert "No matching distribution found for alembic" in result.stderr
@@ -127,22 +160,37 @@ def test_the_index_is_really_unreachable_in_the_offline_environment(tmp_path: Pa
 
 @pytest.mark.slow
 def test_setup_installs_from_the_wheelhouse_without_the_internet(
-        built_wheelhouse: Path, tmp_path: Path) -> None:
+    built_wheelhouse: Path, tmp_path: Path
+) -> None:
     project = tmp_path / "project"
     project.mkdir()
     for name in ("tasks.py", "requirements.lock", "pyproject.toml"):
         shutil.copyfile(ROOT / name, project / name)
     env = offline_environment(PIP_OPTIONS=f"--no-index --find-links {built_wheelhouse}")
-    result = subprocess.run([sys.executable, str(project / "tasks.py"), "setup"], cwd=tmp_path,
-                            env=env, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, str(project / "tasks.py"), "setup"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "environment ready" in result.stdout
 
     python = project / ".venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     imported = subprocess.run(
-        [str(python), "-c", "import alembic, sqlalchemy, aiosqlite, jupyterlab, ipykernel; "
-                            "print(alembic.__version__, sqlalchemy.__version__)"],
-        env=offline_environment(), capture_output=True, text=True, timeout=120)
+        [
+            str(python),
+            "-c",
+            "import alembic, sqlalchemy, aiosqlite, jupyterlab, ipykernel; "
+            "print(alembic.__version__, sqlalchemy.__version__)",
+        ],
+        env=offline_environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert imported.returncode == 0, imported.stderr
     pins = wheelhouse.pins()
     assert imported.stdout.split() == [pins["alembic"], pins["sqlalchemy"]]
@@ -169,25 +217,39 @@ def test_postbuild_makes_the_repository_importable(tmp_path: Path) -> None:
     bin_dir = environment / ("Scripts" if os.name == "nt" else "bin")
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
     env.pop("PYTHONPATH", None)
-    result = subprocess.run([str(POST_BUILD)], cwd=tmp_path, env=env, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [str(POST_BUILD)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
 
-    probe = ("import importlib.util, json; print(json.dumps("
-             "{n: importlib.util.find_spec(n).origin for n in ('app', 'workbook')}))")
-    found = subprocess.run([str(bin_dir / "python"), "-c", probe], cwd=tmp_path, env=env,
-                           capture_output=True, text=True, timeout=60)
+    probe = (
+        "import importlib.util, json; print(json.dumps("
+        "{n: importlib.util.find_spec(n).origin for n in ('app', 'workbook')}))"
+    )
+    found = subprocess.run(
+        [str(bin_dir / "python"), "-c", probe],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert found.returncode == 0, found.stderr
     origins = {name: Path(origin) for name, origin in json.loads(found.stdout).items()}
-    assert origins == {"app": ROOT / "app" / "__init__.py",
-                       "workbook": ROOT / "workbook" / "__init__.py"}
+    assert origins == {
+        "app": ROOT / "app" / "__init__.py",
+        "workbook": ROOT / "workbook" / "__init__.py",
+    }
 
 
 def test_readme_has_a_binder_badge_marked_as_a_placeholder() -> None:
     readme = (ROOT / "README.md").read_text()
-    badge = re.search(r"\[!\[Binder\]\(https://mybinder\.org/badge_logo\.svg\)\]"
-                      r"\(https://mybinder\.org/v2/gh/([^/]+)/([^/]+)/HEAD"
-                      r"\?labpath=notebooks%2F00_welcome\.ipynb\)", readme)
+    badge = re.search(
+        r"\[!\[Binder\]\(https://mybinder\.org/badge_logo\.svg\)\]"
+        r"\(https://mybinder\.org/v2/gh/([^/]+)/([^/]+)/HEAD"
+        r"\?labpath=notebooks%2F00_welcome\.ipynb\)",
+        readme,
+    )
     assert badge, "the Binder launch badge"
     assert "placeholder" in readme.lower()
 

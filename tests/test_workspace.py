@@ -22,8 +22,12 @@ def private_workspaces(tmp_path, monkeypatch):
 
 
 def tracked_files_state() -> str:
-    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                          cwd=REPO_ROOT, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 @pytest.mark.parametrize("stage", list(STAGES))
@@ -55,7 +59,8 @@ def test_start_resets_everything_the_learner_did(capsys):
     assert "String(99)" not in ws.read("app/models/user.py")
     assert ws.current() == ["0001"]
     assert capsys.readouterr().out == (
-        "Workspace 'reset_me' is ready: the initial migration applied.\n")
+        "Workspace 'reset_me' is ready: the initial migration applied.\n"
+    )
 
 
 def test_reset_recovers_a_broken_workspace():
@@ -109,9 +114,12 @@ def test_files_outside_the_workspace_are_refused():
 
 def test_edit_shows_a_diff_and_refuses_ambiguous_text():
     ws = workbook.start("edit", "models", quiet=True)
-    change = ws.edit("app/models/user.py", "    is_active: Mapped[bool] = mapped_column(default=True)\n",
-                     "    is_active: Mapped[bool] = mapped_column(default=True)\n"
-                     "    nickname: Mapped[Optional[str]] = mapped_column(String(50), default=None)\n")
+    change = ws.edit(
+        "app/models/user.py",
+        "    is_active: Mapped[bool] = mapped_column(default=True)\n",
+        "    is_active: Mapped[bool] = mapped_column(default=True)\n"
+        "    nickname: Mapped[Optional[str]] = mapped_column(String(50), default=None)\n",
+    )
     text = repr(change)
     assert "+    nickname: Mapped[Optional[str]]" in text
     assert text.startswith("--- a/app/models/user.py\n+++ b/app/models/user.py")
@@ -133,13 +141,16 @@ def test_an_edit_already_made_changes_nothing_and_a_lost_one_says_what_to_put_ba
     assert repr(again) == "app/models/user.py: unchanged"
     assert ws.read("app/models/user.py") == text and text.count(nickname) == 1
     ws.edit("app/models/user.py", "String(50), default=None)", "String(60), default=None)")
-    assert repr(ws.edit("app/models/user.py", "String(50), default=None)",
-                        "String(60), default=None)")).endswith("unchanged")
+    assert repr(
+        ws.edit("app/models/user.py", "String(50), default=None)", "String(60), default=None)")
+    ).endswith("unchanged")
     ws.write("app/models/user.py", ws.read("app/models/user.py").replace(active, ""))
     with pytest.raises(WorkspaceError) as raised:  # neither the old text nor the new one
         ws.edit(ws.file("app/models/user.py"), active, active + "    x: int\n")
-    assert str(raised.value).startswith("app/models/user.py: the text to replace was not "
-                                        "found, and the new text is not there either: put back")
+    assert str(raised.value).startswith(
+        "app/models/user.py: the text to replace was not "
+        "found, and the new text is not there either: put back"
+    )
 
 
 def test_tree_and_show_are_relative_and_stable():
@@ -163,11 +174,21 @@ def test_nothing_tracked_is_written():
 
 def test_parallel_cold_starts_agree(private_workspaces):
     """Two processes building the same stage at once (empty cache) both succeed."""
-    code = ("import workbook, sys; ws = workbook.start(sys.argv[1], 'head', quiet=True); "
-            "print(ws.current())")
+    code = (
+        "import workbook, sys; ws = workbook.start(sys.argv[1], 'head', quiet=True); "
+        "print(ws.current())"
+    )
     env = {**os.environ, "WORKBOOK_WORKSPACES": str(private_workspaces)}
-    procs = [subprocess.Popen([sys.executable, "-c", code, f"p{i}"], env=env, cwd=REPO_ROOT,
-                              stdout=subprocess.PIPE, text=True) for i in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, f"p{i}"],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
     outputs = [p.communicate(timeout=60)[0] for p in procs]
     assert outputs == ["['0011']\n", "['0011']\n"]
     assert not list((private_workspaces / ".cache").glob(".*"))  # no half-written files left
@@ -175,7 +196,9 @@ def test_parallel_cold_starts_agree(private_workspaces):
 
 def test_active_workspace_before_start(monkeypatch):
     monkeypatch.setattr(workspace_module, "_active", None)
-    with pytest.raises(WorkspaceError, match=r"no workspace yet: run the first cell \(or workbook.attach"):
+    with pytest.raises(
+        WorkspaceError, match=r"no workspace yet: run the first cell \(or workbook.attach"
+    ):
         workbook.active_workspace()
 
 
@@ -188,8 +211,9 @@ def test_absolute_paths_are_shown_relative_to_the_workspace():
 
 def test_the_shell_finds_this_environments_alembic():
     workbook.start("shell", "0001", quiet=True)
-    result = subprocess.run("alembic current", shell=True, capture_output=True, text=True,
-                            env={**os.environ})
+    result = subprocess.run(
+        "alembic current", shell=True, capture_output=True, text=True, env={**os.environ}
+    )
     assert result.returncode == 0 and "0001 (head)" in result.stdout
 
 
@@ -203,7 +227,7 @@ def test_the_database_follows_the_env_file():
     assert ws.run("upgrade head").ok and ws.current() == ["0001"]
     ws.write(".env", "DATABASE_URL=nonsense\n")
     with pytest.raises(WorkspaceError, match="DATABASE_URL is not a database URL"):
-        ws.db_path
+        _ = ws.db_path
 
 
 def test_a_project_without_models_never_borrows_the_repositorys():
@@ -224,9 +248,12 @@ def test_fill_revision_writes_both_bodies_and_keeps_the_docstrings():
         downgrade="""
             with op.batch_alter_table("users") as batch_op:
                 batch_op.drop_column("nickname")
-        """)
+        """,
+    )
     text = ws.read(ws.revision_file("0002"))
-    assert '    """Apply migration."""\n    with op.batch_alter_table("users") as batch_op:\n' in text
+    assert (
+        '    """Apply migration."""\n    with op.batch_alter_table("users") as batch_op:\n' in text
+    )
     assert "auto generated" not in text and "\n\n\ndef downgrade() -> None:" in text
     assert text.endswith('batch_op.drop_column("nickname")\n')
     assert "+        batch_op.add_column" in repr(change)
@@ -254,19 +281,33 @@ def test_passwords_in_files_are_never_shown():
 
 def other_kernel(private_workspaces, code: str) -> subprocess.CompletedProcess:
     """``code`` run in another Python process (another kernel) on the same workspaces."""
-    env = {**os.environ, "WORKBOOK_WORKSPACES": str(private_workspaces), "PYTHONPATH": str(REPO_ROOT)}
-    return subprocess.run([sys.executable, "-c", f"import workbook\n{code}"], env=env,
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "WORKBOOK_WORKSPACES": str(private_workspaces),
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+    return subprocess.run(
+        [sys.executable, "-c", f"import workbook\n{code}"],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-def test_an_earlier_kernels_untouched_workspace_is_rebuilt_without_a_word(private_workspaces,
-                                                                         capsys):
+def test_an_earlier_kernels_untouched_workspace_is_rebuilt_without_a_word(
+    private_workspaces, capsys
+):
     assert other_kernel(private_workspaces, "workbook.start('untouched', '0001')").returncode == 0
     ws = Workspace("untouched", "0001")
     (ws.path / "app" / "__pycache__").mkdir(exist_ok=True)  # bytecode is not the learner's work
     (ws.path / "app" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
     workbook.start("untouched", "0001")
-    assert capsys.readouterr().out == "Workspace 'untouched' is ready: the initial migration applied.\n"
+    assert (
+        capsys.readouterr().out
+        == "Workspace 'untouched' is ready: the initial migration applied.\n"
+    )
     assert not (private_workspaces / ".previous").exists()
 
 

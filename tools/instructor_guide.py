@@ -44,8 +44,9 @@ BREAK_AFTER, BREAK_MINUTES = 90, 15
 NOTES_PLACEHOLDER = f"*(No teaching notes yet: write them here; `{COMMAND}` keeps them.)*"
 _HIDDEN = re.compile(r"<!-- chapter (\d\d) · hidden teaching notes[^\n]*\n(.*?)\n-->\n*", re.S)
 _MARK = re.compile(r"<!-- chapter (\d\d) · (generated|teaching notes)\b[^\n]*?-->\n?")
-_BLOCK = re.compile(r"(<!-- BEGIN GENERATED (\w+)[^\n]*?-->\n)(.*?)(<!-- END GENERATED \2 -->)",
-                    re.S)
+_BLOCK = re.compile(
+    r"(<!-- BEGIN GENERATED (\w+)[^\n]*?-->\n)(.*?)(<!-- END GENERATED \2 -->)", re.S
+)
 
 
 class GuideError(Exception):
@@ -79,8 +80,10 @@ def _minutes(text: str, where: str) -> int:
     for amount, unit in re.findall(r"(\d+(?:\.\d+)?)\s*(hours?|h\b|minutes?|mins?\b)", text):
         total += float(amount) * (60 if unit.startswith("h") else 1)
     if total == 0:
-        raise GuideError(f"{where}: no minutes in the Time line {text!r}; "
-                         "write e.g. '**Time:** about 40 minutes'")
+        raise GuideError(
+            f"{where}: no minutes in the Time line {text!r}; "
+            "write e.g. '**Time:** about 40 minutes'"
+        )
     return round(total)
 
 
@@ -97,7 +100,7 @@ def read_chapter(path: Path) -> Chapter:
         raise GuideError(f"{path.name}: the first cell has no '**Time:** about N minutes'")
     time_text = time_line.group(1).strip()
     split = re.search(r"\(([^)]*)\)", time_text)
-    total_text = time_text[:split.start()] if split else time_text
+    total_text = time_text[: split.start()] if split else time_text
     minutes = _minutes(total_text, path.name)
 
     objectives = []
@@ -115,10 +118,12 @@ def read_chapter(path: Path) -> Chapter:
         raise GuideError(f"{path.name}: no bullets after 'By the end of this chapter you will'")
 
     code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
-    exercises = tuple(sorted(set(re.findall(r"\b(q\d+)\.check\(", code)),
-                             key=lambda q: int(q[1:])))
-    stated = re.search(r"(\d+)\s*(?:min(?:utes)?\s*)?(?:of\s+)?exercises?\b", split.group(1)) \
-        if split else None
+    exercises = tuple(sorted(set(re.findall(r"\b(q\d+)\.check\(", code)), key=lambda q: int(q[1:])))
+    stated = (
+        re.search(r"(\d+)\s*(?:min(?:utes)?\s*)?(?:of\s+)?exercises?\b", split.group(1))
+        if split
+        else None
+    )
     if stated:
         exercise_minutes = int(stated.group(1))
     else:
@@ -126,8 +131,16 @@ def read_chapter(path: Path) -> Chapter:
         exercise_minutes = max(5, int(estimate // 5) * 5) if exercises else 0
     if exercise_minutes >= minutes:
         raise GuideError(f"{path.name}: {exercise_minutes} exercise minutes of {minutes} in all")
-    return Chapter(number, path.name, title.group(1).strip(), time_text, minutes,
-                   exercise_minutes, exercises, tuple(objectives))
+    return Chapter(
+        number,
+        path.name,
+        title.group(1).strip(),
+        time_text,
+        minutes,
+        exercise_minutes,
+        exercises,
+        tuple(objectives),
+    )
 
 
 def read_chapters(folder: Path = NOTEBOOKS) -> list[Chapter]:
@@ -146,25 +159,40 @@ def _split(chapter: Chapter) -> str:
 def overview(chapters: list[Chapter]) -> str:
     rows = ["| # | Chapter | Minutes | Teaching + exercises | Exercises |", "|---|---|--:|--:|---|"]
     for c in chapters:
-        rows.append(f"| {c.number} | [{c.title}](../notebooks/{c.file}) | {c.minutes} | "
-                    f"{_split(c)} | {', '.join(f'`{q}`' for q in c.exercises) or '—'} |")
+        rows.append(
+            f"| {c.number} | [{c.title}](../notebooks/{c.file}) | {c.minutes} | "
+            f"{_split(c)} | {', '.join(f'`{q}`' for q in c.exercises) or '—'} |"
+        )
     total = sum(c.minutes for c in chapters)
-    rows.append(f"| | **All {len(chapters)} chapters** | **{total}** | "
-                f"{sum(c.teaching_minutes for c in chapters)} + "
-                f"{sum(c.exercise_minutes for c in chapters)} | "
-                f"{sum(len(c.exercises) for c in chapters)} |")
+    rows.append(
+        f"| | **All {len(chapters)} chapters** | **{total}** | "
+        f"{sum(c.teaching_minutes for c in chapters)} + "
+        f"{sum(c.exercise_minutes for c in chapters)} | "
+        f"{sum(len(c.exercises) for c in chapters)} |"
+    )
     return "\n".join(rows) + f"\n\n{_clock(total)} of chapters in all, without breaks.\n"
 
 
 def chapter_summary(chapter: Chapter) -> str:
     count = len(chapter.exercises)
-    exercises = (f"{count} exercise{'s' if count != 1 else ''}: "
-                 + ", ".join(f"`{q}`" for q in chapter.exercises)) if count else "no exercises"
-    lines = [f"### {chapter.name}", "",
-             f"[`notebooks/{chapter.file}`](../notebooks/{chapter.file}) · "
-             f"**Time:** {chapter.time_text} · about {chapter.teaching_minutes} min teaching, "
-             f"{chapter.exercise_minutes} min exercises ({exercises})", "",
-             "**Objectives** (the chapter's own list: *By the end of this chapter you will*)", ""]
+    exercises = (
+        (
+            f"{count} exercise{'s' if count != 1 else ''}: "
+            + ", ".join(f"`{q}`" for q in chapter.exercises)
+        )
+        if count
+        else "no exercises"
+    )
+    lines = [
+        f"### {chapter.name}",
+        "",
+        f"[`notebooks/{chapter.file}`](../notebooks/{chapter.file}) · "
+        f"**Time:** {chapter.time_text} · about {chapter.teaching_minutes} min teaching, "
+        f"{chapter.exercise_minutes} min exercises ({exercises})",
+        "",
+        "**Objectives** (the chapter's own list: *By the end of this chapter you will*)",
+        "",
+    ]
     lines += [f"- {objective}" for objective in chapter.objectives]
     return "\n".join(lines) + "\n"
 
@@ -193,8 +221,7 @@ def schedule(chapters: list[Chapter], sessions: list[tuple[int, int]]):
                 rows.append((now, now + BREAK_MINUTES, "*break*"))
                 now, since_break = now + BREAK_MINUTES, 0
             chapter = queue.pop(0)
-            rows.append((now, now + chapter.minutes,
-                         f"{chapter.name} ({_split(chapter)})"))
+            rows.append((now, now + chapter.minutes, f"{chapter.name} ({_split(chapter)})"))
             now += chapter.minutes
             since_break += chapter.minutes
         if now < end:
@@ -209,15 +236,21 @@ def pacing_table(chapters: list[Chapter], sessions: list[tuple[int, int]]) -> st
     taught = sum(c.minutes for c in chapters if c not in left)
     text = "\n".join(lines) + f"\n\nChapters: {_clock(taught)}."
     if left:
-        text += (" Not in this plan (homework, or a second session): "
-                 + ", ".join(c.name for c in left) + ".")
+        text += (
+            " Not in this plan (homework, or a second session): "
+            + ", ".join(c.name for c in left)
+            + "."
+        )
     return text + "\n"
 
 
 def pacing(chapters: list[Chapter]) -> str:
-    return ("#### Half day (09:00–12:30)\n\n" + pacing_table(chapters, HALF_DAY)
-            + "\n#### Full day (09:00–17:00, lunch 12:30–13:30)\n\n"
-            + pacing_table(chapters, FULL_DAY))
+    return (
+        "#### Half day (09:00–12:30)\n\n"
+        + pacing_table(chapters, HALF_DAY)
+        + "\n#### Full day (09:00–17:00, lunch 12:30–13:30)\n\n"
+        + pacing_table(chapters, FULL_DAY)
+    )
 
 
 GENERATORS = {"overview": overview, "pacing": pacing}
@@ -235,31 +268,39 @@ def _notes(chapters_block: str) -> dict[str, str]:
         if mark.group(2) != "teaching notes":
             continue
         end = marks[index + 1].start() if index + 1 < len(marks) else len(visible)
-        notes[mark.group(1)] = visible[mark.end():end].strip("\n")
+        notes[mark.group(1)] = visible[mark.end() : end].strip("\n")
     return notes
 
 
 def chapters_block(chapters: list[Chapter], notes: dict[str, str]) -> str:
     parts = []
     for chapter in chapters:
-        parts.append(f"<!-- chapter {chapter.number} · generated from notebooks/{chapter.file}: "
-                     f"edit the notebook, then run {COMMAND} -->\n" + chapter_summary(chapter))
+        parts.append(
+            f"<!-- chapter {chapter.number} · generated from notebooks/{chapter.file}: "
+            f"edit the notebook, then run {COMMAND} -->\n" + chapter_summary(chapter)
+        )
         text = notes.get(chapter.number, "").strip("\n")
         if not text.strip() or text.strip() == NOTES_PLACEHOLDER:
             text = NOTES_PLACEHOLDER
-        parts.append(f"<!-- chapter {chapter.number} · teaching notes (hand-written; "
-                     f"{COMMAND} keeps them) -->\n{text}\n")
+        parts.append(
+            f"<!-- chapter {chapter.number} · teaching notes (hand-written; "
+            f"{COMMAND} keeps them) -->\n{text}\n"
+        )
     existing = {c.number for c in chapters}
     for number in sorted(set(notes) - existing):
         text = notes[number].strip("\n")
         if not text.strip() or text.strip() == NOTES_PLACEHOLDER:
             continue
         if "-->" in text:
-            raise GuideError(f"the notes of chapter {number} contain '-->': they cannot be "
-                             "kept in a comment while the chapter is missing")
-        parts.append(f"<!-- chapter {number} · hidden teaching notes: no "
-                     f"notebooks/{number}_*.ipynb yet; shown when it exists ({COMMAND} keeps "
-                     f"them)\n{text}\n-->\n")
+            raise GuideError(
+                f"the notes of chapter {number} contain '-->': they cannot be "
+                "kept in a comment while the chapter is missing"
+            )
+        parts.append(
+            f"<!-- chapter {number} · hidden teaching notes: no "
+            f"notebooks/{number}_*.ipynb yet; shown when it exists ({COMMAND} keeps "
+            f"them)\n{text}\n-->\n"
+        )
     return "\n".join(parts)
 
 
@@ -268,8 +309,9 @@ def render(guide: str, chapters: list[Chapter]) -> str:
     found = {match.group(2) for match in _BLOCK.finditer(guide)}
     expected = {*GENERATORS, "chapters"}
     if found != expected:
-        raise GuideError(f"the guide must have the generated blocks {sorted(expected)}, "
-                         f"has {sorted(found)}")
+        raise GuideError(
+            f"the guide must have the generated blocks {sorted(expected)}, has {sorted(found)}"
+        )
 
     def fill(match: re.Match) -> str:
         begin, name, content, end = match.group(1), match.group(2), match.group(3), match.group(4)
@@ -308,8 +350,11 @@ def main(argv: list[str]) -> int:
         if after == before:
             print(f"[guide] {GUIDE.relative_to(ROOT)} is up to date")
             return 0
-        sys.stdout.writelines(difflib.unified_diff(
-            before.splitlines(True), after.splitlines(True), "guide now", "guide regenerated"))
+        sys.stdout.writelines(
+            difflib.unified_diff(
+                before.splitlines(True), after.splitlines(True), "guide now", "guide regenerated"
+            )
+        )
         print(f"[guide] {GUIDE.relative_to(ROOT)} is out of date: run {COMMAND}")
         return 1
     if after != before:

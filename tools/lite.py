@@ -62,8 +62,13 @@ EXTENSIONS = ["@jupyterlite/pyodide-kernel-extension", "@jupyter-widgets/jupyter
 KERNEL_PLUGIN = "@jupyterlite/pyodide-kernel-extension:kernel"
 
 # Pyodide's core files (of the npm package's 14: no source maps, consoles or typings).
-PYODIDE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
-                 "package.json"]
+PYODIDE_FILES = [
+    "pyodide.mjs",
+    "pyodide.asm.mjs",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "package.json",
+]
 PYODIDE_PYTHON = "3.14"  # the Python of Pyodide 314.x
 SITE_PACKAGES = f"/lib/python{PYODIDE_PYTHON}/site-packages"
 # The project archive unpacks here; a folder name that no import can clash with.
@@ -105,8 +110,11 @@ def write_if_changed(path: Path, data: bytes) -> bool:
 
 
 def copy_if_changed(source: Path, target: Path) -> bool:
-    if target.exists() and target.stat().st_size == source.stat().st_size \
-            and sha256(target) == sha256(source):
+    if (
+        target.exists()
+        and target.stat().st_size == source.stat().st_size
+        and sha256(target) == sha256(source)
+    ):
         return False
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
@@ -126,32 +134,61 @@ def write_lock(pyodide: dict, files: list[dict]) -> None:
     def table(entry: dict) -> str:
         return "".join(f"{key} = {json.dumps(value)}\n" for key, value in entry.items())
 
-    parts = ["# The in-browser edition's files, checked by sha256 on every build.\n"
-             "# Written by `python3 tasks.py lite --lock` from tools/lite/requirements.in\n"
-             "# (versions constrained by requirements.lock); do not edit by hand.\n\n",
-             "[pyodide]  # the npm package: the core the kernel loads\n",
-             table({k: v for k, v in pyodide.items() if k != "micropip"}),
-             "\n[pyodide.micropip]  # the one package of Pyodide's lock the kernel needs\n",
-             table(pyodide["micropip"])]
+    parts = [
+        "# The in-browser edition's files, checked by sha256 on every build.\n"
+        "# Written by `python3 tasks.py lite --lock` from tools/lite/requirements.in\n"
+        "# (versions constrained by requirements.lock); do not edit by hand.\n\n",
+        "[pyodide]  # the npm package: the core the kernel loads\n",
+        table({k: v for k, v in pyodide.items() if k != "micropip"}),
+        "\n[pyodide.micropip]  # the one package of Pyodide's lock the kernel needs\n",
+        table(pyodide["micropip"]),
+    ]
     for entry in files:
         parts += ["\n[[files]]\n", table(entry)]
     LOCK.write_text("".join(parts))
 
 
-def pip_download(requirement: str, dest: Path, sdist: bool = False,
-                 digest: str | None = None) -> Path:
+def pip_download(
+    requirement: str, dest: Path, sdist: bool = False, digest: str | None = None
+) -> Path:
     """Download one file of ``requirement`` (a pure wheel, or the sdist) into ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         lines = f"{requirement} --hash=sha256:{digest}\n" if digest else f"{requirement}\n"
         requirements = Path(scratch) / "requirements.txt"
         requirements.write_text(lines)
-        kind = (["--no-binary=:all:"] if sdist else
-                ["--only-binary=:all:", "--platform", "any", "--implementation", "py",
-                 "--abi", "none", "--python-version", PYODIDE_PYTHON])
-        subprocess.run([str(PYTHON), "-m", "pip", "download", "--quiet", "--no-deps",
-                        "--disable-pip-version-check", *kind, "-d", scratch, "-r",
-                        str(requirements)], check=True)
+        kind = (
+            ["--no-binary=:all:"]
+            if sdist
+            else [
+                "--only-binary=:all:",
+                "--platform",
+                "any",
+                "--implementation",
+                "py",
+                "--abi",
+                "none",
+                "--python-version",
+                PYODIDE_PYTHON,
+            ]
+        )
+        subprocess.run(
+            [
+                str(PYTHON),
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--disable-pip-version-check",
+                *kind,
+                "-d",
+                scratch,
+                "-r",
+                str(requirements),
+            ],
+            check=True,
+        )
         (found,) = [p for p in Path(scratch).iterdir() if p != requirements]
         target = dest / found.name
         shutil.move(found, target)
@@ -160,11 +197,16 @@ def pip_download(requirement: str, dest: Path, sdist: bool = False,
 
 def npm_pack(version: str, dest: Path) -> Path:
     if not shutil.which("npm"):
-        sys.exit("error: npm is needed once to fetch the Pyodide core (npm pack pyodide); "
-                 "install Node.js, or copy build/cache/lite/downloads/ from a machine that has it")
+        sys.exit(
+            "error: npm is needed once to fetch the Pyodide core (npm pack pyodide); "
+            "install Node.js, or copy build/cache/lite/downloads/ from a machine that has it"
+        )
     dest.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["npm", "pack", "--silent", f"pyodide@{version}", "--pack-destination",
-                    str(dest)], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["npm", "pack", "--silent", f"pyodide@{version}", "--pack-destination", str(dest)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return dest / f"pyodide-{version}.tgz"
 
 
@@ -176,33 +218,68 @@ def resolve_lock() -> None:
     uv = PYTHON.parent / "uv"
     with tempfile.TemporaryDirectory() as scratch:
         constraints = Path(scratch) / "constraints.txt"
-        constraints.write_text("".join(
-            line.split("#", 1)[0].strip() + "\n"
-            for line in (ROOT / "requirements.lock").read_text().splitlines()
-            if line.split("#", 1)[0].strip()))
+        constraints.write_text(
+            "".join(
+                line.split("#", 1)[0].strip() + "\n"
+                for line in (ROOT / "requirements.lock").read_text().splitlines()
+                if line.split("#", 1)[0].strip()
+            )
+        )
         compiled = Path(scratch) / "compiled.txt"
-        subprocess.run([str(uv), "pip", "compile", str(REQUIREMENTS_IN), "-c", str(constraints),
-                        "--python-platform", "wasm32-pyodide2025", "--python-version",
-                        PYODIDE_PYTHON, "--only-binary", ":all:", "--no-binary", "markupsafe",
-                        "--no-header", "--no-annotate", "--quiet", "-o", str(compiled)],
-                       check=True)
-        pins = [line.split("==") for line in compiled.read_text().split()
-                if "==" in line]
+        subprocess.run(
+            [
+                str(uv),
+                "pip",
+                "compile",
+                str(REQUIREMENTS_IN),
+                "-c",
+                str(constraints),
+                "--python-platform",
+                "wasm32-pyodide2025",
+                "--python-version",
+                PYODIDE_PYTHON,
+                "--only-binary",
+                ":all:",
+                "--no-binary",
+                "markupsafe",
+                "--no-header",
+                "--no-annotate",
+                "--quiet",
+                "-o",
+                str(compiled),
+            ],
+            check=True,
+        )
+        pins = [line.split("==") for line in compiled.read_text().split() if "==" in line]
     tarball = npm_pack(PYODIDE_VERSION, DOWNLOADS)
     core_lock = json.loads(_tar_member(tarball, "package/pyodide-lock.json"))
     micropip_version = core_lock["packages"]["micropip"]["version"]
     micropip = pip_download(f"micropip=={micropip_version}", DOWNLOADS)
-    pyodide = {"version": PYODIDE_VERSION, "file": tarball.name, "sha256": sha256(tarball),
-               "micropip": {"version": micropip_version, "file": micropip.name,
-                            "sha256": sha256(micropip)}}
+    pyodide = {
+        "version": PYODIDE_VERSION,
+        "file": tarball.name,
+        "sha256": sha256(tarball),
+        "micropip": {
+            "version": micropip_version,
+            "file": micropip.name,
+            "sha256": sha256(micropip),
+        },
+    }
     files = []
     for name, version in sorted(pins):
         if canonical(name) in KERNEL_STAND_INS:
             continue
         sdist = canonical(name) in PURE_FROM_SDIST
         path = pip_download(f"{name}=={version}", DOWNLOADS, sdist=sdist)
-        files.append({"name": canonical(name), "version": version, "file": path.name,
-                      "sha256": sha256(path), "kind": "sdist" if sdist else "wheel"})
+        files.append(
+            {
+                "name": canonical(name),
+                "version": version,
+                "file": path.name,
+                "sha256": sha256(path),
+                "kind": "sdist" if sdist else "wheel",
+            }
+        )
     write_lock(pyodide, files)
     say(f"wrote {LOCK.relative_to(ROOT)}: Pyodide {PYODIDE_VERSION}, {len(files)} packages")
 
@@ -218,8 +295,10 @@ def cached(file: str, digest: str, fetch) -> Path:
             shutil.move(fetched, path)
     if sha256(path) != digest:
         path.unlink()
-        sys.exit(f"error: {file} does not have the sha256 of {LOCK.name} ({digest[:12]}...): "
-                 "the download was changed; nothing was built")
+        sys.exit(
+            f"error: {file} does not have the sha256 of {LOCK.name} ({digest[:12]}...): "
+            "the download was changed; nothing was built"
+        )
     return path
 
 
@@ -235,9 +314,23 @@ def pure_wheel_from_sdist(sdist: Path, digest: str) -> Path:
             archive.extractall(scratch, filter="data")
         (source,) = [p for p in Path(scratch).iterdir() if p.is_dir()]
         env = {**os.environ, "CC": "false", "CXX": "false", "SOURCE_DATE_EPOCH": "315532800"}
-        subprocess.run([str(PYTHON), "-m", "pip", "wheel", "--quiet", "--no-deps",
-                        "--no-cache-dir", "--disable-pip-version-check", "-w", str(built),
-                        str(source)], check=True, env=env)
+        subprocess.run(
+            [
+                str(PYTHON),
+                "-m",
+                "pip",
+                "wheel",
+                "--quiet",
+                "--no-deps",
+                "--no-cache-dir",
+                "--disable-pip-version-check",
+                "-w",
+                str(built),
+                str(source),
+            ],
+            check=True,
+            env=env,
+        )
     wheels = sorted(built.glob("*-py3-none-any.whl"))
     if not wheels:
         sys.exit(f"error: {sdist.name} did not build a pure wheel (py3-none-any)")
@@ -249,8 +342,13 @@ def wheels_of_lock(lock: dict) -> list[Path]:
     for entry in lock["files"]:
         requirement = f"{entry['name']}=={entry['version']}"
         sdist = entry["kind"] == "sdist"
-        path = cached(entry["file"], entry["sha256"],
-                      lambda: pip_download(requirement, DOWNLOADS, sdist, entry["sha256"]))
+        path = cached(
+            entry["file"],
+            entry["sha256"],
+            lambda requirement=requirement, sdist=sdist, entry=entry: pip_download(
+                requirement, DOWNLOADS, sdist, entry["sha256"]
+            ),
+        )
         result.append(pure_wheel_from_sdist(path, entry["sha256"]) if sdist else path)
     return result
 
@@ -261,10 +359,17 @@ def _tar_member(tarball: Path, name: str) -> bytes:
 
 
 # -- Pyodide, with a lock of this site's own files ------------------------------------------
-BROWSER_MARKERS = {"sys_platform": "emscripten", "platform_system": "Emscripten",
-                   "platform_machine": "wasm32", "os_name": "posix", "implementation_name":
-                   "cpython", "platform_python_implementation": "CPython", "extra": "",
-                   "python_version": PYODIDE_PYTHON, "python_full_version": PYODIDE_PYTHON + ".2"}
+BROWSER_MARKERS = {
+    "sys_platform": "emscripten",
+    "platform_system": "Emscripten",
+    "platform_machine": "wasm32",
+    "os_name": "posix",
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+    "extra": "",
+    "python_version": PYODIDE_PYTHON,
+    "python_full_version": PYODIDE_PYTHON + ".2",
+}
 
 
 def wheel_lock_entry(wheel: Path, known: set[str]) -> dict:
@@ -288,15 +393,30 @@ def wheel_lock_entry(wheel: Path, known: set[str]) -> dict:
         if dependency in KERNEL_STAND_INS:
             continue  # the kernel's own stand-in is installed instead
         if dependency not in known:
-            sys.exit(f"error: {wheel.name} needs {dependency}, which {LOCK.name} lacks: "
-                     "add it to tools/lite/requirements.in and run `python3 tasks.py lite --lock`")
+            sys.exit(
+                f"error: {wheel.name} needs {dependency}, which {LOCK.name} lacks: "
+                "add it to tools/lite/requirements.in and run `python3 tasks.py lite --lock`"
+            )
         depends.append(dependency)
-    tops = sorted({n.split("/")[0].removesuffix(".py") for n in names
-                   if not n.split("/")[0].endswith((".dist-info", ".data"))
-                   and (n.count("/") or n.endswith(".py"))})
-    return {"name": str(name), "version": str(version), "file_name": wheel.name,
-            "install_dir": "site", "sha256": sha256(wheel), "package_type": "package",
-            "imports": tops, "depends": sorted(set(depends)), "unvendored_tests": False}
+    tops = sorted(
+        {
+            n.split("/")[0].removesuffix(".py")
+            for n in names
+            if not n.split("/")[0].endswith((".dist-info", ".data"))
+            and (n.count("/") or n.endswith(".py"))
+        }
+    )
+    return {
+        "name": str(name),
+        "version": str(version),
+        "file_name": wheel.name,
+        "install_dir": "site",
+        "sha256": sha256(wheel),
+        "package_type": "package",
+        "imports": tops,
+        "depends": sorted(set(depends)),
+        "unvendored_tests": False,
+    }
 
 
 def stage_pyodide(lock: dict, wheels: list[Path], project: Path) -> list[str]:
@@ -308,29 +428,52 @@ def stage_pyodide(lock: dict, wheels: list[Path], project: Path) -> list[str]:
     core = lock["pyodide"]
     tarball = cached(core["file"], core["sha256"], lambda: npm_pack(core["version"], DOWNLOADS))
     micropip = core["micropip"]
-    micropip_wheel = cached(micropip["file"], micropip["sha256"], lambda: pip_download(
-        f"micropip=={micropip['version']}", DOWNLOADS, digest=micropip["sha256"]))
+    micropip_wheel = cached(
+        micropip["file"],
+        micropip["sha256"],
+        lambda: pip_download(
+            f"micropip=={micropip['version']}", DOWNLOADS, digest=micropip["sha256"]
+        ),
+    )
     with tarfile.open(tarball) as archive:
         for name in PYODIDE_FILES:
             write_if_changed(target / name, archive.extractfile(f"package/{name}").read())
         core_lock = json.load(archive.extractfile("package/pyodide-lock.json"))
     known = {canonical(w.name.split("-")[0]) for w in wheels}
-    packages = {"micropip": {**core_lock["packages"]["micropip"], "file_name": micropip_wheel.name,
-                             "sha256": sha256(micropip_wheel)}}
+    packages = {
+        "micropip": {
+            **core_lock["packages"]["micropip"],
+            "file_name": micropip_wheel.name,
+            "sha256": sha256(micropip_wheel),
+        }
+    }
     for wheel in wheels:
         entry = wheel_lock_entry(wheel, known)
         packages[canonical(entry["name"])] = entry
     project_entry = {
-        "name": PROJECT, "version": "0", "file_name": project.name, "install_dir": "site",
-        "sha256": sha256(project), "package_type": "package", "imports": [],
+        "name": PROJECT,
+        "version": "0",
+        "file_name": project.name,
+        "install_dir": "site",
+        "sha256": sha256(project),
+        "package_type": "package",
+        "imports": [],
         "depends": sorted(known),  # every wheel of the lock: all are loaded as the kernel starts
-        "unvendored_tests": False}
+        "unvendored_tests": False,
+    }
     packages[PROJECT] = project_entry
     site_lock = {"info": core_lock["info"], "packages": dict(sorted(packages.items()))}
-    write_if_changed(target / "pyodide-lock.json",
-                     (json.dumps(site_lock, indent=1, sort_keys=True) + "\n").encode())
-    served = {micropip_wheel.name, project.name, *(w.name for w in wheels), *PYODIDE_FILES,
-              "pyodide-lock.json"}
+    write_if_changed(
+        target / "pyodide-lock.json",
+        (json.dumps(site_lock, indent=1, sort_keys=True) + "\n").encode(),
+    )
+    served = {
+        micropip_wheel.name,
+        project.name,
+        *(w.name for w in wheels),
+        *PYODIDE_FILES,
+        "pyodide-lock.json",
+    }
     for path in [micropip_wheel, project, *wheels]:
         copy_if_changed(path, target / path.name)
     for stale in target.iterdir():
@@ -367,12 +510,19 @@ def project_archive() -> Path:
     files = []
     for name in PROJECT_FILES:
         path = ROOT / name
-        found = [path] if path.is_file() else sorted(
-            p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-            and p.suffix not in {".pyc", ".db"})
+        found = (
+            [path]
+            if path.is_file()
+            else sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and "__pycache__" not in p.parts and p.suffix not in {".pyc", ".db"}
+            )
+        )
         files += [(p.relative_to(ROOT).as_posix(), p.read_bytes()) for p in found]
-    files.append((DESKTOP_ONLY_FILE, json.dumps(desktop_only_cells(), indent=1,
-                                                sort_keys=True).encode()))
+    files.append(
+        (DESKTOP_ONLY_FILE, json.dumps(desktop_only_cells(), indent=1, sort_keys=True).encode())
+    )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for relative, data in sorted(files):
@@ -426,26 +576,33 @@ def stage_config(packages: list[str]) -> None:
         "jupyter-lite-schema-version": 0,
         "jupyter-config-data": {
             "appName": "Alembic workbook (in your browser)",
-            "litePluginSettings": {KERNEL_PLUGIN: {
-                "disablePyPIFallback": True,
-                "loadPyodideOptions": {
-                    "packages": packages,
-                    "env": {"PYTHONPATH": f"{SITE_PACKAGES}/{PROJECT}"},
-                },
-            }},
+            "litePluginSettings": {
+                KERNEL_PLUGIN: {
+                    "disablePyPIFallback": True,
+                    "loadPyodideOptions": {
+                        "packages": packages,
+                        "env": {"PYTHONPATH": f"{SITE_PACKAGES}/{PROJECT}"},
+                    },
+                }
+            },
         },
     }
-    write_if_changed(STAGE / "jupyter_lite_config.json",
-                     (json.dumps(build_config, indent=2) + "\n").encode())
-    write_if_changed(STAGE / "jupyter-lite.json", (json.dumps(lite_config, indent=2) + "\n").encode())
+    write_if_changed(
+        STAGE / "jupyter_lite_config.json", (json.dumps(build_config, indent=2) + "\n").encode()
+    )
+    write_if_changed(
+        STAGE / "jupyter-lite.json", (json.dumps(lite_config, indent=2) + "\n").encode()
+    )
 
 
 def build() -> None:
     lock = read_lock()
     for name in EXTENSIONS:
         if not (LABEXTENSIONS / name / "package.json").exists():
-            sys.exit(f"error: the JupyterLab extension {name} is not in {LABEXTENSIONS}: "
-                     "run `python3 tasks.py setup`")
+            sys.exit(
+                f"error: the JupyterLab extension {name} is not in {LABEXTENSIONS}: "
+                "run `python3 tasks.py setup`"
+            )
     DOWNLOADS.mkdir(parents=True, exist_ok=True)
     wheels = wheels_of_lock(lock)
     project = project_archive()
@@ -453,8 +610,7 @@ def build() -> None:
     stage_lessons()
     stage_config(packages)
     say(f"building {OUTPUT.relative_to(ROOT)}/")
-    subprocess.run([str(JUPYTER), "lite", "build", "--lite-dir", str(STAGE)], check=True,
-                   cwd=STAGE)
+    subprocess.run([str(JUPYTER), "lite", "build", "--lite-dir", str(STAGE)], check=True, cwd=STAGE)
     check_site()
     say(f"site ready: {OUTPUT.relative_to(ROOT)}/ ({site_megabytes():.1f} MB)")
 
@@ -464,8 +620,10 @@ def check_site() -> None:
     config = json.loads((OUTPUT / "jupyter-lite.json").read_text())
     kernel = config["jupyter-config-data"]["litePluginSettings"][KERNEL_PLUGIN]
     if not kernel.get("pyodideUrl", "").startswith("./"):
-        sys.exit(f"error: the site's kernel loads Pyodide from {kernel.get('pyodideUrl')!r}, "
-                 "not from the site")
+        sys.exit(
+            f"error: the site's kernel loads Pyodide from {kernel.get('pyodideUrl')!r}, "
+            "not from the site"
+        )
     if not kernel.get("disablePyPIFallback"):
         sys.exit("error: the site's kernel would fall back to PyPI")
 
@@ -476,16 +634,21 @@ def site_megabytes() -> float:
 
 # -- serving --------------------------------------------------------------------------------
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
-                      ".wasm": "application/wasm", ".mjs": "text/javascript",
-                      ".js": "text/javascript", ".json": "application/json"}
+    extensions_map = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".wasm": "application/wasm",
+        ".mjs": "text/javascript",
+        ".js": "text/javascript",
+        ".json": "application/json",
+    }
 
     def log_message(self, format, *args) -> None:  # quiet: one line per page is noise
         pass
 
 
-def make_server(port: int = 8000, folder: Path = OUTPUT,
-                host: str = "127.0.0.1") -> http.server.ThreadingHTTPServer:
+def make_server(
+    port: int = 8000, folder: Path = OUTPUT, host: str = "127.0.0.1"
+) -> http.server.ThreadingHTTPServer:
     """A static server of ``folder`` (port 0: any free port), with the MIME types the page
     needs (a module script served as anything but JavaScript is refused)."""
     handler = functools.partial(_Handler, directory=str(folder))
@@ -495,11 +658,15 @@ def make_server(port: int = 8000, folder: Path = OUTPUT,
 def serve(port: int, host: str = "127.0.0.1") -> None:
     server = make_server(port, host=host)
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
-    url = f"http://{shown}:{server.server_address[1]}/lab/index.html?path={LESSONS}/00_welcome.ipynb"
+    url = (
+        f"http://{shown}:{server.server_address[1]}/lab/index.html?path={LESSONS}/00_welcome.ipynb"
+    )
     say(f"serving {OUTPUT.relative_to(ROOT)}/ at {url}  (Ctrl+C stops)")
     if shown != host:
-        say("other machines: the same address with this machine's name or IP instead of "
-            "127.0.0.1 (their work then lasts until a reload: see the instructor guide)")
+        say(
+            "other machines: the same address with this machine's name or IP instead of "
+            "127.0.0.1 (their work then lasts until a reload: see the instructor guide)"
+        )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -509,11 +676,16 @@ def serve(port: int, host: str = "127.0.0.1") -> None:
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="python3 tasks.py lite", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python3 tasks.py lite", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--serve", action="store_true", help="serve the site after building it")
     parser.add_argument("--port", type=int, default=8000, help="port for --serve (default 8000)")
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address for --serve (default 127.0.0.1; 0.0.0.0: the whole room)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address for --serve (default 127.0.0.1; 0.0.0.0: the whole room)",
+    )
     parser.add_argument("--lock", action="store_true", help="re-resolve tools/lite/wheels.lock")
     options = parser.parse_args(argv)
     if options.lock:

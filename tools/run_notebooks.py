@@ -37,6 +37,7 @@ import twins  # noqa: E402  (a sibling script, not a package)
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(1, str(ROOT))  # tests/mysql.py, whatever Python runs this
 from tests import mysql  # noqa: E402
+
 NOTEBOOKS = ROOT / "notebooks"
 RAISES = "# NBVAL_RAISES_EXCEPTION"
 
@@ -73,23 +74,30 @@ def stable_widget_ids(notebook: nbformat.NotebookNode, name: str) -> nbformat.No
     """Widget model ids are random uuids: number them in a walk from the cells' widget
     views through the models they reference, so a re-run leaves saved widget state
     byte-identical when the widgets are."""
-    state = notebook.metadata.get("widgets", {}).get(
-        "application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    state = (
+        notebook.metadata.get("widgets", {})
+        .get("application/vnd.jupyter.widget-state+json", {})
+        .get("state", {})
+    )
     if not state:
         return notebook
     reference = re.compile(r"IPY_MODEL_([0-9a-f]{32})")
     order: list[str] = []
-    pending = [output.data["application/vnd.jupyter.widget-view+json"]["model_id"]
-               for cell in notebook.cells for output in cell.get("outputs", [])
-               if "application/vnd.jupyter.widget-view+json" in output.get("data", {})]
+    pending = [
+        output.data["application/vnd.jupyter.widget-view+json"]["model_id"]
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if "application/vnd.jupyter.widget-view+json" in output.get("data", {})
+    ]
     while pending:
         model_id = pending.pop(0)
         if model_id in order or model_id not in state:
             continue
         order.append(model_id)
         pending += reference.findall(json.dumps(state[model_id], sort_keys=True))
-    order += sorted((m for m in state if m not in order),
-                    key=lambda m: json.dumps(state[m], sort_keys=True))
+    order += sorted(
+        (m for m in state if m not in order), key=lambda m: json.dumps(state[m], sort_keys=True)
+    )
     text = json.dumps(notebook)
     for index, model_id in enumerate(order):
         text = text.replace(model_id, hashlib.md5(f"{name}:{index}".encode()).hexdigest())
@@ -105,8 +113,12 @@ def merged_streams(outputs: list) -> list:
     merged: list = []
     for output in outputs:
         previous = merged[-1] if merged else None
-        if (output.output_type == "stream" and previous is not None
-                and previous.output_type == "stream" and previous.name == output.name):
+        if (
+            output.output_type == "stream"
+            and previous is not None
+            and previous.output_type == "stream"
+            and previous.name == output.name
+        ):
             previous.text += output.text
         else:
             merged.append(output)
@@ -135,8 +147,13 @@ def run(path: Path, workspaces: Path) -> float:
             cell.outputs, cell.execution_count = [], None
     os.environ["WORKBOOK_WORKSPACES"] = str(workspaces)
     started = time.perf_counter()
-    client = NotebookClient(notebook, kernel_name="python3", timeout=300, allow_errors=True,
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        notebook,
+        kernel_name="python3",
+        timeout=300,
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     client.execute()
     elapsed = time.perf_counter() - started
     problems = unexpected_errors(notebook)
@@ -167,17 +184,19 @@ def mysql_for(paths: list[Path]):
             finally:
                 os.environ.pop(mysql.LESSON_VARIABLE, None)
     except mysql.MysqlUnavailable as why:
-        raise SystemExit(f"{', '.join(sorted(p.name for p in needing))}: not run, its stored "
-                         f"outputs need a MySQL server ({mysql.LESSON_VARIABLE}): {why}") from None
+        raise SystemExit(
+            f"{', '.join(sorted(p.name for p in needing))}: not run, its stored "
+            f"outputs need a MySQL server ({mysql.LESSON_VARIABLE}): {why}"
+        ) from None
 
 
 def main(arguments: list[str]) -> None:
     # A plain `kill` must still stop a throwaway server: exit through the finally blocks.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     paths = [twins.notebook_of(Path(a).resolve()) for a in arguments] or sorted(
-        p.with_suffix(".ipynb") for p in NOTEBOOKS.glob("[0-9][0-9]_*.md"))
-    with (tempfile.TemporaryDirectory(prefix="workbook-run-") as workspaces,
-          mysql_for(paths)):
+        p.with_suffix(".ipynb") for p in NOTEBOOKS.glob("[0-9][0-9]_*.md")
+    )
+    with tempfile.TemporaryDirectory(prefix="workbook-run-") as workspaces, mysql_for(paths):
         for path in paths:
             elapsed = run(path, Path(workspaces))
             print(f"{path.relative_to(ROOT)}: ran in {elapsed:.1f} s, outputs stored", flush=True)

@@ -1,6 +1,6 @@
 """Text twins: each lesson's cells kept as MyST Markdown beside its notebook.
 
-    python3 tasks.py twins            # write notebooks/NN_*.md from the .ipynb (after editing in JupyterLab)
+    python3 tasks.py twins            # notebooks/NN_*.md from the .ipynb (after JupyterLab edits)
     python3 tasks.py twins --check    # exit 1 when a twin and its notebook disagree
 
 The ``.md`` twin is what authors edit and reviewers read: a prose change is a prose diff. The
@@ -44,8 +44,11 @@ def cells_of(notebook: nbformat.NotebookNode) -> list[tuple[str, str, tuple[str,
     """What a twin holds of each cell: ``(cell_type, source, tags)``; outputs, ids and
     execution counts belong to the notebook alone."""
     return [
-        (cell.cell_type, cell.source.strip("\n"),
-         tuple(t for t in cell.metadata.get("tags", []) if t not in DERIVED_TAGS))
+        (
+            cell.cell_type,
+            cell.source.strip("\n"),
+            tuple(t for t in cell.metadata.get("tags", []) if t not in DERIVED_TAGS),
+        )
         for cell in notebook.cells
     ]
 
@@ -89,10 +92,12 @@ def disagreements(notebook_path: Path) -> list[str]:
     text = cells_of(read_twin(twin_path))
     if stored == text:
         return []
-    for index, (left, right) in enumerate(zip(stored, text)):
+    for index, (left, right) in enumerate(zip(stored, text, strict=False)):
         if left != right:
-            return [f"{notebook_path.name} cell {index} differs from {twin_path.name}: "
-                    "edit the .md, then `python3 tasks.py notebooks " + twin_path.name + "`"]
+            return [
+                f"{notebook_path.name} cell {index} differs from {twin_path.name}: "
+                "edit the .md, then `python3 tasks.py notebooks " + twin_path.name + "`"
+            ]
     return [f"{notebook_path.name} has {len(stored)} cells, {twin_path.name} {len(text)}"]
 
 

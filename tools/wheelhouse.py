@@ -93,9 +93,23 @@ def collect(dest: Path, lock: Path = LOCK, pip_args: list[str] | None = None) ->
     say(f"collecting {len(wanted)} wheels of {lock.name} into {dest}")
     # `pip wheel` saves a wheel PyPI has as it is, and builds one where PyPI has only the
     # source; --no-deps: the lock already lists every dependency, pinned.
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check",
-                    "--no-deps", "--wheel-dir", str(dest), "-r", str(lock), *(pip_args or [])],
-                   check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--wheel-dir",
+            str(dest),
+            "-r",
+            str(lock),
+            *(pip_args or []),
+        ],
+        check=True,
+    )
     removed = prune(dest, wanted)
     if removed:
         say(f"removed {len(removed)} wheels the lock no longer pins: {', '.join(removed)}")
@@ -104,22 +118,30 @@ def collect(dest: Path, lock: Path = LOCK, pip_args: list[str] | None = None) ->
         raise SystemExit("[wheelhouse] incomplete:\n  " + "\n  ".join(missing))
     size = sum(path.stat().st_size for path in dest.glob("*.whl")) / 1e6
     python = f"{sys.implementation.name} {sys.version_info.major}.{sys.version_info.minor}"
-    say(f"{len(wanted)} wheels, {size:.0f} MB, for {python} on {sys.platform} "
-        f"({next(iter(sys_tags()))})")
+    say(
+        f"{len(wanted)} wheels, {size:.0f} MB, for {python} on {sys.platform} "
+        f"({next(iter(sys_tags()))})"
+    )
     try:
         shown = dest.resolve().relative_to(ROOT)
     except ValueError:
         shown = dest
-    say(f'install without the internet: PIP_OPTIONS="--no-index --find-links {shown}" '
-        "python3 tasks.py lab")
+    say(
+        f'install without the internet: PIP_OPTIONS="--no-index --find-links {shown}" '
+        "python3 tasks.py lab"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dest", type=Path, default=DEFAULT_DEST,
-                        help="the folder to fill (default: wheelhouse/)")
-    parser.add_argument("--check", action="store_true",
-                        help="only check that the folder has every wheel; download nothing")
+    parser.add_argument(
+        "--dest", type=Path, default=DEFAULT_DEST, help="the folder to fill (default: wheelhouse/)"
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="only check that the folder has every wheel; download nothing",
+    )
     args, pip_args = parser.parse_known_args(argv)
     if args.check:
         missing = problems(args.dest, pins())

@@ -57,5 +57,15 @@ def __getattr__(name):
     raise AttributeError(f"module 'workbook' has no attribute {name!r}")
 
 
-__all__ = ["start", "attach", "Workspace", "WorkspaceError", "AlembicCommandError", "STAGES",
-           "active_workspace", "views", "timeline", "progress"]
+__all__ = [
+    "start",
+    "attach",
+    "Workspace",
+    "WorkspaceError",
+    "AlembicCommandError",
+    "STAGES",
+    "active_workspace",
+    "views",
+    "timeline",
+    "progress",
+]

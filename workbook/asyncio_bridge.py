@@ -65,8 +65,9 @@ class _Helper:
 def _raise_keyboard_interrupt_in(thread) -> None:
     import ctypes
 
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident),
-                                               ctypes.py_object(KeyboardInterrupt))
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread.ident), ctypes.py_object(KeyboardInterrupt)
+    )
 
 
 def _in_helper_thread(original_run, main, kwargs: dict, ending: list):
@@ -100,7 +101,8 @@ def _in_helper_thread(original_run, main, kwargs: dict, ending: list):
         raise CommandError(
             f"env.py calls asyncio.run() inside a running event loop, and {error}: hand "
             "env.py a connection in config.attributes['connection'] (Alembic cookbook, "
-            "connection sharing)") from None
+            "connection sharing)"
+        ) from None
     interrupts = 0
     while not done.is_set():
         try:

@@ -78,9 +78,11 @@ def edition() -> str:
         return "Desktop edition: your own Python, shell and files."
     version = getattr(sys.modules.get("pyodide"), "__version__", "")
     storage = "saved in this browser" if _storage_ready() else "kept only until a reload"
-    return (f"In-browser edition (JupyterLite, Pyodide {version}, Python "
-            f"{sys.version.split()[0]}): your work is {storage}; cells that need a shell or "
-            "a database server show their desktop output.")
+    return (
+        f"In-browser edition (JupyterLite, Pyodide {version}, Python "
+        f"{sys.version.split()[0]}): your work is {storage}; cells that need a shell or "
+        "a database server show their desktop output."
+    )
 
 
 # -- imports ------------------------------------------------------------------------------
@@ -119,9 +121,11 @@ def run_in_place(coroutine):
 
     if not can_run_sync():
         coroutine.close()
-        raise CommandError("this browser cannot wait for asyncio code inside a cell "
-                           "(no WebAssembly stack switching): use a recent Chrome, Edge or "
-                           "Firefox, or the desktop edition")
+        raise CommandError(
+            "this browser cannot wait for asyncio code inside a cell "
+            "(no WebAssembly stack switching): use a recent Chrome, Edge or "
+            "Firefox, or the desktop edition"
+        )
     return run_sync(coroutine)
 
 
@@ -146,12 +150,15 @@ def cell_digest(source: str) -> str:
 
 def _what_it_needs(source: str) -> str:
     """Why a cell needs a desktop, from its code: a few words for the note."""
-    lines = [line.strip() for line in source.splitlines()
-             if line.strip() and not line.strip().startswith("#")]
+    lines = [
+        line.strip()
+        for line in source.splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
     code = "\n".join(lines)
     if any(line.startswith(("%%bash", "%%sh", "%%script")) for line in lines):
         return "runs a shell script"
-    if "git " in code or "git\"" in code:
+    if "git " in code or 'git"' in code:
         return "runs git"
     if any(word in code.lower() for word in ("postgres", "mysql", "psycopg", "asyncpg")):
         return "talks to a database server"
@@ -168,8 +175,9 @@ def transform_desktop_only(lines: list[str]) -> list[str]:
     digest = cell_digest(source)
     if digest not in desktop_only_cells():
         return lines
-    return [f"__import__('workbook.browser').browser.replay({digest!r}, "
-            f"{_what_it_needs(source)!r})\n"]
+    return [
+        f"__import__('workbook.browser').browser.replay({digest!r}, {_what_it_needs(source)!r})\n"
+    ]
 
 
 def replay(digest: str, needs: str) -> None:
@@ -177,19 +185,27 @@ def replay(digest: str, needs: str) -> None:
     from IPython.display import display, publish_display_data
 
     entry = desktop_only_cells()[digest]
-    note = (f"Desktop only: this cell {needs}, which a browser tab cannot do. "
-            "On a desktop (python3 tasks.py lab) it runs for real; here is what it showed there:")
-    display({"text/plain": note,
-             "text/html": f'<div style="border-left:4px solid #f0ad4e;padding:2px 8px;'
-                          f'background:#fcf8e3;color:#333">{html.escape(note)}</div>'},
-            raw=True)
+    note = (
+        f"Desktop only: this cell {needs}, which a browser tab cannot do. "
+        "On a desktop (python3 tasks.py lab) it runs for real; here is what it showed there:"
+    )
+    display(
+        {
+            "text/plain": note,
+            "text/html": f'<div style="border-left:4px solid #f0ad4e;padding:2px 8px;'
+            f'background:#fcf8e3;color:#333">{html.escape(note)}</div>',
+        },
+        raw=True,
+    )
     for output in entry["outputs"]:
         kind = output["output_type"]
         if kind == "stream":
             getattr(sys, output["name"]).write(_text(output["text"]))
         elif kind in ("display_data", "execute_result"):
-            data = {key: _text(value) if isinstance(value, list) else value
-                    for key, value in output["data"].items()}
+            data = {
+                key: _text(value) if isinstance(value, list) else value
+                for key, value in output["data"].items()
+            }
             publish_display_data(data, output.get("metadata", {}))
         elif kind == "error":  # shown, not raised: nothing failed here
             sys.stderr.write(f"{output['ename']}: {output['evalue']}\n")
@@ -276,8 +292,11 @@ def _save_after_cell(*_args) -> None:
     try:
         save()
     except OSError as error:  # storage full or gone: the work goes on in memory
-        print(f"Could not save the workspace in this browser ({error}); "
-              "it is kept until the page is reloaded.", file=sys.stderr)
+        print(
+            f"Could not save the workspace in this browser ({error}); "
+            "it is kept until the page is reloaded.",
+            file=sys.stderr,
+        )
 
 
 # -- the kernel --------------------------------------------------------------------------------

@@ -70,8 +70,11 @@ def fingerprint(path: Path) -> str:
     digest = hashlib.sha256(f"{alembic.__version__} {sqlalchemy.__version__}".encode())
     for file in sorted(path.rglob("*")):
         relative = file.relative_to(path)
-        if file.is_file() and not file.name.startswith(DATABASE_FILE) \
-                and "__pycache__" not in relative.parts:
+        if (
+            file.is_file()
+            and not file.name.startswith(DATABASE_FILE)
+            and "__pycache__" not in relative.parts
+        ):
             digest.update(str(relative).encode())
             digest.update(file.read_bytes())
     return digest.hexdigest()[:16]

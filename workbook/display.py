@@ -30,7 +30,8 @@ def _reference_config():
     name = "workbook._reference_config"
     if name not in sys.modules:
         spec = importlib.util.spec_from_file_location(
-            name, REPO_ROOT / "app" / "core" / "config.py")
+            name, REPO_ROOT / "app" / "core" / "config.py"
+        )
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
@@ -59,8 +60,11 @@ def masked(text) -> str:
 def masked_result(result: AlembicResult) -> AlembicResult:
     """A command's output, error and traceback as they may be shown: no password."""
     return dataclasses.replace(
-        result, chunks=[(stream, masked(text)) for stream, text in result.chunks],
-        error=result.error and masked(result.error), details=masked(result.details))
+        result,
+        chunks=[(stream, masked(text)) for stream, text in result.chunks],
+        error=result.error and masked(result.error),
+        details=masked(result.details),
+    )
 
 
 def problem(error: BaseException) -> str:
@@ -88,13 +92,14 @@ def loading_history():
             raise
         except Exception as error:
             because = str(seen[0].message) if seen else problem(error)
-            raise WorkspaceError(f"the revision history does not load: {because}: fix that "
-                                 "revision file, then run this again") from None
+            raise WorkspaceError(
+                f"the revision history does not load: {because}: fix that "
+                "revision file, then run this again"
+            ) from None
         finally:
             sys.dont_write_bytecode = saved_bytecode_setting
     for warning in seen:
-        warnings.warn_explicit(warning.message, warning.category, warning.filename,
-                               warning.lineno)
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
 @contextlib.contextmanager
@@ -111,10 +116,16 @@ class FileChange:
 
     def __init__(self, name: str, before: str, after: str):
         self.name, self.before, self.after = name, before, after
-        self.diff = list(difflib.unified_diff(
-            masked(before).splitlines(), masked(after).splitlines(),
-            f"a/{name}", f"b/{name}", lineterm="", n=1,
-        ))
+        self.diff = list(
+            difflib.unified_diff(
+                masked(before).splitlines(),
+                masked(after).splitlines(),
+                f"a/{name}",
+                f"b/{name}",
+                lineterm="",
+                n=1,
+            )
+        )
 
     def __repr__(self) -> str:
         if not self.diff:
@@ -133,7 +144,7 @@ class FileChange:
             ink = "" if colour == "transparent" else ";color:#1f2328"  # dark themes: not white
             text = html.escape(line) or "&nbsp;"
             rows.append(f'<div style="background:{colour}{ink}">{text}</div>')
-        return ('<pre style="font-size:0.85em;line-height:1.35">' + "".join(rows) + "</pre>")
+        return '<pre style="font-size:0.85em;line-height:1.35">' + "".join(rows) + "</pre>"
 
 
 class SourceView:
@@ -154,5 +165,7 @@ class SourceView:
 
     def _repr_html_(self) -> str:
         body = html.escape("\n".join(self._rendered()))
-        return (f'<div style="font-size:0.85em"><b>{html.escape(self.name)}</b>'
-                f'<pre style="line-height:1.35">{body}</pre></div>')
+        return (
+            f'<div style="font-size:0.85em"><b>{html.escape(self.name)}</b>'
+            f'<pre style="line-height:1.35">{body}</pre></div>'
+        )

@@ -45,10 +45,17 @@ def _version_tuple(version: str) -> tuple[int, ...]:
 
 
 def findings() -> list[Finding]:
-    result = [Finding(sys.version_info >= MIN_PYTHON,
-                      f"Python {'.'.join(map(str, MIN_PYTHON))} or newer"
-                      + ("" if sys.version_info >= MIN_PYTHON
-                         else f" (this is {sys.version.split()[0]}: SQLAlchemy 2.1 needs 3.11)"))]
+    result = [
+        Finding(
+            sys.version_info >= MIN_PYTHON,
+            f"Python {'.'.join(map(str, MIN_PYTHON))} or newer"
+            + (
+                ""
+                if sys.version_info >= MIN_PYTHON
+                else f" (this is {sys.version.split()[0]}: SQLAlchemy 2.1 needs 3.11)"
+            ),
+        )
+    ]
     from workbook.browser import DESKTOP_ONLY_REQUIREMENTS, IN_BROWSER
 
     for name, minimum, purpose in REQUIREMENTS:
@@ -57,7 +64,9 @@ def findings() -> list[Finding]:
         try:
             version = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
-            result.append(Finding(False, f"{name} is missing ({purpose}): run `python3 tasks.py lab`"))
+            result.append(
+                Finding(False, f"{name} is missing ({purpose}): run `python3 tasks.py lab`")
+            )
             continue
         ok = _version_tuple(version) >= _version_tuple(minimum)
         hint = "" if ok else f", needs {minimum} or newer: run `python3 tasks.py lab`"
@@ -66,17 +75,27 @@ def findings() -> list[Finding]:
         try:
             version = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
-            result.append(Finding(False, f"{name} is not installed ({purpose}; optional, "
-                                         f"for that database only: pip install {name})",
-                                  optional=True))
+            result.append(
+                Finding(
+                    False,
+                    f"{name} is not installed ({purpose}; optional, "
+                    f"for that database only: pip install {name})",
+                    optional=True,
+                )
+            )
             continue
         ok = _version_tuple(version) >= _version_tuple(minimum)
         hint = "" if ok else f"; optional, needs {minimum} or newer: pip install -U {name}"
         result.append(Finding(ok, f"{name} {version} ({purpose}{hint})", optional=not ok))
     if os.environ.get("DATABASE_URL"):
-        result.append(Finding(False, "DATABASE_URL is set in this kernel's environment: the "
-                                     "workspaces would use it instead of their own SQLite file; "
-                                     "unset it before starting JupyterLab"))
+        result.append(
+            Finding(
+                False,
+                "DATABASE_URL is set in this kernel's environment: the "
+                "workspaces would use it instead of their own SQLite file; "
+                "unset it before starting JupyterLab",
+            )
+        )
     return result
 
 

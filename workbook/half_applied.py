@@ -93,8 +93,12 @@ class Kept:
         return bool(self.tables or self.columns)
 
     def __str__(self) -> str:
-        kept = ", ".join([*(f"table {t}" for t in self.tables),
-                          *(f"column {c}" for c in self.columns)]) or "nothing"
+        kept = (
+            ", ".join(
+                [*(f"table {t}" for t in self.tables), *(f"column {c}" for c in self.columns)]
+            )
+            or "nothing"
+        )
         return f"{self.dialect}: {kept}; alembic_version: {', '.join(self.version) or 'empty'}"
 
 
@@ -113,10 +117,15 @@ class Leftovers(Kept):
 def write_failing_revision(project_dir: Path, down_revision: str) -> Path:
     """Add the revision that fails halfway on top of ``down_revision``; returns its path."""
     path = Path(project_dir) / "alembic" / "versions" / f"{FAILING_REVISION}_fails_halfway.py"
-    path.write_text(REVISION_SOURCE.format(
-        revision=FAILING_REVISION, down_revision=down_revision, table=NEW_TABLE,
-        column_table=NEW_COLUMN[0], column=NEW_COLUMN[1],
-    ))
+    path.write_text(
+        REVISION_SOURCE.format(
+            revision=FAILING_REVISION,
+            down_revision=down_revision,
+            table=NEW_TABLE,
+            column_table=NEW_COLUMN[0],
+            column=NEW_COLUMN[1],
+        )
+    )
     return path
 
 
@@ -149,14 +158,20 @@ def look(url: str) -> Kept:
         tables = set(inspector.get_table_names())
         columns = set()
         if NEW_COLUMN[0] in tables:  # gone at base
-            columns = {f"{NEW_COLUMN[0]}.{c['name']}"
-                       for c in inspector.get_columns(NEW_COLUMN[0])}
+            columns = {f"{NEW_COLUMN[0]}.{c['name']}" for c in inspector.get_columns(NEW_COLUMN[0])}
         version = ()
         if "alembic_version" in tables:
-            version = tuple(sorted(connection.exec_driver_sql(
-                "SELECT version_num FROM alembic_version").scalars()))
-        return Kept(connection.dialect.name, tuple(sorted(tables & {NEW_TABLE, BATCH_COPY})),
-                    tuple(sorted(columns & {".".join(NEW_COLUMN)})), version)
+            version = tuple(
+                sorted(
+                    connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars()
+                )
+            )
+        return Kept(
+            connection.dialect.name,
+            tuple(sorted(tables & {NEW_TABLE, BATCH_COPY})),
+            tuple(sorted(columns & {".".join(NEW_COLUMN)})),
+            version,
+        )
 
     async def run() -> Kept:
         engine = create_async_engine(url, poolclass=sa.pool.NullPool)
@@ -198,8 +213,14 @@ def fail_halfway(project_dir: Path, url: str, down_revision: str) -> Leftovers:
     if result.ok:
         raise RuntimeError(f"revision {FAILING_REVISION} was meant to fail, and did not")
     kept = look(url)
-    return Leftovers(kept.dialect, kept.tables, kept.columns, kept.version,
-                     error=result.error or "", log=result.stdout + result.stderr)
+    return Leftovers(
+        kept.dialect,
+        kept.tables,
+        kept.columns,
+        kept.version,
+        error=result.error or "",
+        log=result.stdout + result.stderr,
+    )
 
 
 # --- the lesson's MySQL server -------------------------------------------------------------
@@ -218,8 +239,7 @@ class Server:
 
 def _with_aiomysql(raw: str) -> str:
     """``raw`` with the guide's async driver, whatever MySQL driver it named."""
-    return re.sub(r"^\s*(mysql|mariadb)(\+\w+)?://", "mysql+aiomysql://", raw,
-                  flags=re.IGNORECASE)
+    return re.sub(r"^\s*(mysql|mariadb)(\+\w+)?://", "mysql+aiomysql://", raw, flags=re.IGNORECASE)
 
 
 def mysql_server(variable: str = SERVER_VARIABLE) -> Server:
@@ -242,25 +262,43 @@ def mysql_server(variable: str = SERVER_VARIABLE) -> Server:
     except config.ConfigError as error:
         return Server(None, masked(str(error)))
     if url.get_backend_name() != "mysql":
-        return Server(None, f"{variable} is not a MySQL URL ({masked(url)}): expected "
-                            "mysql+aiomysql://user:password@host:3306/database")
+        return Server(
+            None,
+            f"{variable} is not a MySQL URL ({masked(url)}): expected "
+            "mysql+aiomysql://user:password@host:3306/database",
+        )
     try:
-        with pymysql.connect(host=url.host, port=url.port or 3306, user=url.username,
-                             password=url.password or "", database=url.database,
-                             connect_timeout=CONNECT_TIMEOUT) as connection, \
-                connection.cursor() as cursor:
+        with (
+            pymysql.connect(
+                host=url.host,
+                port=url.port or 3306,
+                user=url.username,
+                password=url.password or "",
+                database=url.database,
+                connect_timeout=CONNECT_TIMEOUT,
+            ) as connection,
+            connection.cursor() as cursor,
+        ):
             cursor.execute("SELECT VERSION()")
             (version,) = cursor.fetchone()
             cursor.execute("SHOW TABLES")
             tables = sorted({name for (name,) in cursor.fetchall()} - {"alembic_version"})
     except pymysql.MySQLError as error:
         reason = error.args[-1] if error.args else type(error).__name__
-        return Server(None, masked(f"the MySQL server in {variable} ({url!r}) did not "
-                                   f"answer: {reason}"))
+        return Server(
+            None, masked(f"the MySQL server in {variable} ({url!r}) did not answer: {reason}")
+        )
     if tables:
-        return Server(None, masked(f"the database of {variable} ({url!r}) already holds "
-                                   f"{', '.join(tables)}: give it an empty, throwaway one"))
+        return Server(
+            None,
+            masked(
+                f"the database of {variable} ({url!r}) already holds "
+                f"{', '.join(tables)}: give it an empty, throwaway one"
+            ),
+        )
     number, _, flavour = version.partition("-")
     name = "MariaDB" if "mariadb" in flavour.lower() else "MySQL"
-    return Server(url.render_as_string(hide_password=False),
-                  f"{name} {number} at {masked(url)} (password hidden)")
+    return Server(
+        url.render_as_string(hide_password=False),
+        f"{name} {number} at {masked(url)} (password hidden)",
+    )

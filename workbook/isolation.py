@@ -27,7 +27,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 # New revisions made through the workbook are dated from here, a minute per revision.
-WORKBOOK_CLOCK = dt.datetime(2024, 12, 9, 7, 30, tzinfo=dt.timezone.utc)
+WORKBOOK_CLOCK = dt.datetime(2024, 12, 9, 7, 30, tzinfo=dt.UTC)
 
 
 @contextlib.contextmanager
@@ -43,7 +43,8 @@ def isolated_logging():
 
     def loggers() -> list[logging.Logger]:
         return [logging.root] + [
-            lg for lg in manager.loggerDict.values() if isinstance(lg, logging.Logger)]
+            lg for lg in manager.loggerDict.values() if isinstance(lg, logging.Logger)
+        ]
 
     saved = {lg: (lg.level, list(lg.handlers), lg.propagate, lg.disabled) for lg in loggers()}
     named_handlers = dict(logging._handlers)  # what fileConfig clears and closes
@@ -213,9 +214,8 @@ def _sorted_branches(config: Config, verbose: bool = False) -> None:
                 "%s\n%s\n",
                 sc.cmd_format(verbose, include_branches=True),
                 "\n".join(
-                    "%s -> %s" % (" " * len(str(sc.revision)),
-                                  child.cmd_format(False, include_branches=True,
-                                                   include_doc=verbose))
+                    f"{' ' * len(str(sc.revision))} -> "
+                    f"{child.cmd_format(False, include_branches=True, include_doc=verbose)}"
                     for child in children
                 ),
             )

@@ -61,8 +61,10 @@ def refresh_copies(workspace_root: Path, notebooks: Path = NOTEBOOKS) -> list[st
         if copy_path.exists() and known.get("source") == _sha256(source):
             continue  # the repository's lesson has not changed since it was copied
         if copy_path.exists() and _sha256(copy_path.read_bytes()) != known.get("copy"):
-            lines.append(f"kept your copy of {source_path.name} (you changed it); the updated "
-                         f"lesson is notebooks/{source_path.name}")
+            lines.append(
+                f"kept your copy of {source_path.name} (you changed it); the updated "
+                f"lesson is notebooks/{source_path.name}"
+            )
             continue
         written = _copy_text(source)
         lines.append(("updated " if copy_path.exists() else "copied ") + source_path.name)

@@ -45,8 +45,20 @@ from pathlib import Path
 
 from workbook.workspace import workspaces_root
 
-__all__ = ["FILE_NAME", "OUTCOMES", "path", "load", "record", "record_check", "reset",
-           "table", "show", "widget", "ProgressTable", "ProgressView"]
+__all__ = [
+    "FILE_NAME",
+    "OUTCOMES",
+    "path",
+    "load",
+    "record",
+    "record_check",
+    "reset",
+    "table",
+    "show",
+    "widget",
+    "ProgressTable",
+    "ProgressView",
+]
 
 FILE_NAME = "progress.json"
 FORMAT = 1
@@ -99,18 +111,27 @@ def _read() -> dict:
         if not (_CHAPTER.match(str(chapter)) and isinstance(exercises, dict)):
             continue
         for exercise, entry in exercises.items():
-            if (_EXERCISE.match(str(exercise)) and isinstance(entry, dict)
-                    and entry.get("outcome") in OUTCOMES):
+            if (
+                _EXERCISE.match(str(exercise))
+                and isinstance(entry, dict)
+                and entry.get("outcome") in OUTCOMES
+            ):
                 clean.setdefault(chapter, {})[exercise] = {
-                    "outcome": entry["outcome"], "checks": int(entry.get("checks", 1))}
+                    "outcome": entry["outcome"],
+                    "checks": int(entry.get("checks", 1)),
+                }
     return clean
 
 
 def _write(chapters: dict) -> None:
     """Write atomically: a kernel reading at the same time sees the old or the new file."""
     target = path()
-    text = json.dumps({"format": FORMAT, "chapters": chapters}, indent=2, sort_keys=True,
-                      ensure_ascii=False) + "\n"
+    text = (
+        json.dumps(
+            {"format": FORMAT, "chapters": chapters}, indent=2, sort_keys=True, ensure_ascii=False
+        )
+        + "\n"
+    )
     handle, partial = tempfile.mkstemp(prefix=f".{FILE_NAME}.", dir=target.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
@@ -124,19 +145,23 @@ def _write(chapters: dict) -> None:
 
 def load() -> dict[str, dict[str, str]]:
     """``{"03": {"q1": "Correct", ...}, ...}``: the latest outcome of each checked exercise."""
-    return {chapter: {exercise: entry["outcome"] for exercise, entry in exercises.items()}
-            for chapter, exercises in _read().items()}
+    return {
+        chapter: {exercise: entry["outcome"] for exercise, entry in exercises.items()}
+        for chapter, exercises in _read().items()
+    }
 
 
 def checks() -> dict[str, dict[str, int]]:
     """``{"03": {"q1": 2}}``: how many times each exercise was checked."""
-    return {chapter: {exercise: entry["checks"] for exercise, entry in exercises.items()}
-            for chapter, exercises in _read().items()}
+    return {
+        chapter: {exercise: entry["checks"] for exercise, entry in exercises.items()}
+        for chapter, exercises in _read().items()
+    }
 
 
 # -- recording ----------------------------------------------------------------------------------
 def _outcome_name(outcome) -> str:
-    """"Correct", "Incorrect" or "NotAttempted", from that name or a check's result object."""
+    """ "Correct", "Incorrect" or "NotAttempted", from that name or a check's result object."""
     if isinstance(outcome, str):
         names = [outcome]
     else:  # a Result: its class, or the workbook result class it derives from
@@ -215,8 +240,11 @@ def catalogue() -> dict[str, tuple[str, dict[str, str]]]:
         except Exception:  # noqa: BLE001 - a half-written chapter must not break the table
             continue
         title = re.match(r"\s*Chapter \d\d · ([^:\n]+)", module.__doc__ or "")
-        questions = {name: value.title for name, value in vars(module).items()
-                     if _EXERCISE.match(name) and isinstance(value, Exercise)}
+        questions = {
+            name: value.title
+            for name, value in vars(module).items()
+            if _EXERCISE.match(name) and isinstance(value, Exercise)
+        }
         found[match.group(1)] = (title.group(1).strip() if title else "", questions)
     return found
 
@@ -228,8 +256,9 @@ def _by_number(names) -> list[str]:
 class ProgressTable:
     """Chapters × exercises, as text and as an HTML table (what ``show()`` displays)."""
 
-    def __init__(self, outcomes: dict[str, dict[str, str]],
-                 known: dict[str, tuple[str, dict[str, str]]]):
+    def __init__(
+        self, outcomes: dict[str, dict[str, str]], known: dict[str, tuple[str, dict[str, str]]]
+    ):
         self.outcomes, self.known = outcomes, known
         self.chapters = sorted(set(outcomes) | set(known))
         self.columns = _by_number({q for c in self.chapters for q in self._exercises(c)})
@@ -265,16 +294,22 @@ class ProgressTable:
         if not self.chapters:
             return "Progress: no exercises yet."
         width = max(len(self._label(c)) for c in self.chapters)
-        lines = [f"{self.summary} ({self.legend})", "",
-                 "  ".join(["Chapter".ljust(width), *(q.rjust(3) for q in self.columns), "done"])]
+        lines = [
+            f"{self.summary} ({self.legend})",
+            "",
+            "  ".join(["Chapter".ljust(width), *(q.rjust(3) for q in self.columns), "done"]),
+        ]
         for chapter in self.chapters:
             cells = []
             for exercise in self.columns:
                 outcome = self._outcome(chapter, exercise)
                 cells.append((OUTCOMES[outcome][0] if outcome else "").rjust(3))
             correct, total = self._done(chapter)
-            lines.append("  ".join([self._label(chapter).ljust(width), *cells,
-                                    f"{correct}/{total}"]).rstrip())
+            lines.append(
+                "  ".join(
+                    [self._label(chapter).ljust(width), *cells, f"{correct}/{total}"]
+                ).rstrip()
+            )
         return "\n".join(lines)
 
     def html(self) -> str:
@@ -293,20 +328,31 @@ class ProgressTable:
                     continue
                 symbol, colour, label = OUTCOMES[outcome]
                 title = titles.get(exercise)
-                tip = html.escape(f"{chapter} {exercise}" + (f": {title}" if title else "")
-                                  + f" ({label})", quote=True)
-                tds.append(f'<td {cell.format("center")} title="{tip}">'
-                           f'<b style="color:{colour}">{symbol}</b></td>')
+                tip = html.escape(
+                    f"{chapter} {exercise}" + (f": {title}" if title else "") + f" ({label})",
+                    quote=True,
+                )
+                tds.append(
+                    f'<td {cell.format("center")} title="{tip}">'
+                    f'<b style="color:{colour}">{symbol}</b></td>'
+                )
             correct, total = self._done(chapter)
-            rows.append(f"<tr><td {cell.format('left')}>{html.escape(self._label(chapter))}</td>"
-                        + "".join(tds) + f"<td {cell.format('right')}>{correct}/{total}</td></tr>")
-        legend = " · ".join(f'<b style="color:{colour}">{symbol}</b> {label}'
-                            for symbol, colour, label in OUTCOMES.values())
-        return (f'<div class="workbook-progress" style="line-height:1.45">'
-                f"<p><b>{html.escape(self.summary)}</b> ({legend})</p>"
-                f'<table style="border-collapse:collapse"><thead><tr>'
-                f"<th {cell.format('left')}>Chapter</th>{head}<th {cell.format('right')}>done</th>"
-                f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+            rows.append(
+                f"<tr><td {cell.format('left')}>{html.escape(self._label(chapter))}</td>"
+                + "".join(tds)
+                + f"<td {cell.format('right')}>{correct}/{total}</td></tr>"
+            )
+        legend = " · ".join(
+            f'<b style="color:{colour}">{symbol}</b> {label}'
+            for symbol, colour, label in OUTCOMES.values()
+        )
+        return (
+            f'<div class="workbook-progress" style="line-height:1.45">'
+            f"<p><b>{html.escape(self.summary)}</b> ({legend})</p>"
+            f'<table style="border-collapse:collapse"><thead><tr>'
+            f"<th {cell.format('left')}>Chapter</th>{head}<th {cell.format('right')}>done</th>"
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+        )
 
     def _repr_html_(self) -> str:
         return self.html()
@@ -331,8 +377,9 @@ class ProgressView:
     def __init__(self) -> None:
         import ipywidgets as widgets
 
-        self.button = widgets.Button(description="Refresh", icon="refresh",
-                                     tooltip="read progress.json again")
+        self.button = widgets.Button(
+            description="Refresh", icon="refresh", tooltip="read progress.json again"
+        )
         self.view = widgets.HTML()
         self.button.on_click(lambda _button: self.refresh())
         self.widget = widgets.VBox([self.view, self.button])

@@ -119,8 +119,9 @@ def _sqlite_engine():
     if engine is None:
         if len(_ENGINES) > 16:
             _ENGINES.clear()
-        engine = sqlalchemy.create_engine(url.set(drivername="sqlite"),
-                                          poolclass=sqlalchemy.pool.NullPool)
+        engine = sqlalchemy.create_engine(
+            url.set(drivername="sqlite"), poolclass=sqlalchemy.pool.NullPool
+        )
         make_sqlite_transactional(engine)
         _ENGINES[key] = engine
     return engine
@@ -186,8 +187,9 @@ class _CommandLine(CommandLine):
         if not hasattr(options, "cmd"):
             self.parser.error("too few arguments")
         toml, ini = self._inis_from_config(options)
-        config = Config(file_=ini, toml_file=toml, ini_section=options.name,
-                        cmd_opts=options, stdout=sys.stdout)
+        config = Config(
+            file_=ini, toml_file=toml, ini_section=options.name, cmd_opts=options, stdout=sys.stdout
+        )
         attributes = config.attributes = _SharedConnection(_sqlite_connection)
         try:
             self.run_cmd(config, options)
@@ -309,10 +311,14 @@ def split_command_line(line: str) -> list[str]:
             before, found, message = line.partition(option)
             if found and '"' not in message:
                 example = f'{before}{option}"{message.strip()}"'.strip()
-                raise ValueError(f"{error}: put a message with an apostrophe in double quotes, "
-                                 f"as in a terminal: {example}") from None
-        raise ValueError(f"{error}: quotes come in pairs; put text holding an apostrophe "
-                         "in double quotes (\"don't\")") from None
+                raise ValueError(
+                    f"{error}: put a message with an apostrophe in double quotes, "
+                    f"as in a terminal: {example}"
+                ) from None
+        raise ValueError(
+            f"{error}: quotes come in pairs; put text holding an apostrophe "
+            'in double quotes ("don\'t")'
+        ) from None
 
 
 # The command running now, and (the "done" events of) helper threads a Ctrl-C left ending.
@@ -323,11 +329,15 @@ _ENDING: list = []
 def _refusal() -> str | None:
     _ENDING[:] = [done for done in _ENDING if not done.is_set()]
     if _ENDING:
-        return ("an interrupted command is still ending in the background (it waits for the "
-                "database); run this again in a moment, or restart the kernel")
+        return (
+            "an interrupted command is still ending in the background (it waits for the "
+            "database); run this again in a moment, or restart the kernel"
+        )
     if _RUNNING:
-        return (f"another alembic command ({_RUNNING[0]}) is still running in this kernel; "
-                "run this one after it")
+        return (
+            f"another alembic command ({_RUNNING[0]}) is still running in this kernel; "
+            "run this one after it"
+        )
     return None
 
 
@@ -424,8 +434,14 @@ def _result(project_dir: Path, chunks: list, run: _Run) -> AlembicResult:
         error = relative(error, project_dir)
         merged = [(stream, _without_message(text, error)) for stream, text in merged]
         merged = [(stream, text) for stream, text in merged if text]
-    return AlembicResult(run.argv, 130 if run.interrupted else run.exit_code, merged, error,
-                         relative(run.details, project_dir), run.interrupted)
+    return AlembicResult(
+        run.argv,
+        130 if run.interrupted else run.exit_code,
+        merged,
+        error,
+        relative(run.details, project_dir),
+        run.interrupted,
+    )
 
 
 def _failure_message(chunks: list[tuple[str, str]]) -> str:
@@ -433,19 +449,24 @@ def _failure_message(chunks: list[tuple[str, str]]) -> str:
     lines = [line for _stream, text in chunks for line in text.splitlines()]
     for line in lines:
         if line.startswith("FAILED: "):
-            return line[len("FAILED: "):]
+            return line[len("FAILED: ") :]
     for line in lines:
         if line.startswith("alembic: error: "):
-            return line[len("alembic: "):]
+            return line[len("alembic: ") :]
         words = line.split(" ", 2)
         if words[0] == "alembic" and len(words) == 3 and words[2].startswith("error: "):
-            return line[len("alembic "):]  # a subcommand's parser: "downgrade: error: ..."
+            return line[len("alembic ") :]  # a subcommand's parser: "downgrade: error: ..."
     return "the command failed"
 
 
 def _without_message(text: str, message: str) -> str:
     """Drop the lines that only repeat the failure message (it is shown once, as FAILED)."""
-    repeats = {f"FAILED: {message}", message, f"ERROR [alembic.util.messaging] {message}",
-               f"alembic: {message}", f"alembic {message}"}
+    repeats = {
+        f"FAILED: {message}",
+        message,
+        f"ERROR [alembic.util.messaging] {message}",
+        f"alembic: {message}",
+        f"alembic {message}",
+    }
     kept = [line for line in text.splitlines(keepends=True) if line.rstrip("\n") not in repeats]
     return "".join(kept)

@@ -45,8 +45,12 @@ STAGES = {
         Stage("configured", "Alembic configured (alembic.ini, async env.py), no models yet"),
         Stage("models", "the guide's models, no revisions yet, empty database", models="0001"),
         Stage("0001", "the initial migration applied", models="0001", revision="0001"),
-        Stage("0005", "the column and schema changes of chapter 04 applied", models="0005",
-              revision="0005"),
+        Stage(
+            "0005",
+            "the column and schema changes of chapter 04 applied",
+            models="0005",
+            revision="0005",
+        ),
         Stage("0007", "the data migrations of chapter 05 applied", models="0007", revision="0007"),
         Stage("head", "the whole reference history applied (0011)", models="repo", revision="0011"),
     ]
@@ -54,7 +58,12 @@ STAGES = {
 
 # Files of the reference project every workspace with Alembic gets, as they are.
 ALEMBIC_FILES = ["alembic.ini", "alembic/env.py", "alembic/script.py.mako", "alembic/README"]
-APP_FILES = ["app/__init__.py", "app/core/__init__.py", "app/core/config.py", "app/core/database.py"]
+APP_FILES = [
+    "app/__init__.py",
+    "app/core/__init__.py",
+    "app/core/config.py",
+    "app/core/database.py",
+]
 # Model files whose final form is also their form at every stage that has them.
 UNCHANGED_MODEL_FILES = ["base.py", "publisher.py", "category.py"]
 

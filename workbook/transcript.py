@@ -24,8 +24,10 @@ Chunk = tuple[str, str]  # ("stdout" | "stderr", text)
 # alembic's log format is "%(levelname)-5.5s [%(name)s] %(message)s".
 _ROUTINE_LOG_LINE = re.compile(r"(?:INFO|DEBUG) +\[")
 _MUTED = "color:var(--jp-content-font-color2,#6a737d)"
-_BLOCK = ("margin:0;padding:0;background:transparent;font-size:var(--jp-code-font-size,inherit);"
-          "line-height:var(--jp-code-line-height,1.35)")  # as a plain output looks
+_BLOCK = (
+    "margin:0;padding:0;background:transparent;font-size:var(--jp-code-font-size,inherit);"
+    "line-height:var(--jp-code-line-height,1.35)"
+)  # as a plain output looks
 
 
 class Recorder(io.TextIOBase):
@@ -81,8 +83,9 @@ def as_html(chunks: list[Chunk]) -> str:
         if run:
             body = "".join(run)
             tail = "\n" if body.endswith("\n") else ""
-            parts.append(f'<span style="{_MUTED}">{html.escape(body.removesuffix(tail))}</span>'
-                         + tail)
+            parts.append(
+                f'<span style="{_MUTED}">{html.escape(body.removesuffix(tail))}</span>' + tail
+            )
             run = []
         parts.append(html.escape(line))
     return f'<pre style="{_BLOCK}">{"".join(parts).rstrip()}</pre>'
@@ -102,5 +105,4 @@ def show(chunks: list[Chunk]) -> None:
         return
     from IPython.display import display
 
-    display({"text/plain": as_text(chunks).rstrip("\n"), "text/html": as_html(chunks)},
-            raw=True)
+    display({"text/plain": as_text(chunks).rstrip("\n"), "text/html": as_html(chunks)}, raw=True)

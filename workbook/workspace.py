@@ -139,20 +139,28 @@ class Workspace:
             if inside:
                 os.chdir(workspaces_root())  # never stand in a folder being deleted
             if ownership.has_open_write_transaction(self.path / DATABASE_FILE):
-                print(f"Note: {DATABASE_FILE} had uncommitted changes (a sqlite3 connection "
-                      "still open, e.g. db = sqlite3.connect(...)): they are discarded with "
-                      "the old database; close that connection (db.close()).")
+                print(
+                    f"Note: {DATABASE_FILE} had uncommitted changes (a sqlite3 connection "
+                    "still open, e.g. db = sqlite3.connect(...)): they are discarded with "
+                    "the old database; close that connection (db.close())."
+                )
             kept = self._keep_earlier_work(ownership.read_state(state_file))
             _remove_tree(self.path)
             populate(self.path, self.stage)
             if self.stage.revision is not None:
                 stage_database(self.path, self.stage, workspaces_root() / ".cache")
-            ownership.write_state(state_file, stage=self.stage.name, built_by=os.getpid(),
-                                  built=ownership.built_state(self.path))
+            ownership.write_state(
+                state_file,
+                stage=self.stage.name,
+                built_by=os.getpid(),
+                built=ownership.built_state(self.path),
+            )
             if kept:
-                print(f"Workspace {self.name!r} was rebuilt at stage {self.stage.name}; the "
-                      f"changes an earlier kernel made are kept in {_shown(kept)} (after a "
-                      f"restart, ws = workbook.attach({self.name!r}) continues instead).")
+                print(
+                    f"Workspace {self.name!r} was rebuilt at stage {self.stage.name}; the "
+                    f"changes an earlier kernel made are kept in {_shown(kept)} (after a "
+                    f"restart, ws = workbook.attach({self.name!r}) continues instead)."
+                )
             if inside:
                 os.chdir(self.path)  # a kernel that was in the workspace stays in it
         finally:
@@ -173,7 +181,8 @@ class Workspace:
             f"workspace {self.name!r} is in use by another kernel (process {owner}), and is "
             "left as it is: shut that kernel down (Kernel > Shut Down Kernel in its "
             "notebook), or use another name here, e.g. "
-            f"workbook.start({self.name + '-2'!r}, stage={self.stage.name!r})")
+            f"workbook.start({self.name + '-2'!r}, stage={self.stage.name!r})"
+        )
 
     def _keep_earlier_work(self, state: dict) -> Path | None:
         """Move the folder aside when it holds changes made by another (earlier) kernel."""
@@ -194,7 +203,8 @@ class Workspace:
         if not self.path.is_dir():
             raise WorkspaceError(
                 f"the workspace folder {_shown(self.path)} is gone (deleted?): run the "
-                "chapter's first cell to build it again")
+                "chapter's first cell to build it again"
+            )
 
     # -- alembic ----------------------------------------------------------------------
     def alembic(self, line: str | list[str]) -> AlembicResult:
@@ -234,8 +244,7 @@ class Workspace:
         except ValueError as error:  # ConfigError: the learner's .env says something odd
             raise WorkspaceError(str(error)) from None
         if url.get_backend_name() != "sqlite" or not url.database:
-            raise WorkspaceError(f"this workspace's database is not a SQLite file "
-                                 f"({masked(url)})")
+            raise WorkspaceError(f"this workspace's database is not a SQLite file ({masked(url)})")
         return Path(url.database)
 
     @property
@@ -275,8 +284,10 @@ class Workspace:
                 script = None
         if script is None:
             heads = ", ".join(sorted(scripts.get_heads())) or "no revisions yet"
-            raise WorkspaceError(f"no revision {revision!r} in this workspace (its history "
-                                 f"ends at {heads}): run the cells that make it first")
+            raise WorkspaceError(
+                f"no revision {revision!r} in this workspace (its history "
+                f"ends at {heads}): run the cells that make it first"
+            )
         return Path(script.path)
 
     # -- pictures and data --------------------------------------------------------------
@@ -305,8 +316,7 @@ class Workspace:
         from workbook import views
 
         with one_line_errors(ValueError, FileNotFoundError):
-            return views.rows(self._existing_database_url(), table, limit=limit,
-                              order_by=order_by)
+            return views.rows(self._existing_database_url(), table, limit=limit, order_by=order_by)
 
     def sql(self, statement: str, **params) -> int:
         """Run one SQL statement on the workspace database; returns the rows it changed."""
@@ -316,8 +326,7 @@ class Workspace:
                 with connection:  # commits, or rolls back on error
                     return connection.execute(statement, params).rowcount
             except sqlite3.Error as error:
-                raise WorkspaceError(f"the SQL failed: {type(error).__name__}: {error}") \
-                    from None
+                raise WorkspaceError(f"the SQL failed: {type(error).__name__}: {error}") from None
 
     def _existing_database_url(self) -> str:
         if not self.db_path.exists():
@@ -336,8 +345,10 @@ class Workspace:
     def read(self, relative: str | Path) -> str:
         path = self.file(relative)
         if not path.is_file():
-            raise WorkspaceError(f"{path.relative_to(self.path)}: no such file in this "
-                                 "workspace (yet): run the cells that make it first")
+            raise WorkspaceError(
+                f"{path.relative_to(self.path)}: no such file in this "
+                "workspace (yet): run the cells that make it first"
+            )
         return path.read_text()
 
     def write(self, relative: str | Path, text: str) -> FileChange:
@@ -360,18 +371,30 @@ class Workspace:
         name = str(self.file(relative).relative_to(self.path))
         count = text.count(old)
         distinctive = "\n" in new or len(new) >= 20  # not a word found anywhere
-        if distinctive and new in text and (count == 0 or (
-                old in new and text.count(new) == 1 and text.replace(new, "").count(old) == 0)):
+        if (
+            distinctive
+            and new in text
+            and (
+                count == 0
+                or (old in new and text.count(new) == 1 and text.replace(new, "").count(old) == 0)
+            )
+        ):
             return FileChange(name, text, text)
         if count != 1:
-            where = ("not found, and the new text is not there either: put back what your "
-                     "own edit changed there, then run this edit again") if count == 0 else \
-                f"found {count} times"
+            where = (
+                (
+                    "not found, and the new text is not there either: put back what your "
+                    "own edit changed there, then run this edit again"
+                )
+                if count == 0
+                else f"found {count} times"
+            )
             raise WorkspaceError(f"{name}: the text to replace was {where}")
         return self.write(relative, text.replace(old, new))
 
-    def fill_revision(self, revision: str, upgrade: str | None = None,
-                      downgrade: str | None = None) -> FileChange:
+    def fill_revision(
+        self, revision: str, upgrade: str | None = None, downgrade: str | None = None
+    ) -> FileChange:
         """Write the bodies of ``upgrade()`` and ``downgrade()`` of a revision script.
 
         For hand-written migrations: ``%alembic revision -m "..."`` makes the file, this
@@ -388,7 +411,7 @@ class Workspace:
         """A file of the workspace (or some of its lines), for reading in the notebook."""
         path = self.file(relative)
         lines = self.read(path).splitlines()
-        return SourceView(str(path.relative_to(self.path)), lines[start - 1:end], start)
+        return SourceView(str(path.relative_to(self.path)), lines[start - 1 : end], start)
 
     def show_definition(self, relative: str | Path, name: str) -> SourceView:
         """The function or class ``name`` of a Python file (found by name, not line number)."""
@@ -396,8 +419,10 @@ class Workspace:
 
         tree = ast.parse(self.read(relative))
         for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
-                    and node.name == name:
+            if (
+                isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                and node.name == name
+            ):
                 first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
                 return self.show(relative, first, node.end_lineno)
         raise WorkspaceError(f"{relative} defines no function or class {name!r}")
@@ -429,7 +454,7 @@ def _with_function_body(source: str, name: str, body: str) -> str:
         end += 1
     while end > first and not lines[end - 1].strip():  # keep the blank lines after it
         end -= 1
-    docstring = lines[first:first + 1] if lines[first].strip().startswith('"""') else []
+    docstring = lines[first : first + 1] if lines[first].strip().startswith('"""') else []
     code = textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") + "\n"
     return "".join(lines[:first] + docstring + [code] + lines[end:])
 
@@ -447,9 +472,13 @@ def _no_workspace_message() -> str:
     session = Path(os.environ.get("JPY_SESSION_NAME", "")).stem  # the notebook's name
     name = session if session and _NAME.match(session) else ""
     if name and (workspaces_root() / name).is_dir():
-        return (f"no workspace yet: run the first cell (or ws = workbook.attach({name!r}) "
-                "to continue where you were)")
-    return "no workspace yet: run the first cell (or workbook.attach(...) to continue where you were)"
+        return (
+            f"no workspace yet: run the first cell (or ws = workbook.attach({name!r}) "
+            "to continue where you were)"
+        )
+    return (
+        "no workspace yet: run the first cell (or workbook.attach(...) to continue where you were)"
+    )
 
 
 def active_workspace() -> Workspace:
@@ -485,8 +514,9 @@ def attach(name: str) -> Workspace:
     path = _checked_workspace_path(name)
     stage = ownership.read_state(_kernel_files(name)[1]).get("stage")
     if not path.is_dir() or stage not in STAGES:
-        raise WorkspaceError(f"no workspace {name!r} to continue: run the chapter's first "
-                             "cell to build it")
+        raise WorkspaceError(
+            f"no workspace {name!r} to continue: run the chapter's first cell to build it"
+        )
     workspace = Workspace(name, stage)
     workspace.claim()
     _use_chapter_database()
@@ -496,8 +526,10 @@ def attach(name: str) -> Workspace:
         current = f"the database is at {', '.join(workspace.current()) or 'no revision'}"
     except WorkspaceError:  # .env points elsewhere: %alembic current will say where
         current = "its .env names another database"
-    print(f"Workspace {name!r} as you left it (built at stage {stage}, {current}); the "
-          "first cell would rebuild it.")
+    print(
+        f"Workspace {name!r} as you left it (built at stage {stage}, {current}); the "
+        "first cell would rebuild it."
+    )
     return workspace
 
 
@@ -521,8 +553,10 @@ def _use_chapter_database() -> None:
             if value:
                 removed.append(f"{variable}={masked(value)}")
     if removed:
-        print(f"Removed {' and '.join(removed)} from this kernel's environment: this "
-              f"chapter's commands use its own database ({DATABASE_FILE} in the workspace).")
+        print(
+            f"Removed {' and '.join(removed)} from this kernel's environment: this "
+            f"chapter's commands use its own database ({DATABASE_FILE} in the workspace)."
+        )
 
 
 def _put_python_first_on_path() -> None:
@@ -551,8 +585,10 @@ def _check_working_directory(*_info) -> None:
         os.getcwd()
     except FileNotFoundError:
         _stand_somewhere()
-        print(f"The folder this kernel was in is gone; now in {_shown(Path.cwd())}. If it "
-              "was the workspace, run the chapter's first cell to build it again.")
+        print(
+            f"The folder this kernel was in is gone; now in {_shown(Path.cwd())}. If it "
+            "was the workspace, run the chapter's first cell to build it again."
+        )
 
 
 def _register_magics(shell=None) -> None:

@@ -42,8 +42,7 @@ class Settings:
 _URL_WORD = re.compile(r"\S*(?:@|:/)\S*")
 # From the start of a URL to the ":" that ends its user name: "scheme:/+user:", or "user:"
 # not followed by "//" (else "postgresql://bob@db" would read as user "postgresql").
-_USER_PART = re.compile(
-    r"(?:[A-Za-z][A-Za-z0-9+.\-]*:/+[^\s:/@'\"=(,;]*:|[^\s:/@'\"=(,;]*:(?!//))")
+_USER_PART = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*:/+[^\s:/@'\"=(,;]*:|[^\s:/@'\"=(,;]*:(?!//))")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:/+")
 _PORT = re.compile(r"\d*[\"'),;\]}>.]*")  # a number, then at most closing punctuation
 
@@ -71,16 +70,16 @@ def _masked_word(word: str) -> str:
     at = word.rfind("@")
     if at >= 0:
         user = _USER_PART.search(word, 0, at)
-        return word if user is None else f"{word[:user.end()]}***{word[at:]}"
+        return word if user is None else f"{word[: user.end()]}***{word[at:]}"
     scheme = _SCHEME.search(word)
     if scheme is None:
         return word
-    host_port = re.match(r"[^/?#]*", word[scheme.end():]).group()
+    host_port = re.match(r"[^/?#]*", word[scheme.end() :]).group()
     host, colon, port = host_port.partition(":")
     if not colon or _PORT.fullmatch(port):
         return word
     start = scheme.end() + len(host) + 1
-    return f"{word[:start]}***{word[start + len(port):]}"
+    return f"{word[:start]}***{word[start + len(port) :]}"
 
 
 def parse_database_url(raw: str, variable: str = "DATABASE_URL", root: Path = PROJECT_ROOT) -> URL:
@@ -101,12 +100,15 @@ def parse_database_url(raw: str, variable: str = "DATABASE_URL", root: Path = PR
         dialect = url.get_dialect()
     except NoSuchModuleError:
         raise ConfigError(
-            f"{variable} names an unknown database driver {url.drivername!r} in {mask_password(raw)!r}"
+            f"{variable} names an unknown database driver {url.drivername!r} "
+            f"in {mask_password(raw)!r}"
         ) from None
     if not getattr(dialect, "is_async", False):
-        hint = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg",
-                "mysql": "mysql+aiomysql"}.get(url.get_backend_name(),
-                                               f"{url.get_backend_name()}+<async driver>")
+        hint = {
+            "sqlite": "sqlite+aiosqlite",
+            "postgresql": "postgresql+asyncpg",
+            "mysql": "mysql+aiomysql",
+        }.get(url.get_backend_name(), f"{url.get_backend_name()}+<async driver>")
         raise ConfigError(
             f"{variable} uses {url.drivername!r}, which is not an async driver; "
             f"the async engine needs e.g. {hint}://..."
@@ -123,9 +125,7 @@ def parse_database_url(raw: str, variable: str = "DATABASE_URL", root: Path = PR
     return url
 
 
-def get_settings(
-    environ: Mapping[str, str] | None = None, root: Path = PROJECT_ROOT
-) -> Settings:
+def get_settings(environ: Mapping[str, str] | None = None, root: Path = PROJECT_ROOT) -> Settings:
     """Read the settings now (not at import), so a changed environment is seen."""
     environ = os.environ if environ is None else environ
     file_values = {k: v for k, v in dotenv_values(root / ".env").items() if v is not None}

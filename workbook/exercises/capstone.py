@@ -56,9 +56,11 @@ PART_D = "D · the rollback drill"
 
 # Rows the checker puts into its scratch copies (ids far from the learner's own rows).
 _USER = {"id": 9001, "email": "checker@example.com", "display_name": "Checker"}
-_BOOKS = [{"id": 9001, "title": "Checker's first book", "author": "Checker"},
-          {"id": 9002, "title": "Checker's second book", "author": "Checker"},
-          {"id": 9003, "title": "Checker's third book", "author": "Checker"}]
+_BOOKS = [
+    {"id": 9001, "title": "Checker's first book", "author": "Checker"},
+    {"id": 9002, "title": "Checker's second book", "author": "Checker"},
+    {"id": 9003, "title": "Checker's third book", "author": "Checker"},
+]
 _REVIEWS = [(9001, 5), (9001, 4), (9002, 3)]  # (book_id, rating): counts 2, 1, 0
 _EXPECTED_COUNTS = {9001: 2, 9002: 1, 9003: 0}
 
@@ -108,17 +110,23 @@ def _part_a(state: _State) -> tuple[str, str]:
     if "reviews" not in state.metadata.tables:
         defined_in = _model_file_defines(ws, "reviews")
         if defined_in:
-            return WRONG, (f"{defined_in} defines reviews, but Alembic cannot see it: import the "
-                           f"model in {_INIT} (case 1 of the clinic).")
+            return WRONG, (
+                f"{defined_in} defines reviews, but Alembic cannot see it: import the "
+                f"model in {_INIT} (case 1 of the clinic)."
+            )
         if creating or "reviews" in schema:
             return WRONG, "a revision creates reviews, but there is no Review model: write it."
         return TODO, "no Review model yet."
     if not creating:
-        return WRONG, ("the Review model exists, but no revision of yours creates reviews: "
-                       "`%alembic revision --autogenerate -m \"Add reviews table\"`.")
+        return WRONG, (
+            "the Review model exists, but no revision of yours creates reviews: "
+            '`%alembic revision --autogenerate -m "Add reviews table"`.'
+        )
     if "reviews" not in schema:
-        return WRONG, (f"revision {creating[-1].revision} creates reviews, but the database has "
-                       "no reviews table: `%alembic upgrade head`.")
+        return WRONG, (
+            f"revision {creating[-1].revision} creates reviews, but the database has "
+            "no reviews table: `%alembic upgrade head`."
+        )
     table = schema["reviews"]
     for column in ("book_id", "user_id", "rating"):
         if column not in table.columns:
@@ -131,19 +139,28 @@ def _part_a(state: _State) -> tuple[str, str]:
             return WRONG, f"reviews.{column} has no foreign key to {target}.id."
         ondelete = ((fks[0].get("options") or {}).get("ondelete") or "").upper()
         if ondelete != "CASCADE":
-            return WRONG, (f"the foreign key on reviews.{column} has no ON DELETE CASCADE: "
-                           f"deleting one of the {target} would fail while it has reviews.")
+            return WRONG, (
+                f"the foreign key on reviews.{column} has no ON DELETE CASCADE: "
+                f"deleting one of the {target} would fail while it has reviews."
+            )
     if not any(ix["column_names"][:1] == ["book_id"] for ix in table.indexes):
-        return WRONG, ("reviews.book_id has no index: `index=True` on it (a book's reviews are "
-                       "looked up by book_id; SQLite does not index foreign keys by itself).")
+        return WRONG, (
+            "reviews.book_id has no index: `index=True` on it (a book's reviews are "
+            "looked up by book_id; SQLite does not index foreign keys by itself)."
+        )
     _require_agreement(state.found, "reviews")
-    return DONE, (f"revision {creating[-1].revision} creates reviews, with foreign keys to books "
-                  "and users (ON DELETE CASCADE) and an index on book_id.")
+    return DONE, (
+        f"revision {creating[-1].revision} creates reviews, with foreign keys to books "
+        "and users (ON DELETE CASCADE) and an index on book_id."
+    )
 
 
 def _review_count_revision(state: _State):
-    adding = [s for s in state.mine if "add_column" in _upgrade(s)
-              and mentions(_upgrade(s), "review_count")]
+    adding = [
+        s
+        for s in state.mine
+        if "add_column" in _upgrade(s) and mentions(_upgrade(s), "review_count")
+    ]
     mentioning = [s for s in state.mine if mentions(_upgrade(s), "review_count")]
     chosen = adding or mentioning
     return chosen[-1] if chosen else None  # the oldest: the one that adds the column
@@ -152,94 +169,135 @@ def _review_count_revision(state: _State):
 def _part_b(state: _State, a_done: bool) -> tuple[str, str]:
     books_model = state.metadata.tables.get("books")
     model = books_model.columns.get("review_count") if books_model is not None else None
-    column = state.schema.get("books").columns.get("review_count") \
-        if "books" in state.schema else None
+    column = (
+        state.schema.get("books").columns.get("review_count") if "books" in state.schema else None
+    )
     script = _review_count_revision(state)
     if model is None and column is None and script is None:
         return TODO, "no review_count yet."
     if model is None:
-        return WRONG, ("the Book model has no review_count: `review_count: Mapped[int] = "
-                       "mapped_column(default=0, server_default=\"0\")`.")
+        return WRONG, (
+            "the Book model has no review_count: `review_count: Mapped[int] = "
+            'mapped_column(default=0, server_default="0")`.'
+        )
     if script is None:
-        return WRONG, ("the model has review_count, but no revision of yours adds it: "
-                       "autogenerate one.")
+        return WRONG, (
+            "the model has review_count, but no revision of yours adds it: autogenerate one."
+        )
     if column is None:
-        return WRONG, (f"revision {script.revision} adds review_count, but the database has "
-                       "none: `%alembic upgrade head`.")
+        return WRONG, (
+            f"revision {script.revision} adds review_count, but the database has "
+            "none: `%alembic upgrade head`."
+        )
     if not isinstance(column["type"], sa.Integer):
         return WRONG, f"books.review_count is {column['type']}, not INTEGER."
     if column["nullable"]:
         return WRONG, "books.review_count may be NULL: make it NOT NULL, with a server default 0."
     default = str(column.get("default") or "").strip("()'\" ")
     if default != "0":
-        return WRONG, ("books.review_count has no server default 0: rows inserted without it "
-                       "would fail. `server_default=\"0\"`.")
+        return WRONG, (
+            "books.review_count has no server default 0: rows inserted without it "
+            'would fail. `server_default="0"`.'
+        )
     if creates_table(script, "reviews"):
-        return WRONG, (f"revision {script.revision} both creates reviews and adds review_count: "
-                       "put the backfill in a revision of its own, after the one that creates "
-                       "reviews (then it has reviews to count).")
+        return WRONG, (
+            f"revision {script.revision} both creates reviews and adds review_count: "
+            "put the backfill in a revision of its own, after the one that creates "
+            "reviews (then it has reviews to count)."
+        )
     if not a_done:
         return TODO, "the backfill is tested once part A is done."
     if isinstance(script.down_revision, tuple):
-        return WRONG, (f"revision {script.revision} is also a merge: add review_count in a "
-                       "revision of its own.")
+        return WRONG, (
+            f"revision {script.revision} is also a merge: add review_count in a "
+            "revision of its own."
+        )
     with Scratch(state.ws) as scratch:
         bring_copy(scratch, script.down_revision, "to test the backfill")
         if "review_count" in scratch.schema().get("books").columns:
-            return WRONG, (f"downgrade() of revision {script.revision} leaves books.review_count "
-                           "behind: it must drop the column (a rollback would fail to re-apply "
-                           "the revision).")
+            return WRONG, (
+                f"downgrade() of revision {script.revision} leaves books.review_count "
+                "behind: it must drop the column (a rollback would fail to re-apply "
+                "the revision)."
+            )
         if "reviews" not in scratch.schema():
-            return WRONG, (f"before revision {script.revision} there is no reviews table: "
-                           "create reviews in an earlier revision.")
+            return WRONG, (
+                f"before revision {script.revision} there is no reviews table: "
+                "create reviews in an earlier revision."
+            )
         with scratch.connection() as connection:
             insert_row(connection, "users", _USER)
             for book in _BOOKS:
                 insert_row(connection, "books", book)
             for book_id, rating in _REVIEWS:
-                insert_row(connection, "reviews",
-                           {"book_id": book_id, "user_id": _USER["id"], "rating": rating})
+                insert_row(
+                    connection,
+                    "reviews",
+                    {"book_id": book_id, "user_id": _USER["id"], "rating": rating},
+                )
         result = scratch.alembic("upgrade", script.revision)
         if not result.ok:
-            return WRONG, (f"on a database with reviews, revision {script.revision} fails: "
-                           f"{result.error}")
+            return WRONG, (
+                f"on a database with reviews, revision {script.revision} fails: {result.error}"
+            )
         with read_only(scratch.db) as connection:
-            counts = dict(connection.exec_driver_sql(
-                "SELECT id, review_count FROM books WHERE id >= 9001 ORDER BY id").all())
+            counts = dict(
+                connection.exec_driver_sql(
+                    "SELECT id, review_count FROM books WHERE id >= 9001 ORDER BY id"
+                ).all()
+            )
     if counts != _EXPECTED_COUNTS:
         got = ", ".join(str(counts.get(i)) for i in _EXPECTED_COUNTS)
-        return WRONG, (f"on a copy where three books have 2, 1 and 0 reviews, revision "
-                       f"{script.revision} leaves review_count at {got}: backfill it, `UPDATE "
-                       "books SET review_count = (SELECT count(*) FROM reviews WHERE "
-                       "reviews.book_id = books.id)`.")
+        return WRONG, (
+            f"on a copy where three books have 2, 1 and 0 reviews, revision "
+            f"{script.revision} leaves review_count at {got}: backfill it, `UPDATE "
+            "books SET review_count = (SELECT count(*) FROM reviews WHERE "
+            "reviews.book_id = books.id)`."
+        )
     _require_agreement(state.found, "review_count")
-    return DONE, (f"revision {script.revision} adds review_count (NOT NULL, default 0) and "
-                  "backfills it: 2, 1 and 0 reviews counted right on a test copy.")
+    return DONE, (
+        f"revision {script.revision} adds review_count (NOT NULL, default 0) and "
+        "backfills it: 2, 1 and 0 reviews counted right on a test copy."
+    )
 
 
 def _part_c(state: _State) -> tuple[str, str]:
     teammate = find_revision(state.ws, TEAMMATE_MESSAGE)
     if teammate is None:
-        return TODO, "run `q1.setup()` once parts A and B are done: it brings a teammate's revision."
+        return (
+            TODO,
+            "run `q1.setup()` once parts A and B are done: it brings a teammate's revision.",
+        )
     heads = state.ws.heads()
     if len(heads) > 1:
-        return WRONG, (f"there are {len(heads)} heads ({', '.join(heads)}): "
-                       "`%alembic merge heads -m \"Merge reviews and publishers.website\"`, "
-                       "then `%alembic upgrade head`.")
+        return WRONG, (
+            f"there are {len(heads)} heads ({', '.join(heads)}): "
+            '`%alembic merge heads -m "Merge reviews and publishers.website"`, '
+            "then `%alembic upgrade head`."
+        )
     script = state.ws.script_directory()
-    merges = [s for s in state.mine if isinstance(s.down_revision, tuple)
-              and teammate.revision in {r.revision for r in script.iterate_revisions(
-                  s.revision, "base")}]
+    merges = [
+        s
+        for s in state.mine
+        if isinstance(s.down_revision, tuple)
+        and teammate.revision in {r.revision for r in script.iterate_revisions(s.revision, "base")}
+    ]
     if not merges:
-        return WRONG, (f"one head, but no merge revision joins the teammate's {teammate.revision} "
-                       "with your work: was a revision's down_revision edited by hand? Put it "
-                       "back, and merge instead (`%alembic merge heads`).")
+        return WRONG, (
+            f"one head, but no merge revision joins the teammate's {teammate.revision} "
+            "with your work: was a revision's down_revision edited by hand? Put it "
+            "back, and merge instead (`%alembic merge heads`)."
+        )
     if workspace_current(state.ws) != heads:
-        return WRONG, (f"merge revision {merges[-1].revision} is there, but the database is not "
-                       "at head: `%alembic upgrade head`.")
+        return WRONG, (
+            f"merge revision {merges[-1].revision} is there, but the database is not "
+            "at head: `%alembic upgrade head`."
+        )
     _require_agreement(state.found, "publishers")
-    return DONE, (f"revision {merges[-1].revision} merges the teammate's {teammate.revision} "
-                  "with your work; one head, applied.")
+    return DONE, (
+        f"revision {merges[-1].revision} merges the teammate's {teammate.revision} "
+        "with your work; one head, applied."
+    )
 
 
 def _part_d(state: _State) -> tuple[str, str]:
@@ -247,26 +305,33 @@ def _part_d(state: _State) -> tuple[str, str]:
         with scratch.connection() as connection:
             insert_row(connection, "users", _USER)
             insert_row(connection, "books", _BOOKS[0])
-            insert_row(connection, "reviews",
-                       {"book_id": _BOOKS[0]["id"], "user_id": _USER["id"], "rating": 5})
+            insert_row(
+                connection,
+                "reviews",
+                {"book_id": _BOOKS[0]["id"], "user_id": _USER["id"], "rating": 5},
+            )
         down = scratch.alembic("downgrade", FEATURE_BASE)
         if not down.ok:
             return WRONG, f"`%alembic downgrade {FEATURE_BASE}` fails: {down.error}"
         if scratch.current() != [FEATURE_BASE]:
-            return WRONG, (f"after `downgrade {FEATURE_BASE}` the database is at "
-                           f"{', '.join(scratch.current()) or 'base'}, not {FEATURE_BASE}.")
+            return WRONG, (
+                f"after `downgrade {FEATURE_BASE}` the database is at "
+                f"{', '.join(scratch.current()) or 'base'}, not {FEATURE_BASE}."
+            )
         schema = scratch.schema()
         if "reviews" in schema:
-            return WRONG, ("after the downgrade, the reviews table is still there: the "
-                           "downgrade() that undoes its creation must drop it.")
+            return WRONG, (
+                "after the downgrade, the reviews table is still there: the "
+                "downgrade() that undoes its creation must drop it."
+            )
         if "review_count" in schema["books"].columns:
-            return WRONG, ("after the downgrade, books.review_count is still there: its "
-                           "downgrade() must drop the column.")
+            return WRONG, (
+                "after the downgrade, books.review_count is still there: its "
+                "downgrade() must drop the column."
+            )
         with read_only(scratch.db) as connection:
-            book = connection.exec_driver_sql(
-                "SELECT title FROM books WHERE id = 9001").scalar()
-            user = connection.exec_driver_sql(
-                "SELECT email FROM users WHERE id = 9001").scalar()
+            book = connection.exec_driver_sql("SELECT title FROM books WHERE id = 9001").scalar()
+            user = connection.exec_driver_sql("SELECT email FROM users WHERE id = 9001").scalar()
         if book != _BOOKS[0]["title"] or user != _USER["email"]:
             return WRONG, "the downgrade loses rows of books or users: only the feature may go."
         up = scratch.alembic("upgrade", "head")
@@ -274,11 +339,17 @@ def _part_d(state: _State) -> tuple[str, str]:
             return WRONG, f"after the downgrade, `%alembic upgrade head` fails: {up.error}"
         with read_only(scratch.db) as connection:
             row = connection.exec_driver_sql(
-                "SELECT title, review_count FROM books WHERE id = 9001").one()
+                "SELECT title, review_count FROM books WHERE id = 9001"
+            ).one()
     if row != (_BOOKS[0]["title"], 0):
-        return WRONG, f"after the round trip the book reads {tuple(row)!r}, expected its title and 0."
-    return DONE, (f"down to {FEATURE_BASE} and up to head again on a copy: the books and users "
-                  "stay, the feature's table and column go and come back.")
+        return (
+            WRONG,
+            f"after the round trip the book reads {tuple(row)!r}, expected its title and 0.",
+        )
+    return DONE, (
+        f"down to {FEATURE_BASE} and up to head again on a copy: the books and users "
+        "stay, the feature's table and column go and come back."
+    )
 
 
 def capstone_parts(workspace: Workspace) -> list[tuple[str, str, str]]:
@@ -292,13 +363,24 @@ def capstone_parts(workspace: Workspace) -> list[tuple[str, str, str]]:
         mark_d, detail_d = _part(_part_d, state)
     else:
         mark_d, detail_d = TODO, "checked once A, B and C are done."
-    items = [(mark_a, PART_A, detail_a), (mark_b, PART_B, detail_b),
-             (mark_c, PART_C, detail_c), (mark_d, PART_D, detail_d)]
+    items = [
+        (mark_a, PART_A, detail_a),
+        (mark_b, PART_B, detail_b),
+        (mark_c, PART_C, detail_c),
+        (mark_d, PART_D, detail_d),
+    ]
     if mark_d == DONE:
-        others = [d for d in state.found
-                  if d not in _diffs_about(state.found, "reviews", "review_count",
-                                           "publishers")]
+        others = [
+            d
+            for d in state.found
+            if d not in _diffs_about(state.found, "reviews", "review_count", "publishers")
+        ]
         if others:
-            items.append((WRONG, "models and database",
-                          f"`%alembic check` would find: {'; '.join(others[:2])}."))
+            items.append(
+                (
+                    WRONG,
+                    "models and database",
+                    f"`%alembic check` would find: {'; '.join(others[:2])}.",
+                )
+            )
     return items

@@ -19,8 +19,8 @@ from workbook.exercises.core import (
     Edit,
     Exercise,
     Incorrect,
-    Note,
     NotAttempted,
+    Note,
     Problem,
     Result,
     Write,
@@ -49,44 +49,60 @@ class DatabaseUrl(Exercise):
     solution_intro = "Replace the URL in `.env` (alembic.ini keeps no URL at all):"
     solution_steps = [
         Write(".env", "DATABASE_URL=sqlite+aiosqlite:///library.db\n"),
-        Note("`%alembic upgrade head` would now create and migrate `library.db`; `app.db` "
-             "is left alone."),
+        Note(
+            "`%alembic upgrade head` would now create and migrate `library.db`; `app.db` "
+            "is left alone."
+        ),
     ]
 
     def _check(self, workspace: Workspace, *answer) -> Result:
         ini = _ini_url(workspace.path / "alembic.ini")
         if ini:
-            return Incorrect("keep the URL out of alembic.ini: remove `sqlalchemy.url` from "
-                             "it (a URL with a password does not belong in git) and put "
-                             "`DATABASE_URL=...` in `.env`; env.py reads it from there.")
+            return Incorrect(
+                "keep the URL out of alembic.ini: remove `sqlalchemy.url` from "
+                "it (a URL with a password does not belong in git) and put "
+                "`DATABASE_URL=...` in `.env`; env.py reads it from there."
+            )
         if not (workspace.path / ".env").exists():
-            return Incorrect("there is no `.env` file in the workspace: create it with one "
-                             "line, `DATABASE_URL=...`.")
+            return Incorrect(
+                "there is no `.env` file in the workspace: create it with one "
+                "line, `DATABASE_URL=...`."
+            )
         raw = env_values(workspace).get("DATABASE_URL", "").strip()
         if not raw:
-            return Incorrect("`.env` has no `DATABASE_URL=` line: app.core.config (and so "
-                             "env.py) reads that variable.")
+            return Incorrect(
+                "`.env` has no `DATABASE_URL=` line: app.core.config (and so "
+                "env.py) reads that variable."
+            )
         if raw == DEFAULT_URL:
             return NotAttempted("`.env` still says `DATABASE_URL=sqlite+aiosqlite:///app.db`.")
         try:
             url = make_url(raw)
         except (ArgumentError, ValueError):
-            return Incorrect(f"`{masked(raw)}` is not a database URL: it should look like "
-                             "`sqlite+aiosqlite:///file.db`.")
+            return Incorrect(
+                f"`{masked(raw)}` is not a database URL: it should look like "
+                "`sqlite+aiosqlite:///file.db`."
+            )
         if url.get_backend_name() != "sqlite":
-            return Incorrect(f"`{masked(raw)}` is not a SQLite URL: the exercise wants the file "
-                             "`library.db`, e.g. `sqlite+aiosqlite:///library.db`.")
+            return Incorrect(
+                f"`{masked(raw)}` is not a SQLite URL: the exercise wants the file "
+                "`library.db`, e.g. `sqlite+aiosqlite:///library.db`."
+            )
         try:
             is_async = getattr(url.get_dialect(), "is_async", False)
         except NoSuchModuleError:
-            return Incorrect(f"`{url.drivername}` is not a driver SQLAlchemy knows: use "
-                             "`sqlite+aiosqlite`.")
+            return Incorrect(
+                f"`{url.drivername}` is not a driver SQLAlchemy knows: use `sqlite+aiosqlite`."
+            )
         if not is_async:
-            return Incorrect(f"`{url.drivername}` is a sync driver: the async env.py needs "
-                             "sqlite+aiosqlite (`sqlite+aiosqlite:///library.db`).")
+            return Incorrect(
+                f"`{url.drivername}` is a sync driver: the async env.py needs "
+                "sqlite+aiosqlite (`sqlite+aiosqlite:///library.db`)."
+            )
         if not url.database or url.database == ":memory:":
-            return Incorrect("the URL names no database file: add `/library.db` after the "
-                             "three slashes.")
+            return Incorrect(
+                "the URL names no database file: add `/library.db` after the three slashes."
+            )
         path = Path(url.database)
         if path.is_absolute() or path.parts[:1] == ("~",):
             resolved = path.expanduser()
@@ -96,12 +112,16 @@ class DatabaseUrl(Exercise):
         if resolved.resolve() != wanted.resolve():
             shown = path.name if path.is_absolute() else url.database
             if path.name == "library.db":
-                return Incorrect(f"`{shown}` is a library.db, but not the one in the workspace "
-                                 "folder: a relative path (`sqlite+aiosqlite:///library.db`) is "
-                                 "anchored there.")
+                return Incorrect(
+                    f"`{shown}` is a library.db, but not the one in the workspace "
+                    "folder: a relative path (`sqlite+aiosqlite:///library.db`) is "
+                    "anchored there."
+                )
             return Incorrect(f"the URL points at `{shown}`, not `library.db`.")
-        return Correct("DATABASE_URL in `.env` points the async engine at `library.db` in the "
-                       "workspace folder, and alembic.ini stays free of URLs.")
+        return Correct(
+            "DATABASE_URL in `.env` points the async engine at `library.db` in the "
+            "workspace folder, and alembic.ini stays free of URLs."
+        )
 
 
 def _ini_url(path: Path) -> str:
@@ -112,8 +132,9 @@ def _ini_url(path: Path) -> str:
     try:
         parser.read(path)
     except configparser.Error:
-        raise Problem("alembic.ini does not parse: check its [sections] and `key = value` "
-                      "lines") from None
+        raise Problem(
+            "alembic.ini does not parse: check its [sections] and `key = value` lines"
+        ) from None
     url = parser.get("alembic", "sqlalchemy.url", fallback="").strip()
     return "" if url == INIT_PLACEHOLDER_URL else url
 
@@ -245,9 +266,10 @@ def upgrade_inside_event_loop(project: Path) -> str | None:
     An async engine opens the project's ``app.db``; the sync side of its connection is
     handed to env.py as ``config.attributes["connection"]``.
     """
-    from alembic import command
     from alembic.config import Config
     from sqlalchemy.ext.asyncio import create_async_engine
+
+    from alembic import command
 
     def work(sink) -> None:
         def upgrade(sync_connection) -> None:
@@ -274,8 +296,9 @@ def current_without_connection(project: Path) -> str | None:
     (The workbook's ``%alembic`` hands env.py a shared connection, so it cannot tell
     whether env.py still works on its own.)
     """
-    from alembic import command
     from alembic.config import Config
+
+    from alembic import command
 
     def work(sink) -> None:
         command.current(Config(str(project / "alembic.ini"), stdout=sink))
@@ -289,18 +312,22 @@ class EnvPyInEventLoop(Exercise):
         "`asyncio.run()` refuses to start while another event loop runs in the same thread. "
         "A caller that already has a connection can pass it to Alembic through "
         "`config.attributes`.",
-        "In `run_migrations_online()`, read `config.attributes.get(\"connection\")`. When "
+        'In `run_migrations_online()`, read `config.attributes.get("connection")`. When '
         "there is one, there is no need for an event loop at all.",
         "With a connection: `do_run_migrations(connection)`. Without (the `alembic` command "
         "line): `asyncio.run(run_async_migrations())`, as before.",
     ]
-    solution_intro = ("This is the Alembic cookbook's connection sharing. Replace "
-                      "`run_migrations_online()` in `alembic/env.py`:")
+    solution_intro = (
+        "This is the Alembic cookbook's connection sharing. Replace "
+        "`run_migrations_online()` in `alembic/env.py`:"
+    )
     solution_steps = [
         Edit("alembic/env.py", _GUIDE_ONLINE, _FIXED_ONLINE),
         Note("A test inside an event loop now runs the migrations on its own connection:"),
-        Note('```python\nasync with engine.begin() as conn:\n    await conn.run_sync(upgrade)'
-             '  # upgrade() sets config.attributes["connection"]\n```'),
+        Note(
+            "```python\nasync with engine.begin() as conn:\n    await conn.run_sync(upgrade)"
+            '  # upgrade() sets config.attributes["connection"]\n```'
+        ),
     ]
 
     def _setup(self, workspace: Workspace) -> str:
@@ -310,31 +337,43 @@ class EnvPyInEventLoop(Exercise):
     def _check(self, workspace: Workspace, *answer) -> Result:
         env_py = workspace.path / "alembic" / "env.py"
         if not env_py.exists():
-            return Incorrect("there is no alembic/env.py: run `q2.setup()` to get the guide's "
-                             "version back.")
+            return Incorrect(
+                "there is no alembic/env.py: run `q2.setup()` to get the guide's version back."
+            )
         text = env_py.read_text()
         if text == (REPO_ROOT / "alembic" / "env.py").read_text():
-            return NotAttempted("run `q2.setup()` first: it puts the guide's env.py into "
-                                "the workspace.")
+            return NotAttempted(
+                "run `q2.setup()` first: it puts the guide's env.py into the workspace."
+            )
         if text == GUIDE_ENV_PY:
-            return NotAttempted("alembic/env.py is still the guide's version: "
-                                "`run_migrations_online()` always calls `asyncio.run()`.")
+            return NotAttempted(
+                "alembic/env.py is still the guide's version: "
+                "`run_migrations_online()` always calls `asyncio.run()`."
+            )
         with Scratch(workspace) as scratch:
             error = upgrade_inside_event_loop(scratch.path)
             if error is not None:
                 if RUNNING_LOOP in error:
-                    return Incorrect("env.py still calls asyncio.run() even when a connection "
-                                     "is given: inside a running event loop that fails. Use "
-                                     "`config.attributes.get(\"connection\")` when it is there.")
-                return Incorrect(f"inside a running event loop, `upgrade head` with a "
-                                 f"connection handed in failed: {error}")
+                    return Incorrect(
+                        "env.py still calls asyncio.run() even when a connection "
+                        "is given: inside a running event loop that fails. Use "
+                        '`config.attributes.get("connection")` when it is there.'
+                    )
+                return Incorrect(
+                    f"inside a running event loop, `upgrade head` with a "
+                    f"connection handed in failed: {error}"
+                )
             error = current_without_connection(scratch.path)
             if error is not None:
-                return Incorrect(f"the command line broke: without a connection handed in, "
-                                 f"`alembic current` fails with {error}. Keep asyncio.run() "
-                                 "for when no connection is given.")
-        return Correct("env.py uses a connection handed in through `config.attributes`, and "
-                       "still starts its own event loop for the command line.")
+                return Incorrect(
+                    f"the command line broke: without a connection handed in, "
+                    f"`alembic current` fails with {error}. Keep asyncio.run() "
+                    "for when no connection is given."
+                )
+        return Correct(
+            "env.py uses a connection handed in through `config.attributes`, and "
+            "still starts its own event loop for the command line."
+        )
 
 
 q1 = DatabaseUrl()

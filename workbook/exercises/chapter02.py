@@ -12,8 +12,8 @@ from workbook.exercises.core import (
     Edit,
     Exercise,
     Incorrect,
-    Note,
     NotAttempted,
+    Note,
     Result,
     Write,
 )
@@ -30,8 +30,11 @@ def _tables_in(module) -> list[sa.Table]:
     found = []
     for value in vars(module).values():
         table = getattr(value, "__table__", None)
-        if isinstance(value, type) and value.__module__ == module.__name__ \
-                and isinstance(table, sa.Table):
+        if (
+            isinstance(value, type)
+            and value.__module__ == module.__name__
+            and isinstance(table, sa.Table)
+        ):
             found.append(table)
     return found
 
@@ -69,7 +72,7 @@ class ReviewModel(Exercise):
         "Copy the shape of `app/models/book.py`: a class deriving from `Base` (from "
         "`app.models.base`), `__tablename__`, and `Mapped[...]` attributes.",
         "`Mapped[int]` is NOT NULL, `Mapped[Optional[str]]` is nullable. Foreign keys: "
-        "`mapped_column(ForeignKey(\"books.id\", ondelete=\"CASCADE\"))`; a Text column: "
+        '`mapped_column(ForeignKey("books.id", ondelete="CASCADE"))`; a Text column: '
         "`mapped_column(Text, default=None)`.",
         "Alembic only sees models that are imported when `app.models` is: add "
         "`from app.models.review import Review` to `app/models/__init__.py`. With the "
@@ -105,52 +108,71 @@ class ReviewModel(Exercise):
             return Incorrect(f"app/models/review.py does not import: {one_line(error)}")
         tables = [t for t in _tables_in(module) if t.name == "reviews"]
         if not tables:
-            return Incorrect("app/models/review.py defines no model with "
-                             "`__tablename__ = \"reviews\"`.")
+            return Incorrect(
+                'app/models/review.py defines no model with `__tablename__ = "reviews"`.'
+            )
         if tables[0].metadata is not package.Base.metadata:
-            return Incorrect("Review uses its own Base: import Base from app.models.base, so "
-                             "the table is in the `Base.metadata` Alembic compares.")
+            return Incorrect(
+                "Review uses its own Base: import Base from app.models.base, so "
+                "the table is in the `Base.metadata` Alembic compares."
+            )
         if not imported:
-            return Incorrect("Review is defined but not imported in app/models/__init__.py: "
-                             "Alembic only sees imported models. Add "
-                             "`from app.models.review import Review`.")
+            return Incorrect(
+                "Review is defined but not imported in app/models/__init__.py: "
+                "Alembic only sees imported models. Add "
+                "`from app.models.review import Review`."
+            )
         return Incorrect("`reviews` is not in Base.metadata.")  # pragma: no cover
 
     @staticmethod
     def _check_table(table: sa.Table) -> Result:
         columns = table.columns
         if [c.name for c in table.primary_key.columns] != ["id"]:
-            return Incorrect("reviews needs `id` as its (only) primary key: "
-                             "`mapped_column(primary_key=True, init=False)`.")
+            return Incorrect(
+                "reviews needs `id` as its (only) primary key: "
+                "`mapped_column(primary_key=True, init=False)`."
+            )
         for name in ("book_id", "user_id", "rating", "body"):
             if name not in columns:
                 return Incorrect(f"reviews has no `{name}` column.")
         book_fks = list(columns["book_id"].foreign_keys)
         if [fk.target_fullname for fk in book_fks] != ["books.id"]:
-            return Incorrect("`book_id` should be a foreign key to `books.id`: "
-                             "`mapped_column(ForeignKey(\"books.id\", ondelete=\"CASCADE\"))`.")
+            return Incorrect(
+                "`book_id` should be a foreign key to `books.id`: "
+                '`mapped_column(ForeignKey("books.id", ondelete="CASCADE"))`.'
+            )
         if (book_fks[0].ondelete or "").upper() != "CASCADE":
-            return Incorrect("`book_id`'s foreign key has no ON DELETE CASCADE: deleting a book "
-                             "should delete its reviews. Add `ondelete=\"CASCADE\"` to the "
-                             "ForeignKey.")
+            return Incorrect(
+                "`book_id`'s foreign key has no ON DELETE CASCADE: deleting a book "
+                'should delete its reviews. Add `ondelete="CASCADE"` to the '
+                "ForeignKey."
+            )
         if _references(columns["user_id"]) != ["users.id"]:
-            return Incorrect("`user_id` should be a foreign key to `users.id`: "
-                             "`mapped_column(ForeignKey(\"users.id\"))`.")
+            return Incorrect(
+                "`user_id` should be a foreign key to `users.id`: "
+                '`mapped_column(ForeignKey("users.id"))`.'
+            )
         rating = columns["rating"]
         if not isinstance(rating.type, sa.Integer):
             return Incorrect(f"`rating` is {rating.type}, not an integer: `Mapped[int]`.")
         if rating.nullable:
-            return Incorrect("`rating` is nullable: every review has a rating. Use "
-                             "`Mapped[int]`, not `Mapped[Optional[int]]`.")
+            return Incorrect(
+                "`rating` is nullable: every review has a rating. Use "
+                "`Mapped[int]`, not `Mapped[Optional[int]]`."
+            )
         body = columns["body"]
         if not isinstance(body.type, sa.Text):
             return Incorrect(f"`body` is {body.type}, not Text: `mapped_column(Text, ...)`.")
         if not body.nullable:
-            return Incorrect("`body` is NOT NULL: a review may have no text. Use "
-                             "`Mapped[Optional[str]]` with `default=None`.")
-        return Correct("Review is in Base.metadata with its foreign keys (books ON DELETE "
-                       "CASCADE), a NOT NULL rating and an optional body: autogenerate will "
-                       "create the `reviews` table.")
+            return Incorrect(
+                "`body` is NOT NULL: a review may have no text. Use "
+                "`Mapped[Optional[str]]` with `default=None`."
+            )
+        return Correct(
+            "Review is in Base.metadata with its foreign keys (books ON DELETE "
+            "CASCADE), a NOT NULL rating and an optional body: autogenerate will "
+            "create the `reviews` table."
+        )
 
 
 # -- q2: the invisible Tag ---------------------------------------------------------------
@@ -180,9 +202,11 @@ class InvisibleTag(Exercise):
         "`app/models/tag.py`? Compare it with `app/models/book.py`.",
         "Import the model in `app/models/__init__.py`: `from app.models.tag import Tag`.",
     ]
-    solution_intro = ("Nothing imports `app.models.tag`, so the `Tag` class is never "
-                      "created and `Base.metadata` never hears of `tags`. Import it with the "
-                      "other models:")
+    solution_intro = (
+        "Nothing imports `app.models.tag`, so the `Tag` class is never "
+        "created and `Base.metadata` never hears of `tags`. Import it with the "
+        "other models:"
+    )
     solution_steps = [
         Edit(_INIT, _USER_IMPORT, "from app.models.tag import Tag\n" + _USER_IMPORT),
         Note("Now `%alembic revision --autogenerate` detects the added table `tags`."),
@@ -198,8 +222,10 @@ class InvisibleTag(Exercise):
         init_text = workspace.read(_INIT) if workspace.file(_INIT).exists() else ""
         with models(workspace) as package:
             if "tags" in package.Base.metadata.tables:
-                return Correct("`tags` is in Base.metadata: app/models/__init__.py imports the "
-                               "Tag model, so autogenerate sees it.")
+                return Correct(
+                    "`tags` is in Base.metadata: app/models/__init__.py imports the "
+                    "Tag model, so autogenerate sees it."
+                )
             imported = "app.models.tag" in sys.modules
             try:
                 module = importlib.import_module("app.models.tag")
@@ -207,15 +233,21 @@ class InvisibleTag(Exercise):
                 return Incorrect(f"app/models/tag.py does not import: {one_line(error)}")
             tables = [t for t in _tables_in(module) if t.name == "tags"]
             if imported and tables and tables[0].metadata is not package.Base.metadata:
-                return Incorrect("Tag uses its own Base; import Base from app.models.base, so "
-                                 "its table joins the Base.metadata Alembic compares.")
+                return Incorrect(
+                    "Tag uses its own Base; import Base from app.models.base, so "
+                    "its table joins the Base.metadata Alembic compares."
+                )
             if imported and not tables:
-                return Incorrect("app/models/tag.py no longer defines a model with "
-                                 "`__tablename__ = \"tags\"`: run `q2.setup()` again.")
+                return Incorrect(
+                    "app/models/tag.py no longer defines a model with "
+                    '`__tablename__ = "tags"`: run `q2.setup()` again.'
+                )
         if "tag" not in init_text.lower():
             return NotAttempted("`tags` is still missing from Base.metadata.")
-        return Incorrect("`tags` is still missing from Base.metadata: app/models/__init__.py "
-                         "does not import app.models.tag.")
+        return Incorrect(
+            "`tags` is still missing from Base.metadata: app/models/__init__.py "
+            "does not import app.models.tag."
+        )
 
 
 q1 = ReviewModel()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from workbook.exercises.checks import bring_copy, revisions_touching
 from workbook.exercises.core import (
     Alembic,
     Correct,
@@ -11,19 +12,18 @@ from workbook.exercises.core import (
     EditRevision,
     Exercise,
     Incorrect,
-    Note,
     NotAttempted,
+    Note,
     Result,
 )
-from workbook.exercises.checks import bring_copy, revisions_touching
 from workbook.exercises.inspect import (
+    Scratch,
     find_revision,
     function_source,
     insert_row,
     model_column,
     models_match_database,
     read_only,
-    Scratch,
     source,
     workspace_current,
     workspace_schema,
@@ -44,8 +44,8 @@ class AddLanguage(Exercise):
         "(`revision --autogenerate`), then apply it (`upgrade`).",
         "Put the new attribute next to `description` in `app/models/book.py` (attributes "
         "with a default go after those without). Then "
-        "`%alembic revision --autogenerate -m \"Add language to books\"`.",
-        "Read the new revision (`ws.show_revision(\"head\")`): it should add one column in a "
+        '`%alembic revision --autogenerate -m "Add language to books"`.',
+        'Read the new revision (`ws.show_revision("head")`): it should add one column in a '
         "batch block. Apply it with `%alembic upgrade head`; `%alembic check` then says "
         "nothing is left to do.",
     ]
@@ -62,31 +62,42 @@ class AddLanguage(Exercise):
         column = model_column(workspace, "books", "language")
         if column is None:
             return NotAttempted("the Book model has no `language` attribute yet.")
-        if not isinstance(column.type, sa.String) or isinstance(column.type, sa.Text) \
-                or column.type.length != 8:
-            return Incorrect(f"Book.language is {column.type}; the exercise asks for String(8): "
-                             "`mapped_column(String(8), default=None)`.")
+        if (
+            not isinstance(column.type, sa.String)
+            or isinstance(column.type, sa.Text)
+            or column.type.length != 8
+        ):
+            return Incorrect(
+                f"Book.language is {column.type}; the exercise asks for String(8): "
+                "`mapped_column(String(8), default=None)`."
+            )
         if not column.nullable:
             return Incorrect("Book.language is NOT NULL: use `Mapped[Optional[str]]`.")
         mine = revisions_touching(workspace, "language")
         if not mine:
-            return Incorrect("the model has `language`, but no revision adds it yet: "
-                             "autogenerate a revision, "
-                             "`%alembic revision --autogenerate -m \"Add language to books\"`.")
+            return Incorrect(
+                "the model has `language`, but no revision adds it yet: "
+                "autogenerate a revision, "
+                '`%alembic revision --autogenerate -m "Add language to books"`.'
+            )
         if workspace_current(workspace) != workspace.heads():
-            return Incorrect(f"revision {mine[0].revision} adds the column, but the database is "
-                             "not at head: apply it, `%alembic upgrade head`.")
+            return Incorrect(
+                f"revision {mine[0].revision} adds the column, but the database is "
+                "not at head: apply it, `%alembic upgrade head`."
+            )
         books = workspace_schema(workspace).get("books")
         found = books.columns.get("language") if books else None
         if found is None:
-            return Incorrect("the database is at head but has no books.language: does the "
-                             "revision's upgrade() add the column?")
+            return Incorrect(
+                "the database is at head but has no books.language: does the "
+                "revision's upgrade() add the column?"
+            )
         if not isinstance(found["type"], sa.String) or getattr(found["type"], "length", 0) != 8:
-            return Incorrect(f"books.language is {found['type']} in the database, not "
-                             "VARCHAR(8).")
+            return Incorrect(f"books.language is {found['type']} in the database, not VARCHAR(8).")
         return models_match_database(workspace) or Correct(
             f"books.language is VARCHAR(8) in the database, revision {mine[0].revision} adds "
-            "it, and the models and the database agree.")
+            "it, and the models and the database agree."
+        )
 
 
 # -- q2: a rename --------------------------------------------------------------------------
@@ -108,8 +119,11 @@ _ADA = {"email": "ada.checker@example.com", "full_name": "Ada Lovelace"}
 
 def _user_row(scratch: Scratch) -> dict:
     with read_only(scratch.db) as connection:
-        row = connection.exec_driver_sql("SELECT * FROM users WHERE email = ?",
-                                         (_ADA["email"],)).mappings().first()
+        row = (
+            connection.exec_driver_sql("SELECT * FROM users WHERE email = ?", (_ADA["email"],))
+            .mappings()
+            .first()
+        )
     return dict(row) if row else {}
 
 
@@ -117,7 +131,7 @@ class RenameNotDropAdd(Exercise):
     title = "Autogenerate turned a rename into drop + add"
     comes_after = ("q1",)  # its setup would get in their way
     hints = [
-        "Read the revision (`ws.show_revision(\"head\")`): what happens to the names already "
+        'Read the revision (`ws.show_revision("head")`): what happens to the names already '
         "stored in `full_name` when it is dropped?",
         "A rename is one operation, `alter_column` with `new_column_name=`. In batch mode "
         "(SQLite) it goes inside the `with op.batch_alter_table('users') as batch_op:` block.",
@@ -125,8 +139,7 @@ class RenameNotDropAdd(Exercise):
         "downgrade(): `batch_op.alter_column('name', new_column_name='full_name')`, each "
         "replacing its add_column + drop_column pair.",
     ]
-    solution_intro = ("Replace each add + drop pair by one rename, in upgrade() and in "
-                      "downgrade():")
+    solution_intro = "Replace each add + drop pair by one rename, in upgrade() and in downgrade():"
     solution_steps = [
         EditRevision(_AUTOGENERATED_UPGRADE, _RENAMED_UPGRADE),
         EditRevision(_AUTOGENERATED_DOWNGRADE, _RENAMED_DOWNGRADE),
@@ -135,17 +148,21 @@ class RenameNotDropAdd(Exercise):
 
     def _setup(self, workspace: Workspace) -> str:
         if find_revision(workspace, RENAME_MESSAGE) is not None:
-            return f"already done: the revision \"{RENAME_MESSAGE}\" exists"
+            return f'already done: the revision "{RENAME_MESSAGE}" exists'
         before = workspace.read(_USER)
-        workspace.edit(_USER, "    full_name: Mapped[Optional[str]]", "    name: Mapped[Optional[str]]")
+        workspace.edit(
+            _USER, "    full_name: Mapped[Optional[str]]", "    name: Mapped[Optional[str]]"
+        )
         result = workspace.run(["revision", "--autogenerate", "-m", RENAME_MESSAGE])
         if not result.ok:
             workspace.write(_USER, before)
             raise WorkspaceError(f"autogenerate failed: {result.error}")
         script = find_revision(workspace, RENAME_MESSAGE)
-        return (f"User.full_name is now User.name, and revision {script.revision} "
-                f"(\"{RENAME_MESSAGE}\") is autogenerated but not applied. Read it: "
-                "ws.show_revision(\"head\")")
+        return (
+            f"User.full_name is now User.name, and revision {script.revision} "
+            f'("{RENAME_MESSAGE}") is autogenerated but not applied. Read it: '
+            'ws.show_revision("head")'
+        )
 
     def _check(self, workspace: Workspace, *answer) -> Result:
         script = find_revision(workspace, RENAME_MESSAGE)
@@ -154,9 +171,12 @@ class RenameNotDropAdd(Exercise):
         upgrade = function_source(source(script), "upgrade")
         compact = upgrade.replace('"', "'").replace(" ", "")
         if "drop_column('full_name')" in compact and not any(
-                word in upgrade.lower() for word in ("alter_column", "execute", "update")):
-            return NotAttempted(f"revision {script.revision} still drops `full_name` and adds "
-                                "an empty `name`: every stored name would be lost.")
+            word in upgrade.lower() for word in ("alter_column", "execute", "update")
+        ):
+            return NotAttempted(
+                f"revision {script.revision} still drops `full_name` and adds "
+                "an empty `name`: every stored name would be lost."
+            )
         parent = script.down_revision
         with Scratch(workspace) as scratch:
             bring_copy(scratch, parent, "to test the revision")
@@ -169,20 +189,26 @@ class RenameNotDropAdd(Exercise):
             if "name" not in row:
                 return Incorrect("after the upgrade, users has no `name` column.")
             if "full_name" in row:
-                return Incorrect("after the upgrade, users still has `full_name`: rename it "
-                                 "rather than adding a second column.")
+                return Incorrect(
+                    "after the upgrade, users still has `full_name`: rename it "
+                    "rather than adding a second column."
+                )
             if row["name"] != _ADA["full_name"]:
-                return Incorrect("the upgrade loses the data: a user named 'Ada Lovelace' has "
-                                 f"name {row['name']!r} afterwards. Use "
-                                 "batch_op.alter_column('full_name', new_column_name='name').")
+                return Incorrect(
+                    "the upgrade loses the data: a user named 'Ada Lovelace' has "
+                    f"name {row['name']!r} afterwards. Use "
+                    "batch_op.alter_column('full_name', new_column_name='name')."
+                )
             result = scratch.goto(parent)
             if not result.ok:
                 return Incorrect(f"the downgrade fails: {result.error}")
             row = _user_row(scratch)
             if row.get("full_name") != _ADA["full_name"]:
-                return Incorrect("the downgrade loses the data: after it, 'Ada Lovelace' is "
-                                 f"{row.get('full_name')!r} in full_name. Use "
-                                 "batch_op.alter_column('name', new_column_name='full_name').")
+                return Incorrect(
+                    "the downgrade loses the data: after it, 'Ada Lovelace' is "
+                    f"{row.get('full_name')!r} in full_name. Use "
+                    "batch_op.alter_column('name', new_column_name='full_name')."
+                )
         return Correct("the rename keeps every name, on the way up and on the way down.")
 
 

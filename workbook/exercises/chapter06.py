@@ -13,6 +13,8 @@ import re
 
 from alembic.util import CommandError
 
+from workbook import workspace as workspace_module
+from workbook.exercises.checks import new_revision
 from workbook.exercises.core import (
     PLACEHOLDER,
     Alembic,
@@ -23,7 +25,6 @@ from workbook.exercises.core import (
     Note,
     Result,
 )
-from workbook.exercises.checks import new_revision
 from workbook.exercises.inspect import (
     differences,
     differences_message,
@@ -33,7 +34,6 @@ from workbook.exercises.inspect import (
     workspace_current,
 )
 from workbook.runner import WORKBOOK_CLOCK
-from workbook import workspace as workspace_module
 from workbook.workspace import Workspace, WorkspaceError
 
 _BOOK = "app/models/book.py"
@@ -87,9 +87,11 @@ _LOCATION = "    location: Mapped[Optional[str]] = mapped_column(String(100), de
 def _add_column(table: str, column: str, length: str) -> dict[str, str]:
     """The bodies of a revision that adds a nullable VARCHAR(length) column."""
     batch = f"with op.batch_alter_table('{table}', schema=None) as batch_op:\n"
-    return {"upgrade": f"{batch}    batch_op.add_column(sa.Column('{column}', "
-                       f"sa.String(length={length}), nullable=True))\n",
-            "downgrade": f"{batch}    batch_op.drop_column('{column}')\n"}
+    return {
+        "upgrade": f"{batch}    batch_op.add_column(sa.Column('{column}', "
+        f"sa.String(length={length}), nullable=True))\n",
+        "downgrade": f"{batch}    batch_op.drop_column('{column}')\n",
+    }
 
 
 class ResolveTwoHeads(Exercise):
@@ -98,7 +100,7 @@ class ResolveTwoHeads(Exercise):
         "Start by looking: `%alembic heads` lists two heads, and `ws.graph()` shows where they "
         "split. Both revisions are needed: each adds a column that the models have.",
         "A merge revision has both heads as its parents and usually does nothing itself. "
-        "Alembic writes it for you: `%alembic merge heads -m \"...\"`.",
+        'Alembic writes it for you: `%alembic merge heads -m "..."`.',
         "After the merge, there is one head again, but the database does not know yet: "
         "`%alembic upgrade head` applies the teammate's revision and then the merge.",
     ]
@@ -106,8 +108,10 @@ class ResolveTwoHeads(Exercise):
     solution_steps = [
         Alembic('merge heads -m "Merge language and location"'),
         Alembic("upgrade head"),
-        Note("`%alembic heads` now shows one head, `%alembic current` shows it too, and "
-             "`%alembic check` finds nothing to do."),
+        Note(
+            "`%alembic heads` now shows one head, `%alembic current` shows it too, and "
+            "`%alembic check` finds nothing to do."
+        ),
     ]
 
     def _setup(self, workspace: Workspace) -> str:
@@ -117,13 +121,21 @@ class ResolveTwoHeads(Exercise):
         mine = new_revision(workspace, MINE, **_add_column("books", "language", "35")).revision
         run_or_fail(workspace, "upgrade", mine)
         workspace.edit(_USER, _PHONE, _PHONE + _LOCATION)
-        theirs = new_revision(workspace, THEIRS, "--head", parent, "--splice",
-                              **_add_column("users", "location", "100")).revision
-        return (f"workspace {workspace.name!r} ({_OWN}) was built at {parent}; "
-                f"revision {mine} (\"{MINE}\", yours, "
-                f"applied) and revision {theirs} (\"{THEIRS}\", your teammate's, not applied) "
-                f"both revise {parent}, and the models have both columns. `%alembic heads` "
-                "shows two heads. Run `q1.setup()` again to start over")
+        theirs = new_revision(
+            workspace,
+            THEIRS,
+            "--head",
+            parent,
+            "--splice",
+            **_add_column("users", "location", "100"),
+        ).revision
+        return (
+            f"workspace {workspace.name!r} ({_OWN}) was built at {parent}; "
+            f'revision {mine} ("{MINE}", yours, '
+            f'applied) and revision {theirs} ("{THEIRS}", your teammate\'s, not applied) '
+            f"both revise {parent}, and the models have both columns. `%alembic heads` "
+            "shows two heads. Run `q1.setup()` again to start over"
+        )
 
     def _check(self, workspace: Workspace, *answer) -> Result:
         mine, theirs = find_revision(workspace, MINE), find_revision(workspace, THEIRS)
@@ -131,11 +143,13 @@ class ResolveTwoHeads(Exercise):
             return NotAttempted("run `q1.setup()` first: it makes the two heads to resolve.")
         if mine is None or theirs is None:
             gone = MINE if mine is None else THEIRS
-            return Incorrect(f"the revision \"{gone}\" is gone. Deleting a revision file throws "
-                             "that change away: its column is still in the models, and no "
-                             "migration creates it any more (on every other database it may "
-                             "even be applied already). Run `q1.setup()` to start over, and "
-                             "merge instead: `%alembic merge heads -m \"...\"`.")
+            return Incorrect(
+                f'the revision "{gone}" is gone. Deleting a revision file throws '
+                "that change away: its column is still in the models, and no "
+                "migration creates it any more (on every other database it may "
+                "even be applied already). Run `q1.setup()` to start over, and "
+                'merge instead: `%alembic merge heads -m "..."`.'
+            )
         pair = {mine.revision, theirs.revision}
         heads = workspace.heads()
         current = workspace_current(workspace)
@@ -144,36 +158,50 @@ class ResolveTwoHeads(Exercise):
             if set(heads) == pair and current == [mine.revision]:
                 return NotAttempted(f"there are still two heads, {listed}: nothing resolved yet.")
             if set(current) == set(heads):
-                return Incorrect(f"the database has both branches applied (`upgrade heads`), "
-                                 f"but the history still has {len(heads)} heads ({listed}): "
-                                 "the next `upgrade head` or `revision`, yours or a "
-                                 "teammate's, fails again. Merge them: `%alembic merge heads "
-                                 "-m \"...\"`, then `%alembic upgrade head`.")
-            return Incorrect(f"there are still {len(heads)} heads ({listed}): merge them into "
-                             "one with `%alembic merge heads -m \"...\"`.")
+                return Incorrect(
+                    f"the database has both branches applied (`upgrade heads`), "
+                    f"but the history still has {len(heads)} heads ({listed}): "
+                    "the next `upgrade head` or `revision`, yours or a "
+                    "teammate's, fails again. Merge them: `%alembic merge heads "
+                    '-m "..."`, then `%alembic upgrade head`.'
+                )
+            return Incorrect(
+                f"there are still {len(heads)} heads ({listed}): merge them into "
+                'one with `%alembic merge heads -m "..."`.'
+            )
         scripts = {s.revision: s for s in revisions(workspace)}
         merges = [s for s in scripts.values() if set(_parents(s)) == pair]
         if not merges:
-            return Incorrect(f"there is one head, {heads[0]}, but no revision merges "
-                             f"{mine.revision} and {theirs.revision}: one branch was moved on "
-                             "top of the other (an edited `down_revision`). That rewrites a "
-                             "revision others may have applied; make a merge revision instead "
-                             "(`q1.setup()` starts over).")
+            return Incorrect(
+                f"there is one head, {heads[0]}, but no revision merges "
+                f"{mine.revision} and {theirs.revision}: one branch was moved on "
+                "top of the other (an edited `down_revision`). That rewrites a "
+                "revision others may have applied; make a merge revision instead "
+                "(`q1.setup()` starts over)."
+            )
         merge = merges[0].revision
         if heads[0] != merge and merge not in _ancestors(scripts, heads[0]):
-            return Incorrect(f"revision {merge} merges the two heads, but the head is "
-                             f"{heads[0]}, which does not come after it.")
+            return Incorrect(
+                f"revision {merge} merges the two heads, but the head is "
+                f"{heads[0]}, which does not come after it."
+            )
         if current != heads:
             where = ", ".join(current) or "base"
-            return Incorrect(f"the merge {merge} is written but not applied: the database is "
-                             f"at {where}. `%alembic upgrade head` applies {theirs.revision} "
-                             f"and then {merge}.")
+            return Incorrect(
+                f"the merge {merge} is written but not applied: the database is "
+                f"at {where}. `%alembic upgrade head` applies {theirs.revision} "
+                f"and then {merge}."
+            )
         found = differences(workspace)
         if found:
-            return Incorrect("the models and the database still differ (as `%alembic check` "
-                             f"would say): {differences_message(found)}.")
-        return Correct(f"one head again: {merge} merges {mine.revision} and {theirs.revision}; "
-                       "the database is at it, and the models match it.")
+            return Incorrect(
+                "the models and the database still differ (as `%alembic check` "
+                f"would say): {differences_message(found)}."
+            )
+        return Correct(
+            f"one head again: {merge} merges {mine.revision} and {theirs.revision}; "
+            "the database is at it, and the models match it."
+        )
 
 
 def _ancestors(scripts: dict, revision: str) -> set[str]:
@@ -231,9 +259,11 @@ def downgrade() -> None:
     """Revert migration."""
     {body}
 '''
-_EMPTY_BODY = ("# ### commands auto generated by Alembic - please adjust! ###\n"
-               "    pass\n"
-               "    # ### end Alembic commands ###")
+_EMPTY_BODY = (
+    "# ### commands auto generated by Alembic - please adjust! ###\n"
+    "    pass\n"
+    "    # ### end Alembic commands ###"
+)
 
 
 class FindTheBranchPoint(Exercise):
@@ -249,9 +279,11 @@ class FindTheBranchPoint(Exercise):
     solution_intro = "Ask Alembic for the branch points:"
     solution_steps = [
         Alembic("branches"),
-        Note(f"It prints one: `{BRANCH_POINT} (branchpoint)`, which branches into "
-             "`2c7f0d93e1b4` and `e9a06b3f5c12`.\n\n"
-             f"```python\nanswer = \"{BRANCH_POINT}\"\nq2.check(answer)\n```"),
+        Note(
+            f"It prints one: `{BRANCH_POINT} (branchpoint)`, which branches into "
+            "`2c7f0d93e1b4` and `e9a06b3f5c12`.\n\n"
+            f'```python\nanswer = "{BRANCH_POINT}"\nq2.check(answer)\n```'
+        ),
     ]
 
     def _setup(self, workspace: Workspace) -> str:
@@ -263,15 +295,23 @@ class FindTheBranchPoint(Exercise):
             date = WORKBOOK_CLOCK + dt.timedelta(minutes=count + index)  # as %alembic dates
             slug = "_".join(re.findall(r"\w+", message)).lower()
             down = parents[0] if len(parents) == 1 else parents
-            workspace.write(f"alembic/versions/{date:%Y%m%d_%H%M}_{rev_id}_{slug}.py",
-                            _EMPTY_REVISION.format(message=message, rev=rev_id, date=date,
-                                                   revises=", ".join(parents), down=down,
-                                                   body=_EMPTY_BODY if len(parents) == 1
-                                                   else "pass"))
-        return (f"workspace {workspace.name!r} ({_OWN}) was built at {parent} and "
-                f"{len(HISTORY)} revisions were "
-                "added on top of it (their bodies are empty: only the shape of the history "
-                "matters here). The database is still at " + parent)
+            workspace.write(
+                f"alembic/versions/{date:%Y%m%d_%H%M}_{rev_id}_{slug}.py",
+                _EMPTY_REVISION.format(
+                    message=message,
+                    rev=rev_id,
+                    date=date,
+                    revises=", ".join(parents),
+                    down=down,
+                    body=_EMPTY_BODY if len(parents) == 1 else "pass",
+                ),
+            )
+        return (
+            f"workspace {workspace.name!r} ({_OWN}) was built at {parent} and "
+            f"{len(HISTORY)} revisions were "
+            "added on top of it (their bodies are empty: only the shape of the history "
+            "matters here). The database is still at " + parent
+        )
 
     def _solve(self, workspace: Workspace) -> tuple:
         return (BRANCH_POINT,)
@@ -281,37 +321,51 @@ class FindTheBranchPoint(Exercise):
         if any(rev_id not in scripts for rev_id, _message, _parents in HISTORY):
             return NotAttempted("run `q2.setup()` first: it builds the history to read.")
         if answer is PLACEHOLDER:
-            return NotAttempted("store the branch point's revision id in `answer`, then run "
-                                "`q2.check(answer)`.")
+            return NotAttempted(
+                "store the branch point's revision id in `answer`, then run `q2.check(answer)`."
+            )
         if not isinstance(answer, str):
-            return Incorrect(f"`answer` should be a revision id, a string such as \"0007\", "
-                             f"not {type(answer).__name__} {answer!r}.")
+            return Incorrect(
+                f'`answer` should be a revision id, a string such as "0007", '
+                f"not {type(answer).__name__} {answer!r}."
+            )
         wanted = answer.strip()
         try:
             script = workspace.script_directory().get_revision(wanted) if wanted else None
         except CommandError as error:
             if "multiple" in str(error).lower():
-                return Incorrect(f"{wanted!r} is the start of several revision ids: give the "
-                                 "whole id, as `%alembic history` prints it.")
+                return Incorrect(
+                    f"{wanted!r} is the start of several revision ids: give the "
+                    "whole id, as `%alembic history` prints it."
+                )
             script = None  # "Can't locate revision identified by ..."
         if script is None:
-            return Incorrect(f"there is no revision {wanted!r} in this history: copy an id "
-                             "from `%alembic history`.")
+            return Incorrect(
+                f"there is no revision {wanted!r} in this history: copy an id "
+                "from `%alembic history`."
+            )
         rev = script.revision
         children = sorted(c for c, s in scripts.items() if rev in _parents(s))
         if script.is_branch_point:
-            return Correct(f"{rev} is the branch point: two revisions revise it, "
-                           f"{' and '.join(children)}.")
+            return Correct(
+                f"{rev} is the branch point: two revisions revise it, {' and '.join(children)}."
+            )
         if script.is_merge_point:
-            return Incorrect(f"{rev} is a merge point: the branches come together there (its "
-                             f"parents are {' and '.join(_parents(script))}). The branch point "
-                             "is where they split: a revision with two children.")
+            return Incorrect(
+                f"{rev} is a merge point: the branches come together there (its "
+                f"parents are {' and '.join(_parents(script))}). The branch point "
+                "is where they split: a revision with two children."
+            )
         if script.is_head:
-            return Incorrect(f"{rev} is a head: the newest revision, nothing revises it. The "
-                             "branch point is where the history splits in two, further down.")
+            return Incorrect(
+                f"{rev} is a head: the newest revision, nothing revises it. The "
+                "branch point is where the history splits in two, further down."
+            )
         child = children[0] if children else "none"
-        return Incorrect(f"{rev} has one child ({child}): the history does not split there. "
-                         "Look for a revision that two revisions name as `down_revision`.")
+        return Incorrect(
+            f"{rev} has one child ({child}): the history does not split there. "
+            "Look for a revision that two revisions name as `down_revision`."
+        )
 
 
 q1 = ResolveTwoHeads()

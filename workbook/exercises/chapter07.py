@@ -28,6 +28,10 @@ from workbook.exercises.core import (
     Sql,
 )
 from workbook.exercises.inspect import (
+    CheckedTable as TableInfo,
+)
+from workbook.exercises.inspect import (
+    Scratch,
     database_file,
     differences,
     differences_message,
@@ -37,9 +41,7 @@ from workbook.exercises.inspect import (
     read_only,
     read_write,
     run_or_fail,
-    Scratch,
     source,
-    CheckedTable as TableInfo,
     workspace_current,
     workspace_schema,
 )
@@ -57,11 +59,17 @@ def _scalar(db: Path, sql: str, *params) -> object:
 
 def _row_counts(db: Path) -> dict[str, int]:
     with read_only(db) as connection:
-        names = [name for (name,) in connection.exec_driver_sql(
-            "SELECT name FROM sqlite_master WHERE type = 'table' "
-            "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-        return {name: connection.exec_driver_sql(f'SELECT count(*) FROM "{name}"').scalar()
-                for name in names}
+        names = [
+            name
+            for (name,) in connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
+        return {
+            name: connection.exec_driver_sql(f'SELECT count(*) FROM "{name}"').scalar()
+            for name in names
+        }
 
 
 def _ancestors(workspace: Workspace, revisions: list[str]) -> set[str]:
@@ -90,8 +98,12 @@ def _markers(db: Path) -> dict[str, bool]:
         "user": ("SELECT count(*) FROM users WHERE email = ?", _USER_EMAIL),
     }
     with read_only(db) as connection:
-        tables = {name for (name,) in connection.exec_driver_sql(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = {
+            name
+            for (name,) in connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+            )
+        }
         for key, (sql, value) in queries.items():
             table = sql.split(" FROM ")[1].split()[0]
             if table in tables:
@@ -112,8 +124,11 @@ def _reference_scripts_changed(workspace: Workspace) -> list[str]:
 
 def _shape(tables: dict[str, TableInfo]) -> dict[str, tuple[set[str], set[str]]]:
     """Per table: its columns and the names of its indexes (alembic_version left out)."""
-    return {name: (set(table.columns), {ix["name"] for ix in table.indexes})
-            for name, table in tables.items() if name != "alembic_version"}
+    return {
+        name: (set(table.columns), {ix["name"] for ix in table.indexes})
+        for name, table in tables.items()
+        if name != "alembic_version"
+    }
 
 
 def _shape_differences(mine: dict, expected: dict) -> list[str]:
@@ -148,8 +163,10 @@ class RollBackToNamedRevision(Exercise):
     solution_intro = "Name the target revision:"
     solution_steps = [
         Alembic(f"downgrade {TARGET}"),
-        Note(f"`%alembic current` now says {TARGET}. `%alembic upgrade head` brings the "
-             "database back up; the columns dropped on the way come back empty."),
+        Note(
+            f"`%alembic current` now says {TARGET}. `%alembic upgrade head` brings the "
+            "database back up; the columns dropped on the way come back empty."
+        ),
     ]
 
     def _setup(self, workspace: Workspace) -> str:
@@ -162,77 +179,106 @@ class RollBackToNamedRevision(Exercise):
         with read_write(db) as connection:
             insert_row(connection, "publishers", {"name": _PUBLISHER})
             publisher_id = connection.exec_driver_sql(
-                "SELECT id FROM publishers WHERE name = ?", (_PUBLISHER,)).scalar()
-            insert_row(connection, "books", {"title": _BOOK_TITLE, "author": "A. Checker",
-                                             "publisher_id": publisher_id})
-            insert_row(connection, "users", {"email": _USER_EMAIL, "hashed_password": "x",
-                                             "display_name": "Q1 Checker"})
-        return (f"added the publisher {_PUBLISHER!r}, its book {_BOOK_TITLE!r} and the user "
-                f"{_USER_EMAIL}; the database is at {', '.join(heads)} (head)")
+                "SELECT id FROM publishers WHERE name = ?", (_PUBLISHER,)
+            ).scalar()
+            insert_row(
+                connection,
+                "books",
+                {"title": _BOOK_TITLE, "author": "A. Checker", "publisher_id": publisher_id},
+            )
+            insert_row(
+                connection,
+                "users",
+                {"email": _USER_EMAIL, "hashed_password": "x", "display_name": "Q1 Checker"},
+            )
+        return (
+            f"added the publisher {_PUBLISHER!r}, its book {_BOOK_TITLE!r} and the user "
+            f"{_USER_EMAIL}; the database is at {', '.join(heads)} (head)"
+        )
 
     def _check(self, workspace: Workspace, *answer) -> Result:
         changed = _reference_scripts_changed(workspace)
         if changed:
-            raise rebuild(f"revision script(s) {', '.join(changed)} were deleted or edited: a "
-                          "rollback moves the database, never the scripts. Put them back")
+            raise rebuild(
+                f"revision script(s) {', '.join(changed)} were deleted or edited: a "
+                "rollback moves the database, never the scripts. Put them back"
+            )
         db = database_file(workspace)
         here, heads = workspace_current(workspace), workspace.heads()
         markers = _markers(db)
         if here == heads:
             if not all(markers.values()):
-                return NotAttempted("run `q1.setup()` first (it adds the rows to keep), then "
-                                    f"roll the database back to {TARGET}.")
+                return NotAttempted(
+                    "run `q1.setup()` first (it adds the rows to keep), then "
+                    f"roll the database back to {TARGET}."
+                )
             return NotAttempted(f"the database is still at head ({', '.join(heads)}).")
         if not here:
-            return Incorrect(f"the database is at base (empty): that is past {TARGET}, and "
-                             "every row went with the tables. `%alembic upgrade head`, "
-                             f"`q1.setup()` again, then one `%alembic downgrade {TARGET}`.")
+            return Incorrect(
+                f"the database is at base (empty): that is past {TARGET}, and "
+                "every row went with the tables. `%alembic upgrade head`, "
+                f"`q1.setup()` again, then one `%alembic downgrade {TARGET}`."
+            )
         if here != [TARGET]:
             below = _ancestors(workspace, [TARGET])
             where = ", ".join(here)
             if set(here) <= below:
-                return Incorrect(f"the database is at {where}, below {TARGET}: you went too "
-                                 f"far. `%alembic upgrade {TARGET}` brings it back up.")
+                return Incorrect(
+                    f"the database is at {where}, below {TARGET}: you went too "
+                    f"far. `%alembic upgrade {TARGET}` brings it back up."
+                )
             parents = set()
             for head in heads:
                 down = workspace.script_directory().get_revision(head).down_revision
                 parents |= {down} if isinstance(down, str) else set(down or ())
             if set(here) == parents:
-                return Incorrect(f"the database is at {where}: `downgrade -1` undoes only the "
-                                 f"newest revision. Name the target instead: "
-                                 f"`%alembic downgrade {TARGET}`.")
-            return Incorrect(f"the database is at {where}, still above {TARGET}: "
-                             f"`%alembic downgrade {TARGET}`.")
+                return Incorrect(
+                    f"the database is at {where}: `downgrade -1` undoes only the "
+                    f"newest revision. Name the target instead: "
+                    f"`%alembic downgrade {TARGET}`."
+                )
+            return Incorrect(
+                f"the database is at {where}, still above {TARGET}: `%alembic downgrade {TARGET}`."
+            )
         with Scratch(workspace) as scratch:
             scratch.db.unlink(missing_ok=True)
             built = scratch.alembic("upgrade", TARGET)
             if not built.ok:
-                return Incorrect(f"could not build a fresh database at {TARGET} to compare "
-                                 f"with yours: {built.error}")
+                return Incorrect(
+                    f"could not build a fresh database at {TARGET} to compare "
+                    f"with yours: {built.error}"
+                )
             expected = _shape(scratch.schema())
         found = _shape_differences(_shape(workspace_schema(workspace)), expected)
         if found:
-            return Incorrect(f"alembic_version says {TARGET}, but the tables are not those of "
-                             f"{TARGET}: {differences_message(found)}. Did you `stamp`? It "
-                             "only rewrites alembic_version and runs no migration. "
-                             f"`%alembic stamp head`, then `%alembic downgrade {TARGET}`.")
+            return Incorrect(
+                f"alembic_version says {TARGET}, but the tables are not those of "
+                f"{TARGET}: {differences_message(found)}. Did you `stamp`? It "
+                "only rewrites alembic_version and runs no migration. "
+                f"`%alembic stamp head`, then `%alembic downgrade {TARGET}`."
+            )
         if not all(markers.values()):
             lost = ", ".join(key for key, present in markers.items() if not present)
-            return Incorrect(f"the database is at {TARGET} with the right tables, but rows are "
-                             f"gone ({lost}): did you go through base? That drops every "
-                             f"table. `%alembic upgrade head`, `q1.setup()` again, then one "
-                             f"`%alembic downgrade {TARGET}`.")
-        return Correct(f"the database is at {TARGET}, its tables are exactly those of {TARGET}, "
-                       "the publisher, book and user are still there, and every later revision "
-                       "is still in alembic/versions, ready for `upgrade head`.")
+            return Incorrect(
+                f"the database is at {TARGET} with the right tables, but rows are "
+                f"gone ({lost}): did you go through base? That drops every "
+                f"table. `%alembic upgrade head`, `q1.setup()` again, then one "
+                f"`%alembic downgrade {TARGET}`."
+            )
+        return Correct(
+            f"the database is at {TARGET}, its tables are exactly those of {TARGET}, "
+            "the publisher, book and user are still there, and every later revision "
+            "is still in alembic/versions, ready for `upgrade head`."
+        )
 
 
 # -- q2: recover a half-applied migration -----------------------------------------------------
 SLUG_MESSAGE = "Add books.slug"
 _START_OVER = f"To start over, {REBUILD}, then run `q2.setup()` again"
 LEFTOVER = f"{TMP_PREFIX}books"
-_PUBLISHER_ID = ('        ForeignKey("publishers.id", ondelete="SET NULL"), index=True, '
-                 'default=None\n    )\n')
+_PUBLISHER_ID = (
+    '        ForeignKey("publishers.id", ondelete="SET NULL"), index=True, default=None\n    )\n'
+)
 _SLUG = "    slug: Mapped[Optional[str]] = mapped_column(String(300), unique=True, default=None)\n"
 _BROKEN_SLUG = "lower(replace(title, ' ', '-'))"
 _FIXED_SLUG = "lower(replace(title, ' ', '-')) || '-' || id"
@@ -309,19 +355,21 @@ class RecoverHalfAppliedMigration(Exercise):
     hints = [
         "Look before you touch anything: `ws.schema()` warns about a leftover table, and shows "
         "what else the failed run left behind; `ws.current()` says what alembic_version "
-        "holds; `ws.show_revision(\"head\")` shows the migration.",
+        'holds; `ws.show_revision("head")` shows the migration.',
         f"Two things stuck: the leftover `{LEFTOVER}` (check that books still holds its rows, "
         "then drop it) and the column that step 1 added: books.slug is already there, so a "
         "retry fails with `duplicate column name`. "
-        "`ws.sql(\"ALTER TABLE books DROP COLUMN slug\")` undoes it.",
+        '`ws.sql("ALTER TABLE books DROP COLUMN slug")` undoes it.',
         "Then the bug: two books are both called Dune, so step 3 gives them the same slug. "
         "Append the id to make every slug unique: "
         "`lower(replace(title, ' ', '-')) || '-' || id`. Then `%alembic upgrade head` (env.py "
         "is the transactional one again: a failure now leaves nothing behind).",
     ]
-    solution_intro = ("First look: `ws.schema()` shows the leftover `_alembic_tmp_books` and a "
-                      "books table that already has `slug`. books still holds its rows, so the "
-                      "leftover copy can go, and so can the column step 1 added:")
+    solution_intro = (
+        "First look: `ws.schema()` shows the leftover `_alembic_tmp_books` and a "
+        "books table that already has `slug`. books still holds its rows, so the "
+        "leftover copy can go, and so can the column step 1 added:"
+    )
     solution_steps = [
         Sql(f"DROP TABLE {LEFTOVER}"),
         Sql("ALTER TABLE books DROP COLUMN slug"),
@@ -329,8 +377,10 @@ class RecoverHalfAppliedMigration(Exercise):
         EditRevision(_BROKEN_SLUG, _FIXED_SLUG),
         Alembic("upgrade head"),
     ]
-    solution_outro = ("`%alembic check` then finds nothing to do, and every book has its own "
-                      "slug: the two Dunes get `dune-` followed by their id.")
+    solution_outro = (
+        "`%alembic check` then finds nothing to do, and every book has its own "
+        "slug: the two Dunes get `dune-` followed by their id."
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -348,8 +398,9 @@ class RecoverHalfAppliedMigration(Exercise):
             for row in _DUNES:
                 insert_row(connection, "books", row)
         workspace.edit(_BOOK, _PUBLISHER_ID, _PUBLISHER_ID + _SLUG)
-        script = new_revision(workspace, SLUG_MESSAGE, upgrade=_SLUG_UPGRADE,
-                              downgrade=_SLUG_DOWNGRADE)
+        script = new_revision(
+            workspace, SLUG_MESSAGE, upgrade=_SLUG_UPGRADE, downgrade=_SLUG_DOWNGRADE
+        )
         previous = ", ".join(workspace_current(workspace))
         self._baselines[workspace.path] = _row_counts(db)
         env = workspace.file("alembic/env.py")
@@ -359,79 +410,102 @@ class RecoverHalfAppliedMigration(Exercise):
         finally:
             workspace.write(env, (REPO_ROOT / "alembic" / "env.py").read_text())
         if result.ok or LEFTOVER not in workspace_schema(workspace):
-            raise WorkspaceError("the migration did not fail halfway as planned "
-                                 f"({result.error or 'it succeeded'})")
-        return (f"added two books called Dune, the model attribute Book.slug, and revision "
-                f"{script.revision} (\"{SLUG_MESSAGE}\"); ran `alembic upgrade head` with a "
-                f"non-transactional env.py, like the guide's. It failed: {result.error}. "
-                f"alembic_version still says {previous}. env.py is the project's (atomic) one "
-                "again. Start with ws.schema()")
+            raise WorkspaceError(
+                f"the migration did not fail halfway as planned ({result.error or 'it succeeded'})"
+            )
+        return (
+            f"added two books called Dune, the model attribute Book.slug, and revision "
+            f'{script.revision} ("{SLUG_MESSAGE}"); ran `alembic upgrade head` with a '
+            f"non-transactional env.py, like the guide's. It failed: {result.error}. "
+            f"alembic_version still says {previous}. env.py is the project's (atomic) one "
+            "again. Start with ws.schema()"
+        )
 
     def _check(self, workspace: Workspace, *answer) -> Result:
         script = find_revision(workspace, SLUG_MESSAGE)
         if script is None:
-            return NotAttempted("run `q2.setup()` first: it makes the half-applied migration "
-                                "to recover from.")
+            return NotAttempted(
+                "run `q2.setup()` first: it makes the half-applied migration to recover from."
+            )
         db = database_file(workspace)
         tables = workspace_schema(workspace)
         leftovers = sorted(name for name in tables if name.startswith(TMP_PREFIX))
         upgrade = function_source(source(script), "upgrade")
         if leftovers and _BROKEN_BACKFILL in upgrade:
-            return NotAttempted(f"the workspace is as q2.setup() left it: {leftovers[0]} is "
-                                "still there, and the migration is unchanged. Start with "
-                                "ws.schema().")
+            return NotAttempted(
+                f"the workspace is as q2.setup() left it: {leftovers[0]} is "
+                "still there, and the migration is unchanged. Start with "
+                "ws.schema()."
+            )
         if leftovers:
-            return Incorrect(f"the leftover table {leftovers[0]} is still there: check that "
-                             f"{leftovers[0][len(TMP_PREFIX):]} holds its rows, then "
-                             f"`ws.sql(\"DROP TABLE {leftovers[0]}\")`.")
+            return Incorrect(
+                f"the leftover table {leftovers[0]} is still there: check that "
+                f"{leftovers[0][len(TMP_PREFIX) :]} holds its rows, then "
+                f'`ws.sql("DROP TABLE {leftovers[0]}")`.'
+            )
         here, heads = workspace_current(workspace), workspace.heads()
         where = ", ".join(here) or "base"
         if here != heads:
             books = tables.get("books")
             if books is not None and "slug" in books.columns and script.revision not in here:
-                return Incorrect(f"books already has slug, but alembic_version says {where}: "
-                                 "step 1 of the migration (ADD COLUMN) stuck when it failed, "
-                                 "so a retry fails with `duplicate column name: slug`. Undo it "
-                                 "first: `ws.sql(\"ALTER TABLE books DROP COLUMN slug\")`.")
+                return Incorrect(
+                    f"books already has slug, but alembic_version says {where}: "
+                    "step 1 of the migration (ADD COLUMN) stuck when it failed, "
+                    "so a retry fails with `duplicate column name: slug`. Undo it "
+                    'first: `ws.sql("ALTER TABLE books DROP COLUMN slug")`.'
+                )
             with Scratch(workspace) as scratch:
                 trial = scratch.alembic("upgrade", "heads")
             if trial.ok:
-                return Incorrect(f"the database is clean but still at {where}: run "
-                                 "`%alembic upgrade head`.")
+                return Incorrect(
+                    f"the database is clean but still at {where}: run `%alembic upgrade head`."
+                )
             if "UNIQUE constraint failed: books.slug" in (trial.error or ""):
-                return Incorrect(f"the database is clean again, still at {where}, but the "
-                                 "migration still fails: UNIQUE constraint failed: books.slug. "
-                                 "Two books share a title: make each slug unique (append the "
-                                 "id), then `%alembic upgrade head`.")
-            return Incorrect(f"the database is at {where}, not at head, and "
-                             f"`upgrade head` fails: {trial.error}")
+                return Incorrect(
+                    f"the database is clean again, still at {where}, but the "
+                    "migration still fails: UNIQUE constraint failed: books.slug. "
+                    "Two books share a title: make each slug unique (append the "
+                    "id), then `%alembic upgrade head`."
+                )
+            return Incorrect(
+                f"the database is at {where}, not at head, and `upgrade head` fails: {trial.error}"
+            )
         baseline = self._baselines.get(workspace.path)
         counts = _row_counts(db)
         if baseline is not None:
             for table, before in sorted(baseline.items()):
                 if table in counts and counts[table] != before:
-                    return Incorrect(f"{table} had {before} rows when the migration failed and "
-                                     f"has {counts[table]} now: a recovery must keep every row. "
-                                     f"{_START_OVER}.")
+                    return Incorrect(
+                        f"{table} had {before} rows when the migration failed and "
+                        f"has {counts[table]} now: a recovery must keep every row. "
+                        f"{_START_OVER}."
+                    )
         if (_scalar(db, "SELECT count(*) FROM books WHERE title = 'Dune'") or 0) < 2:
-            return Incorrect("one of the two Dune books is gone: a recovery must keep every "
-                             f"row. {_START_OVER}.")
+            return Incorrect(
+                f"one of the two Dune books is gone: a recovery must keep every row. {_START_OVER}."
+            )
         if "slug" in tables.get("books", TableInfo("books")).columns:
             empty = _scalar(db, "SELECT count(*) FROM books WHERE slug IS NULL") or 0
             if empty:
-                return Incorrect(f"{empty} book(s) have no slug: the backfill did not run. "
-                                 "(`stamp` records a revision without running it.) Fill them "
-                                 "through the migration: stamp back to "
-                                 f"{script.down_revision}, undo what is there, fix, upgrade.")
+                return Incorrect(
+                    f"{empty} book(s) have no slug: the backfill did not run. "
+                    "(`stamp` records a revision without running it.) Fill them "
+                    "through the migration: stamp back to "
+                    f"{script.down_revision}, undo what is there, fix, upgrade."
+                )
         found = differences(workspace)
         if found:
-            return Incorrect("the database is at head, but the models and the database "
-                             f"differ (as `%alembic check` would say): "
-                             f"{differences_message(found)}. (`stamp head` only writes "
-                             "alembic_version: it does not finish a migration.)")
-        return Correct(f"no leftover table, revision {script.revision} is applied in full "
-                       "(every book has its own slug), every row is still there, and the "
-                       "models agree with the database.")
+            return Incorrect(
+                "the database is at head, but the models and the database "
+                f"differ (as `%alembic check` would say): "
+                f"{differences_message(found)}. (`stamp head` only writes "
+                "alembic_version: it does not finish a migration.)"
+            )
+        return Correct(
+            f"no leftover table, revision {script.revision} is applied in full "
+            "(every book has its own slug), every row is still there, and the "
+            "models agree with the database."
+        )
 
 
 q1 = RollBackToNamedRevision()

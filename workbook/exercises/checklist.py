@@ -39,12 +39,18 @@ class _Checklist:
         colours = {DONE: "#1a7f37", WRONG: "#cf222e", TODO: "#9a6700"}
         rows = "".join(
             f'<li><b style="color:{colours[mark]};{CHIP}">{mark} {html.escape(part)}:</b> '
-            f"{inline(detail)}</li>" for mark, part, detail in self.items)
+            f"{inline(detail)}</li>"
+            for mark, part, detail in self.items
+        )
         colour = self.colour  # type: ignore[attr-defined]
-        head = (f'<b style="color:{colour};{CHIP}">{self.symbol} '  # type: ignore[attr-defined]
-                f"{self.label}:</b> {inline(self.summary)}")  # type: ignore[attr-defined]
-        return (f'<div style="line-height:1.45">{head}'
-                f'<ul style="list-style:none;padding-left:1em;margin:0.2em 0">{rows}</ul></div>')
+        head = (
+            f'<b style="color:{colour};{CHIP}">{self.symbol} '  # type: ignore[attr-defined]
+            f"{self.label}:</b> {inline(self.summary)}"
+        )  # type: ignore[attr-defined]
+        return (
+            f'<div style="line-height:1.45">{head}'
+            f'<ul style="list-style:none;padding-left:1em;margin:0.2em 0">{rows}</ul></div>'
+        )
 
 
 class CorrectChecklist(_Checklist, Correct):
@@ -59,8 +65,9 @@ class NotAttemptedChecklist(_Checklist, NotAttempted):
     pass
 
 
-def checklist(items: list[tuple[str, str, str]], correct: str, not_attempted: str,
-               progress: str) -> Result:
+def checklist(
+    items: list[tuple[str, str, str]], correct: str, not_attempted: str, progress: str
+) -> Result:
     """Correct when every item is done, NotAttempted when none is started, else Incorrect.
 
     ``progress`` is formatted with ``done`` and ``total``.

@@ -24,8 +24,14 @@ from workbook.exercises.inspect import (
 )
 from workbook.workspace import Workspace
 
-__all__ = ["already_done", "bring_copy", "new_revision", "rebuild", "require_table",
-           "revisions_touching"]
+__all__ = [
+    "already_done",
+    "bring_copy",
+    "new_revision",
+    "rebuild",
+    "require_table",
+    "revisions_touching",
+]
 
 
 def rebuild(what: str) -> Problem:
@@ -51,8 +57,10 @@ def bring_copy(scratch: Scratch, revision: str | None, purpose: str = "to test i
     """
     moved = scratch.goto(revision)
     if not moved.ok:
-        raise Problem(f"could not bring a copy of the database to {revision or 'base'} "
-                      f"{purpose}: {moved.error}")
+        raise Problem(
+            f"could not bring a copy of the database to {revision or 'base'} "
+            f"{purpose}: {moved.error}"
+        )
 
 
 def revisions_touching(workspace: Workspace, name: str, bare: bool = False) -> list[Script]:
@@ -60,8 +68,11 @@ def revisions_touching(workspace: Workspace, name: str, bare: bool = False) -> l
 
     ``name`` counts in quotes (``'slug'``), or also as a bare word with ``bare``.
     """
-    return [script for script in learner_revisions(workspace)
-            if mentions(function_source(source(script), "upgrade"), name, bare=bare)]
+    return [
+        script
+        for script in learner_revisions(workspace)
+        if mentions(function_source(source(script), "upgrade"), name, bare=bare)
+    ]
 
 
 def already_done(workspace: Workspace, message: str) -> str | None:
@@ -69,11 +80,16 @@ def already_done(workspace: Workspace, message: str) -> str | None:
     existing = find_revision(workspace, message)
     if existing is None:
         return None
-    return f"already done: revision {existing.revision} (\"{message}\") exists"
+    return f'already done: revision {existing.revision} ("{message}") exists'
 
 
-def new_revision(workspace: Workspace, message: str, *options: str,
-                 upgrade: str | None = None, downgrade: str | None = None) -> Script:
+def new_revision(
+    workspace: Workspace,
+    message: str,
+    *options: str,
+    upgrade: str | None = None,
+    downgrade: str | None = None,
+) -> Script:
     """``alembic revision -m message *options``, its functions filled with the bodies given
     (``Workspace.fill_revision``). A failure stops the setup (WorkspaceError)."""
     run_or_fail(workspace, "revision", "-m", message, *options)

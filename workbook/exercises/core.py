@@ -37,8 +37,22 @@ from workbook.text import inline, one_line, relative
 from workbook.workspace import Workspace, WorkspaceError, active_workspace, workspaces_root
 
 __all__ = [
-    "PLACEHOLDER", "____", "Result", "Correct", "Incorrect", "NotAttempted", "Exercise",
-    "Problem", "Step", "Write", "Edit", "EditRevision", "Alembic", "Note", "Sql", "show",
+    "PLACEHOLDER",
+    "____",
+    "Result",
+    "Correct",
+    "Incorrect",
+    "NotAttempted",
+    "Exercise",
+    "Problem",
+    "Step",
+    "Write",
+    "Edit",
+    "EditRevision",
+    "Alembic",
+    "Note",
+    "Sql",
+    "show",
     "REBUILD",
 ]
 
@@ -50,9 +64,9 @@ REBUILD = "rebuild the workspace (run the chapter's first cell again)"
 class _Placeholder:
     """The value of ``____``: an answer that was not given yet."""
 
-    _instance: ClassVar["_Placeholder | None"] = None
+    _instance: ClassVar[_Placeholder | None] = None
 
-    def __new__(cls) -> "_Placeholder":
+    def __new__(cls) -> _Placeholder:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -82,8 +96,11 @@ class Result:
 
     @property
     def plain(self) -> str:
-        return f"{self.symbol} {self.label}: {self.message}" if self.message else \
-            f"{self.symbol} {self.label}"
+        return (
+            f"{self.symbol} {self.label}: {self.message}"
+            if self.message
+            else f"{self.symbol} {self.label}"
+        )
 
     def html(self) -> str:
         head = f'<b style="color:{self.colour};{CHIP}">{self.symbol} {self.label}:</b>'
@@ -125,9 +142,11 @@ CHIP = "background:#f6f8fa;padding:0 0.3em;border-radius:3px"
 _SCRATCH = re.compile(r"\.scratch/[^/\s]+/?")  # a scratch copy's random folder name
 # Code blocks set their text and background colours together, from JupyterLab's theme
 # (light or dark) where there is one, else light: readable in every front end.
-_PRE_STYLE = ("font-size:0.85em;line-height:1.35;padding:0.5em;overflow-x:auto;"
-              "color:var(--jp-content-font-color1,#1f2328);"
-              "background:var(--jp-cell-editor-background,#f6f8fa)")
+_PRE_STYLE = (
+    "font-size:0.85em;line-height:1.35;padding:0.5em;overflow-x:auto;"
+    "color:var(--jp-content-font-color1,#1f2328);"
+    "background:var(--jp-cell-editor-background,#f6f8fa)"
+)
 
 
 class _HtmlRenderer(mistune.HTMLRenderer):
@@ -230,8 +249,10 @@ class Edit(Step):
         return repr(self.path)
 
     def render(self) -> str:
-        return (f"```python\nws.edit({self._target()},\n{_literal(self.old)},\n"
-                f"{_literal(self.new)})\n```")
+        return (
+            f"```python\nws.edit({self._target()},\n{_literal(self.old)},\n"
+            f"{_literal(self.new)})\n```"
+        )
 
     def _file(self, workspace: Workspace) -> Path | str:
         return self.path
@@ -265,8 +286,11 @@ class Alembic(Step):
 
     def apply(self, workspace: Workspace) -> None:
         words = shlex.split(self.line)
-        if words[:1] in (["revision"], ["merge"]) and "-m" in words[:-1] and _has_revision(
-                workspace, words[words.index("-m") + 1]):
+        if (
+            words[:1] in (["revision"], ["merge"])
+            and "-m" in words[:-1]
+            and _has_revision(workspace, words[words.index("-m") + 1])
+        ):
             return  # written already (a partial attempt): a second one would duplicate it
         result = workspace.run(words)
         if not result.ok:
@@ -274,8 +298,7 @@ class Alembic(Step):
 
 
 def _has_revision(workspace: Workspace, message: str) -> bool:
-    return any(script.doc == message
-               for script in workspace.script_directory().walk_revisions())
+    return any(script.doc == message for script in workspace.script_directory().walk_revisions())
 
 
 class Sql(Step):
@@ -292,7 +315,7 @@ class Sql(Step):
 
 
 # -- exercises ----------------------------------------------------------------------------
-def _record_progress(exercise: "Exercise", result: Result) -> None:
+def _record_progress(exercise: Exercise, result: Result) -> None:
     """Note the outcome in the learner's progress (``workbook.progress``), silently.
 
     Never fails a check: a progress file that cannot be written only goes unrecorded.
@@ -309,10 +332,14 @@ def _not_yet(waiting: list[str]) -> str:
     """The setup note of a setup that waits for the exercises ``waiting`` (``["q1"]``)."""
     numbers = " and ".join(name[1:] for name in waiting)
     if len(waiting) == 1:
-        return (f"not yet: exercise {numbers} comes first (this setup would get in its way); "
-                "do it, then run this cell again")
-    return (f"not yet: exercises {numbers} come first (this setup would get in their way); "
-            "do them, then run this cell again")
+        return (
+            f"not yet: exercise {numbers} comes first (this setup would get in its way); "
+            "do it, then run this cell again"
+        )
+    return (
+        f"not yet: exercises {numbers} come first (this setup would get in their way); "
+        "do them, then run this cell again"
+    )
 
 
 class Exercise:
@@ -354,10 +381,15 @@ class Exercise:
                 step.apply(workspace)
             except Exception as error:
                 shown = step.render().strip("`").removeprefix("python").strip().splitlines()
-                reason = str(error) if isinstance(error, WorkspaceError) else \
-                    one_line(error, workspace.path)
-                raise WorkspaceError(f"step {number} of {len(done)} ({shown[0]}) could not be "
-                                     f"applied: {clean(reason, workspace.path)}") from error
+                reason = (
+                    str(error)
+                    if isinstance(error, WorkspaceError)
+                    else one_line(error, workspace.path)
+                )
+                raise WorkspaceError(
+                    f"step {number} of {len(done)} ({shown[0]}) could not be "
+                    f"applied: {clean(reason, workspace.path)}"
+                ) from error
         return ()
 
     def _waiting_for(self, workspace: Workspace) -> list[str]:
@@ -373,13 +405,20 @@ class Exercise:
             done = progress.load().get(chapter, {})
         except Exception:  # noqa: BLE001 - an unreadable progress file: judge by the workspace
             done = {}
-        return [name for name in self.comes_after if done.get(name) != "Correct"
-                and isinstance(getattr(module, name).result(workspace=workspace), NotAttempted)]
+        return [
+            name
+            for name in self.comes_after
+            if done.get(name) != "Correct"
+            and isinstance(getattr(module, name).result(workspace=workspace), NotAttempted)
+        ]
 
     @property
     def solution_text(self) -> str:
-        parts = [self.solution_intro, *(s.render() for s in self.solution_steps),
-                 self.solution_outro]
+        parts = [
+            self.solution_intro,
+            *(s.render() for s in self.solution_steps),
+            self.solution_outro,
+        ]
         return "\n\n".join(part.strip("\n") for part in parts if part)
 
     # -- the learner's buttons ---------------------------------------------------------
@@ -394,8 +433,9 @@ class Exercise:
         except Problem as problem:
             result = Incorrect(clean(str(problem), workspace.path))
         except Exception as error:  # never raise at the learner
-            result = Incorrect("the checker could not read your workspace: "
-                               f"{one_line(error, workspace.path)}")
+            result = Incorrect(
+                f"the checker could not read your workspace: {one_line(error, workspace.path)}"
+            )
         if not isinstance(result, Result):  # a checker bug, said plainly
             result = Incorrect(f"the checker returned {type(result).__name__}, not a result")
         result.message = unpath(result.message, workspace.path)
@@ -411,7 +451,9 @@ class Exercise:
         """Show the next hint (each call a stronger one, then round again), or hint ``level``."""
         count = len(self.hints)
         if count == 0:
-            show("There is no hint for this exercise.", "<p>There is no hint for this exercise.</p>")
+            show(
+                "There is no hint for this exercise.", "<p>There is no hint for this exercise.</p>"
+            )
             return
         if level is None:
             index = self._next_hint
@@ -427,16 +469,20 @@ class Exercise:
         body = markdown_html(text)
         if body.count("<p>") == 1 and body.startswith("<p>") and body.endswith("</p>"):
             body = body.removeprefix("<p>").removesuffix("</p>")  # one paragraph: inline
-        show(f"{label}: {text}",
-             f'<div style="line-height:1.45"><b style="color:#0969da;{CHIP}">{label}:</b> '
-             f"{body}</div>")
+        show(
+            f"{label}: {text}",
+            f'<div style="line-height:1.45"><b style="color:#0969da;{CHIP}">{label}:</b> '
+            f"{body}</div>",
+        )
 
     def solution(self) -> None:
         """Show the solution."""
         text = self.solution_text
-        show(f"Solution:\n{text}",
-             f'<div style="line-height:1.45"><b style="color:#8250df;{CHIP}">Solution:</b>'
-             f"{markdown_html(text)}</div>")
+        show(
+            f"Solution:\n{text}",
+            f'<div style="line-height:1.45"><b style="color:#8250df;{CHIP}">Solution:</b>'
+            f"{markdown_html(text)}</div>",
+        )
 
     def setup(self, workspace: Workspace | None = None) -> None:
         """Prepare the workspace for this exercise (some exercises start from a mistake)."""
@@ -446,8 +492,10 @@ class Exercise:
             note = _not_yet(waiting) if waiting else self._setup(workspace)
         except Exception as error:
             where = [workspace.path] if isinstance(workspace, Workspace) else []
-            message = (f"Setup could not run: {clean(one_line(error), *where)}. "
-                       f"{REBUILD.capitalize()}, then retry.")
+            message = (
+                f"Setup could not run: {clean(one_line(error), *where)}. "
+                f"{REBUILD.capitalize()}, then retry."
+            )
             show(message, f'<div><span style="color:#cf222e;{CHIP}">{inline(message)}</span></div>')
             return
         message = f"Setup: {note}."

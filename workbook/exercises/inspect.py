@@ -41,7 +41,11 @@ from workbook.runner import AlembicResult, project_imports, run_alembic
 from workbook.stages import REPO_ROOT
 from workbook.text import one_line
 from workbook.views.schema import (
-    ColumnInfo, ForeignKeyInfo, IndexInfo, TableInfo, snapshot_schema,
+    ColumnInfo,
+    ForeignKeyInfo,
+    IndexInfo,
+    TableInfo,
+    snapshot_schema,
 )
 from workbook.workspace import DATABASE_FILE, Workspace, WorkspaceError, masked, workspaces_root
 
@@ -71,8 +75,10 @@ def database_file(workspace: Workspace | Path) -> Path:
     except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise Problem(f"DATABASE_URL in .env is not a database URL: {masked(raw)!r}") from None
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        raise Problem("the checks need the workspace's SQLite file: DATABASE_URL in .env "
-                      "should be sqlite+aiosqlite:///app.db")
+        raise Problem(
+            "the checks need the workspace's SQLite file: DATABASE_URL in .env "
+            "should be sqlite+aiosqlite:///app.db"
+        )
     path = Path(url.database)
     return path if path.is_absolute() else root / path
 
@@ -85,8 +91,9 @@ def _path(workspace: Workspace | Path) -> Path:
 def read_only(db: Path) -> Iterator[sa.Connection]:
     """A connection that cannot write (``mode=ro``); the engine is disposed afterwards."""
     uri = f"file:{urllib.parse.quote(str(db))}?mode=ro"
-    engine = sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True),
-                              poolclass=NullPool)
+    engine = sa.create_engine(
+        "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True), poolclass=NullPool
+    )
     try:
         with engine.connect() as connection:
             yield connection
@@ -170,8 +177,7 @@ def models(workspace: Workspace) -> Iterator[ModuleType]:
         try:
             module = importlib.import_module("app.models")
         except Exception as error:
-            raise Problem(f"your models do not import: {one_line(error, workspace.path)}") \
-                from None
+            raise Problem(f"your models do not import: {one_line(error, workspace.path)}") from None
         where = Path(getattr(module, "__file__", "") or "/").resolve()
         if not where.is_relative_to(workspace.path.resolve()):
             raise Problem("the workspace has no app/models package of its own")
@@ -201,11 +207,14 @@ def differences(workspace: Workspace) -> list[str]:
     with models(workspace) as module:
         metadata = module.Base.metadata
         with read_only(db) as connection:
-            context = MigrationContext.configure(connection, opts={
-                "target_metadata": metadata,
-                "compare_type": True,
-                "compare_server_default": True,
-            })
+            context = MigrationContext.configure(
+                connection,
+                opts={
+                    "target_metadata": metadata,
+                    "compare_type": True,
+                    "compare_server_default": True,
+                },
+            )
             diffs = compare_metadata(context, metadata)
     return [describe(diff) for diff in diffs]
 
@@ -222,6 +231,7 @@ def describe(diff: Any) -> str:
         op, _schema, table, column, _info, old, new = diff[0]
         what = op.removeprefix("modify_")
         if what == "nullable":
+
             def word(value):
                 return "NULL" if value else "NOT NULL"
 
@@ -259,8 +269,9 @@ def revisions(workspace: Workspace) -> list[Script]:
     try:
         return list(workspace.script_directory().walk_revisions())
     except Exception as error:
-        raise Problem(f"the revision scripts do not load: {one_line(error, workspace.path)}") \
-            from None
+        raise Problem(
+            f"the revision scripts do not load: {one_line(error, workspace.path)}"
+        ) from None
 
 
 def _reference_texts() -> set[str]:
@@ -294,9 +305,12 @@ def function_body(text: str, name: str) -> list[ast.stmt] | None:
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
             body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(
-                    getattr(body[0], "value", None), ast.Constant) and isinstance(
-                    body[0].value.value, str):
+            if (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(getattr(body[0], "value", None), ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
                 body = body[1:]
             return body
     return None
@@ -359,8 +373,13 @@ class Scratch:
         root.mkdir(parents=True, exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix=f"{workspace.name}.", dir=root)).resolve()
         try:
-            shutil.copytree(workspace.path, self.path, dirs_exist_ok=True, symlinks=True,
-                            ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+            shutil.copytree(
+                workspace.path,
+                self.path,
+                dirs_exist_ok=True,
+                symlinks=True,
+                ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
+            )
             source_db = database_file(workspace)
             self.db = self.path / DATABASE_FILE
             if source_db.resolve() != (workspace.path / DATABASE_FILE).resolve():
@@ -368,12 +387,14 @@ class Scratch:
                 self.db.unlink(missing_ok=True)
                 if source_db.exists():
                     shutil.copyfile(source_db, self.db)
-                (self.path / ".env").write_text(f"DATABASE_URL=sqlite+aiosqlite:///{DATABASE_FILE}\n")
+                (self.path / ".env").write_text(
+                    f"DATABASE_URL=sqlite+aiosqlite:///{DATABASE_FILE}\n"
+                )
         except BaseException:
             self.close()
             raise
 
-    def __enter__(self) -> "Scratch":
+    def __enter__(self) -> Scratch:
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -424,16 +445,19 @@ def models_match_database(workspace: Workspace) -> Result | None:
     """Incorrect when `alembic check` would still find differences, else None."""
     found = differences(workspace)
     if found:
-        return Incorrect("the models and the database still differ (as `%alembic check` "
-                         f"would say): {differences_message(found)}.")
+        return Incorrect(
+            "the models and the database still differ (as `%alembic check` "
+            f"would say): {differences_message(found)}."
+        )
     return None
 
 
 def database_at_head(workspace: Workspace) -> Result | None:
     """Incorrect when the database is not at the head revision, else None."""
     if workspace_current(workspace) != workspace.heads():
-        return Incorrect("the database is not at head: apply your revision, "
-                         "`%alembic upgrade head`.")
+        return Incorrect(
+            "the database is not at head: apply your revision, `%alembic upgrade head`."
+        )
     return None
 
 
