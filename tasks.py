@@ -324,6 +324,13 @@ def setup(folder: Path = VENV, base: Path | None = None) -> Path:
         "Python 3 (alembic workbook)",
         stdout=subprocess.DEVNULL,
     )
+    # Its kernels load the workbook's extension, so that `%alembic` answers in one line
+    # (what to run) even before a lesson's first cell, e.g. right after a kernel restart.
+    spec = folder / "share" / "jupyter" / "kernels" / "python3" / "kernel.json"
+    kernel = json.loads(spec.read_text())
+    if "--ext=workbook" not in kernel["argv"]:
+        kernel["argv"].append("--ext=workbook")
+        spec.write_text(json.dumps(kernel, indent=1) + "\n")
     stamp.write_text(wanted)
     say(f"environment ready ({name})")
     return python

@@ -149,3 +149,22 @@ def test_a_real_lab_shows_trusted_copies_and_asks_no_news(tmp_path, monkeypatch)
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+@pytest.mark.slow
+def test_a_restarted_kernel_answers_alembic_with_what_to_run():
+    """The kernel this environment registers loads the workbook's extension: `%alembic`
+    before any lesson cell is one line saying what to run, not "magic not found"."""
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        reply = client.execute_interactive(
+            "%alembic current", timeout=60, output_hook=lambda m: None
+        )
+        assert reply["content"]["status"] == "error"
+        assert reply["content"]["evalue"].startswith("no workspace yet: run the first cell")
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+        manager.cleanup_resources()
