@@ -93,7 +93,7 @@ def test_desktop_only_cells_are_few_and_found_by_their_source() -> None:
         assert len(tagged) <= 0.15 * len(code), f"{lesson}: {len(tagged)} of {len(code)}"
         total, tagged_total = total + len(code), tagged_total + len(tagged)
         for cell in tagged:
-            entry = cells[browser_module.cell_digest(source_of(cell))]
+            entry = cells[f"{lesson}#{cell['id']}"]
             assert entry == {"lesson": lesson, "outputs": cell["outputs"]}
     assert tagged_total <= 0.1 * total, f"{tagged_total} of {total} code cells are desktop-only"
     assert len(cells) == tagged_total  # no two desktop-only cells share a source
@@ -165,8 +165,8 @@ def test_saved_workspaces_come_back_after_a_reload(tmp_path, monkeypatch) -> Non
 
 
 def test_a_desktop_only_cell_shows_a_note_and_its_stored_outputs(monkeypatch, capsys) -> None:
-    source = '%%bash\ngit add -A\ngit commit -m "0001"\n'
-    digest = browser_module.cell_digest(source)
+    source = browser_module.marker_line("03_x#abc") + '%%bash\ngit add -A\ngit commit -m "0001"\n'
+    digest = "03_x#abc"
     outputs = [
         {"output_type": "stream", "name": "stdout", "text": ["[main 1a2b3c] 0001\n"]},
         {
@@ -199,6 +199,33 @@ def test_a_desktop_only_cell_shows_a_note_and_its_stored_outputs(monkeypatch, ca
     assert printed_now.err == "CalledProcessError: exit 1\n"
     other = ["print('runs for real')\n"]
     assert browser_module.transform_desktop_only(other) is other
+    unmarked = source.splitlines(keepends=True)[1:]  # the same code, typed by the learner
+    assert browser_module.transform_desktop_only(unmarked) is unmarked
+
+
+def test_only_the_marked_copy_of_a_cell_is_desktop_only(monkeypatch) -> None:
+    """Chapter 01's `%alembic upgrade head` (the guide's async env.py) needs a desktop; the
+    same command in later chapters runs for real: cells are found by their mark, not code."""
+    cells = lite.desktop_only_cells()
+    monkeypatch.setattr(browser_module, "_cells", cells)  # as the build writes them
+    staged = {
+        lesson: json.loads(lite.joined_lines(ROOT / "notebooks" / f"{lesson}.ipynb"))
+        for lesson in LESSONS
+    }
+    marked = unmarked = 0
+    for lesson, notebook in staged.items():
+        for cell in notebook["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            key = browser_module.marked_key(cell["source"])
+            tagged = lite.DESKTOP_ONLY in cell["metadata"].get("tags", [])
+            assert (key == f"{lesson}#{cell['id']}") if tagged else key is None
+            lines = cell["source"].splitlines(keepends=True)
+            replaced = browser_module.transform_desktop_only(lines) is not lines
+            assert replaced == tagged == (key in cells if key else False)
+            marked += tagged
+            unmarked += cell["source"].strip() == "%alembic upgrade head" and not tagged
+    assert marked == len(cells) and unmarked >= 2
 
 
 @pytest.mark.parametrize(

@@ -534,3 +534,13 @@ def test_ctrl_c_and_the_quiet_log_in_a_real_kernel(tmp_path):
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+def test_edit_is_refused_in_one_line_instead_of_waiting_for_a_terminal(monkeypatch):
+    monkeypatch.setenv("EDITOR", "sleep 600")  # what a terminal editor is to a kernel
+    ws = workbook.start("edit", "0001", quiet=True)
+    started = time.monotonic()
+    result = ws.run("edit head")
+    assert time.monotonic() - started < 30
+    assert result.error.startswith("edit opens a terminal editor, and a notebook has no terminal")
+    assert "\n" not in result.error

@@ -311,7 +311,10 @@ def pure_wheel_from_sdist(sdist: Path, digest: str) -> Path:
     say(f"building a pure wheel from {sdist.name}")
     with tempfile.TemporaryDirectory() as scratch:
         with tarfile.open(sdist) as archive:
-            archive.extractall(scratch, filter="data")
+            # filter= (refuse links and paths out of the folder) came in 3.11.4; the sdist's
+            # sha256 is pinned in the lock either way.
+            safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+            archive.extractall(scratch, **safe)
         (source,) = [p for p in Path(scratch).iterdir() if p.is_dir()]
         env = {**os.environ, "CC": "false", "CXX": "false", "SOURCE_DATE_EPOCH": "315532800"}
         subprocess.run(
@@ -486,19 +489,19 @@ def stage_pyodide(lock: dict, wheels: list[Path], project: Path) -> list[str]:
 
 # -- the project and the lessons ----------------------------------------------------------
 def desktop_only_cells() -> dict:
-    """The cells tagged ``desktop-only`` of every lesson: source digest -> what to show.
+    """The cells tagged ``desktop-only`` of every lesson: ``lesson#cell-id`` -> what to show.
 
-    ``workbook.browser`` finds a cell by the sha256 of its stripped source and shows, instead
-    of running it, a note and the outputs the lesson stores (made on a desktop).
+    This edition's copy of a lesson marks each such cell with a first line naming that key
+    (``workbook.browser.marker_line``); ``workbook.browser`` shows, instead of running it, a
+    note and the outputs the lesson stores (made on a desktop).
     """
     cells = {}
     for notebook in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
         for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
             if cell["cell_type"] != "code" or DESKTOP_ONLY not in cell["metadata"].get("tags", []):
                 continue
-            source = "".join(cell["source"])
-            digest = hashlib.sha256(source.strip().encode()).hexdigest()
-            cells[digest] = {"lesson": notebook.stem, "outputs": cell.get("outputs", [])}
+            key = f"{notebook.stem}#{cell['id']}"
+            cells[key] = {"lesson": notebook.stem, "outputs": cell.get("outputs", [])}
     return cells
 
 
@@ -541,10 +544,15 @@ def project_archive() -> Path:
 def joined_lines(notebook: Path) -> bytes:
     """The notebook with each multi-line string as one string, as a Jupyter server hands it
     to JupyterLab (JupyterLite serves the file itself: a list of lines in a stream output
-    would show as lines joined by commas)."""
+    would show as lines joined by commas), and its desktop-only cells marked."""
     import nbformat
 
+    from workbook.browser import marker_line
+
     data = nbformat.read(notebook, as_version=4)
+    for cell in data.cells:  # the desktop-only cells, marked (see desktop_only_cells)
+        if cell.cell_type == "code" and DESKTOP_ONLY in cell.metadata.get("tags", []):
+            cell.source = marker_line(f"{notebook.stem}#{cell.id}") + cell.source
     return (nbformat.writes(data, split_lines=False) + "\n").encode()
 
 

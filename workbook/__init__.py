@@ -35,7 +35,9 @@ def load_ipython_extension(shell) -> None:
     _register_magics(shell)
 
 
-_register_magics()  # in a kernel, %alembic answers from the start (see alembic_magic)
+# In a kernel that imported workbook (its kernelspec loads it: tasks.py), %alembic answers
+# from the start (see alembic_magic).
+_register_magics()
 
 
 def timeline(ws=None):

@@ -134,7 +134,8 @@ _cells: dict | None = None
 
 
 def desktop_only_cells() -> dict:
-    """source sha256 -> {"lesson", "outputs"} of the cells that need a desktop (may be empty)."""
+    """``lesson#cell-id`` -> {"lesson", "outputs"} of the cells that need a desktop (may be
+    empty)."""
     global _cells
     if _cells is None:
         try:
@@ -144,8 +145,22 @@ def desktop_only_cells() -> dict:
     return _cells
 
 
-def cell_digest(source: str) -> str:
-    return hashlib.sha256(source.strip().encode()).hexdigest()
+# The first line this edition's copy of a lesson gives each desktop-only cell: the cell is
+# found by it (its lesson and cell id), never by its code, so the same command typed by the
+# learner, or run by another cell, still runs for real.
+MARKER = "# desktop-only: "
+
+
+def marker_line(key: str) -> str:
+    """The line that marks cell ``key`` (``lesson#cell-id``) as desktop-only."""
+    return f"{MARKER}{key} (this edition shows what it printed on a desktop)\n"
+
+
+def marked_key(source: str) -> str | None:
+    """The ``lesson#cell-id`` of a marked cell's source, or None."""
+    if not source.startswith(MARKER):
+        return None
+    return source[len(MARKER) :].split(maxsplit=1)[0]
 
 
 def _what_it_needs(source: str) -> str:
@@ -172,19 +187,18 @@ def _what_it_needs(source: str) -> str:
 def transform_desktop_only(lines: list[str]) -> list[str]:
     """IPython input transformer: a desktop-only cell becomes a replay of its outputs."""
     source = "".join(lines)
-    digest = cell_digest(source)
-    if digest not in desktop_only_cells():
+    key = marked_key(source)
+    if key is None or key not in desktop_only_cells():
         return lines
-    return [
-        f"__import__('workbook.browser').browser.replay({digest!r}, {_what_it_needs(source)!r})\n"
-    ]
+    needs = _what_it_needs(source.split("\n", 1)[-1])
+    return [f"__import__('workbook.browser').browser.replay({key!r}, {needs!r})\n"]
 
 
-def replay(digest: str, needs: str) -> None:
-    """Show the note and the stored outputs of desktop-only cell ``digest``."""
+def replay(key: str, needs: str) -> None:
+    """Show the note and the stored outputs of desktop-only cell ``key``."""
     from IPython.display import display, publish_display_data
 
-    entry = desktop_only_cells()[digest]
+    entry = desktop_only_cells()[key]
     note = (
         f"Desktop only: this cell {needs}, which a browser tab cannot do. "
         "On a desktop (python3 tasks.py lab) it runs for real; here is what it showed there:"

@@ -385,6 +385,17 @@ def _interrupted_message(run: _Run) -> str:
     return f"{name} stopped" + (f"; the database is at {run.heads}." if run.heads else ".")
 
 
+def _no_terminal_editor(argv: list[str]) -> str | None:
+    """``alembic edit`` starts $EDITOR in a terminal: in a kernel it has none and would wait
+    for ever, holding the kernel."""
+    if subcommand(argv) != "edit":
+        return None
+    return (
+        "edit opens a terminal editor, and a notebook has no terminal: open the file in "
+        "JupyterLab's editor instead (ws.revision_file('head') gives its path)"
+    )
+
+
 def run_alembic(project_dir: Path, line: str | list[str], *, show: bool = False) -> AlembicResult:
     """Run ``alembic <line>`` with ``project_dir`` as working directory; capture everything.
 
@@ -400,7 +411,7 @@ def run_alembic(project_dir: Path, line: str | list[str], *, show: bool = False)
         argv = split_command_line(line) if isinstance(line, str) else list(line)
     except ValueError as error:
         return AlembicResult([], 2, [], str(error))
-    refusal = _refusal()
+    refusal = _refusal() or _no_terminal_editor(argv)
     if refusal:
         return AlembicResult(argv, 1, [], refusal)
     chunks: list[tuple[str, str]] = []

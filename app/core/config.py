@@ -89,7 +89,8 @@ def parse_database_url(raw: str, variable: str = "DATABASE_URL", root: Path = PR
     except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise ConfigError(
             f"{variable} is not a database URL: {mask_password(raw)!r} "
-            "(expected e.g. sqlite+aiosqlite:///app.db or postgresql+asyncpg://user:***@host/db)"
+            "(expected e.g. sqlite+aiosqlite:///app.db or postgresql+asyncpg://user:***@host/db; "
+            "a password with @ : / % in it needs them percent-encoded: %40 %3A %2F %25)"
         ) from None
     if url.password is not None and raw.count("@") > 1:  # SQLAlchemy split at the first "@"
         raise ConfigError(
