@@ -86,10 +86,11 @@ def test_desktop_only_cells_are_few_and_found_by_their_source() -> None:
         assert len(tagged) <= 0.15 * len(code), f"{lesson}: {len(tagged)} of {len(code)}"
         total, tagged_total = total + len(code), tagged_total + len(tagged)
         for cell in tagged:
-            entry = cells[browser_module.cell_digest(source_of(cell))]
-            assert entry == {"lesson": lesson, "outputs": cell["outputs"]}
+            assert cells[cell["id"]] == {
+                "lesson": lesson, "outputs": cell["outputs"],
+                "source_sha256": browser_module.cell_digest(source_of(cell))}
     assert tagged_total <= 0.1 * total, f"{tagged_total} of {total} code cells are desktop-only"
-    assert len(cells) == tagged_total  # no two desktop-only cells share a source
+    assert len(cells) == tagged_total
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"{tagged_total} of the {total} code cells" in readme, "README: update the count"
 
@@ -140,13 +141,15 @@ def test_saved_workspaces_come_back_after_a_reload(tmp_path, monkeypatch) -> Non
 
 def test_a_desktop_only_cell_shows_a_note_and_its_stored_outputs(monkeypatch, capsys) -> None:
     source = '%%bash\ngit add -A\ngit commit -m "0001"\n'
-    digest = browser_module.cell_digest(source)
     outputs = [{"output_type": "stream", "name": "stdout", "text": ["[main 1a2b3c] 0001\n"]},
                {"output_type": "display_data", "metadata": {},
                 "data": {"text/plain": ["a picture"], SVG: "<svg/>"}},
                {"output_type": "error", "ename": "CalledProcessError", "evalue": "exit 1",
                 "traceback": []}]
-    monkeypatch.setattr(browser_module, "_cells", {digest: {"lesson": "03", "outputs": outputs}})
+    monkeypatch.setattr(browser_module, "_cells", {"c0ffee01": {
+        "lesson": "03", "source_sha256": browser_module.cell_digest(source), "outputs": outputs}})
+    running = ["c0ffee01"]
+    monkeypatch.setattr(browser_module, "_current_cell_id", lambda: running[0])
     shown = []
     import IPython.display
 
@@ -161,8 +164,22 @@ def test_a_desktop_only_cell_shows_a_note_and_its_stored_outputs(monkeypatch, ca
     printed_now = capsys.readouterr()
     assert printed_now.out == "[main 1a2b3c] 0001\n"
     assert printed_now.err == "CalledProcessError: exit 1\n"
-    other = ["print('runs for real')\n"]
-    assert browser_module.transform_desktop_only(other) is other
+
+    edited = [source + "git log\n"]  # the learner's own version runs for real
+    assert browser_module.transform_desktop_only(edited) is edited
+    running[0] = "another1"  # the same source in another cell (another lesson) runs too
+    assert browser_module.transform_desktop_only([source]) == [source]
+
+
+def test_a_desktop_only_cell_still_imports_what_later_cells_use(monkeypatch) -> None:
+    source = ("import os\nfrom unittest import mock\n\nwith mock.patch.dict(os.environ):\n"
+              "    %alembic upgrade head\n")
+    monkeypatch.setattr(browser_module, "_cells", {"c0ffee02": {
+        "lesson": "07", "source_sha256": browser_module.cell_digest(source), "outputs": []}})
+    monkeypatch.setattr(browser_module, "_current_cell_id", lambda: "c0ffee02")
+    *imports, replay = browser_module.transform_desktop_only([source])
+    assert imports == ["import os\n", "from unittest import mock\n"]
+    assert replay.startswith("__import__('workbook.browser').browser.replay('c0ffee02', ")
 
 
 @pytest.mark.parametrize("source, needs", [

@@ -343,19 +343,24 @@ def stage_pyodide(lock: dict, wheels: list[Path], project: Path) -> list[str]:
 
 # -- the project and the lessons ----------------------------------------------------------
 def desktop_only_cells() -> dict:
-    """The cells tagged ``desktop-only`` of every lesson: source digest -> what to show.
+    """The cells tagged ``desktop-only`` of every lesson: cell id -> what to show.
 
-    ``workbook.browser`` finds a cell by the sha256 of its stripped source and shows, instead
-    of running it, a note and the outputs the lesson stores (made on a desktop).
+    ``workbook.browser`` finds a cell by the id JupyterLab sends with it and checks that
+    its source is still the lesson's (sha256 of the stripped source): then, instead of
+    running it, it shows a note and the outputs the lesson stores (made on a desktop).
     """
-    cells = {}
+    cells: dict[str, dict] = {}
     for notebook in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
         for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
             if cell["cell_type"] != "code" or DESKTOP_ONLY not in cell["metadata"].get("tags", []):
                 continue
+            if cell["id"] in cells:
+                sys.exit(f"error: {notebook.name} and {cells[cell['id']]['lesson']} both have "
+                         f"a desktop-only cell with id {cell['id']}")
             source = "".join(cell["source"])
-            digest = hashlib.sha256(source.strip().encode()).hexdigest()
-            cells[digest] = {"lesson": notebook.stem, "outputs": cell.get("outputs", [])}
+            cells[cell["id"]] = {"lesson": notebook.stem,
+                                 "source_sha256": hashlib.sha256(source.strip().encode()).hexdigest(),
+                                 "outputs": cell.get("outputs", [])}
     return cells
 
 

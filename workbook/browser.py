@@ -16,9 +16,10 @@ which adapts four things a browser tab lacks:
   (:func:`run_in_place`) where a desktop gives it a helper thread.
 - **Cells that need a desktop.** A lesson cell tagged ``desktop-only`` (a shell command,
   git, a database server) is not run: the kernel shows a one-line note and the outputs the
-  lesson stores, made on a desktop. The site's build lists those cells in
-  ``workbook/desktop_only_cells.json`` (see ``tools/lite.py``); a cell is recognised by the
-  sha256 of its stripped source, so an edited cell runs for real.
+  lesson stores, made on a desktop; its import statements still run, for the cells after
+  it. The site's build lists those cells in ``workbook/desktop_only_cells.json`` (see
+  ``tools/lite.py``); a cell is recognised by the id JupyterLab sends with it and the sha256
+  of its stripped source, so an edited cell runs for real.
 - **Cells meant to raise.** JupyterLab sends such a cell (tag ``raises-exception``) with
   ``stop_on_error: false``, but JupyterLite's kernel service cancels every queued cell
   after any error reply, so *Run All* would stop at the first one. For those cells the
@@ -130,7 +131,7 @@ _cells: dict | None = None
 
 
 def desktop_only_cells() -> dict:
-    """source sha256 -> {"lesson", "outputs"} of the cells that need a desktop (may be empty)."""
+    """cell id -> {"lesson", "source_sha256", "outputs"} of the cells that need a desktop."""
     global _cells
     if _cells is None:
         try:
@@ -142,6 +143,30 @@ def desktop_only_cells() -> dict:
 
 def cell_digest(source: str) -> str:
     return hashlib.sha256(source.strip().encode()).hexdigest()
+
+
+def _current_cell_id() -> str | None:
+    """The id of the notebook cell being run (JupyterLab sends it with the request)."""
+    try:
+        from IPython import get_ipython
+
+        return get_ipython().kernel.get_parent()["metadata"]["cellId"]
+    except (AttributeError, KeyError, TypeError):
+        return None
+
+
+def _imports_of(source: str) -> list[str]:
+    """The cell's top-level import statements: they still run, for the cells after it."""
+    import ast
+
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        tree = ast.parse(TransformerManager().transform_cell(source))
+    except SyntaxError:
+        return []
+    return [ast.unparse(node) + "\n" for node in tree.body
+            if isinstance(node, (ast.Import, ast.ImportFrom))]
 
 
 def _what_it_needs(source: str) -> str:
@@ -163,20 +188,21 @@ def _what_it_needs(source: str) -> str:
 
 
 def transform_desktop_only(lines: list[str]) -> list[str]:
-    """IPython input transformer: a desktop-only cell becomes a replay of its outputs."""
+    """IPython input transformer: a desktop-only cell, as the lesson has it, becomes its
+    imports and a replay of its outputs. Any other cell, or an edited one, runs as it is."""
     source = "".join(lines)
-    digest = cell_digest(source)
-    if digest not in desktop_only_cells():
+    entry = desktop_only_cells().get(_current_cell_id())
+    if entry is None or entry["source_sha256"] != cell_digest(source):
         return lines
-    return [f"__import__('workbook.browser').browser.replay({digest!r}, "
-            f"{_what_it_needs(source)!r})\n"]
+    return [*_imports_of(source), f"__import__('workbook.browser').browser.replay("
+            f"{_current_cell_id()!r}, {_what_it_needs(source)!r})\n"]
 
 
-def replay(digest: str, needs: str) -> None:
-    """Show the note and the stored outputs of desktop-only cell ``digest``."""
+def replay(cell_id: str, needs: str) -> None:
+    """Show the note and the stored outputs of desktop-only cell ``cell_id``."""
     from IPython.display import display, publish_display_data
 
-    entry = desktop_only_cells()[digest]
+    entry = desktop_only_cells()[cell_id]
     note = (f"Desktop only: this cell {needs}, which a browser tab cannot do. "
             "On a desktop (python3 tasks.py lab) it runs for real; here is what it showed there:")
     display({"text/plain": note,
