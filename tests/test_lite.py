@@ -195,6 +195,17 @@ def test_the_note_says_what_the_cell_needs(source: str, needs: str) -> None:
     assert browser_module._what_it_needs(source) == needs
 
 
+def test_post_write_hooks_that_start_a_program_are_skipped(monkeypatch, capsys) -> None:
+    from alembic.script import write_hooks
+
+    monkeypatch.setattr(write_hooks, "_registry", dict(write_hooks._registry))
+    browser_module._hooks_without_processes()
+    write_hooks._invoke("module", "alembic/versions/0012_x.py",
+                        {"_hook_name": "ruff", "module": "ruff", "options": "format"})
+    assert capsys.readouterr().out == (
+        "  (not run: ruff starts a program, which a browser tab cannot; on a desktop it runs)\n")
+
+
 class _Kernel:
     def __init__(self, stop_on_error):
         self.parent = {"content": {"stop_on_error": stop_on_error}}

@@ -20,6 +20,9 @@ which adapts four things a browser tab lacks:
   it. The site's build lists those cells in ``workbook/desktop_only_cells.json`` (see
   ``tools/lite.py``); a cell is recognised by the id JupyterLab sends with it and the sha256
   of its stripped source, so an edited cell runs for real.
+- **Post-write hooks** that start a process (``type = module``, ``console_scripts``,
+  ``exec``: chapter 08's ruff) are skipped with one line saying so; the revision is written
+  as Alembic made it.
 - **Cells meant to raise.** JupyterLab sends such a cell (tag ``raises-exception``) with
   ``stop_on_error: false``, but JupyterLite's kernel service cancels every queued cell
   after any error reply, so *Run All* would stop at the first one. For those cells the
@@ -68,6 +71,7 @@ def prepare() -> None:
     _prepared = True
     _import_alembic_without_fcntl()
     _sqlalchemy_without_greenlet()
+    _hooks_without_processes()
     os.environ.setdefault("WORKBOOK_WORKSPACES", str(MEMORY_ROOT))
     restore()
     _install_hooks()
@@ -124,6 +128,18 @@ def run_in_place(coroutine):
                            "(no WebAssembly stack switching): use a recent Chrome, Edge or "
                            "Firefox, or the desktop edition")
     return run_sync(coroutine)
+
+
+def _hooks_without_processes() -> None:
+    """Alembic's post-write hooks that run a program: one line instead of a process."""
+    from alembic.script import write_hooks
+
+    def skipped(path: str, options: dict, ignore_output: bool = False) -> None:
+        print(f"  (not run: {options.get('_hook_name', 'the hook')} starts a program, which a "
+              "browser tab cannot; on a desktop it runs)")
+
+    for kind in ("module", "console_scripts", "exec"):
+        write_hooks._registry[kind] = skipped
 
 
 # -- desktop-only cells -----------------------------------------------------------------------
