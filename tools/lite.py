@@ -489,19 +489,28 @@ def stage_pyodide(lock: dict, wheels: list[Path], project: Path) -> list[str]:
 
 # -- the project and the lessons ----------------------------------------------------------
 def desktop_only_cells() -> dict:
-    """The cells tagged ``desktop-only`` of every lesson: ``lesson#cell-id`` -> what to show.
+    """The cells tagged ``desktop-only`` of every lesson: cell id -> what to show.
 
-    This edition's copy of a lesson marks each such cell with a first line naming that key
-    (``workbook.browser.marker_line``); ``workbook.browser`` shows, instead of running it, a
-    note and the outputs the lesson stores (made on a desktop).
+    ``workbook.browser`` finds a cell by the id JupyterLab sends with it and checks that
+    its source is still the lesson's (sha256 of the stripped source): then, instead of
+    running it, it shows a note and the outputs the lesson stores (made on a desktop).
     """
-    cells = {}
+    cells: dict[str, dict] = {}
     for notebook in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
         for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
             if cell["cell_type"] != "code" or DESKTOP_ONLY not in cell["metadata"].get("tags", []):
                 continue
-            key = f"{notebook.stem}#{cell['id']}"
-            cells[key] = {"lesson": notebook.stem, "outputs": cell.get("outputs", [])}
+            if cell["id"] in cells:
+                sys.exit(
+                    f"error: {notebook.name} and {cells[cell['id']]['lesson']} both have "
+                    f"a desktop-only cell with id {cell['id']}"
+                )
+            source = "".join(cell["source"])
+            cells[cell["id"]] = {
+                "lesson": notebook.stem,
+                "source_sha256": hashlib.sha256(source.strip().encode()).hexdigest(),
+                "outputs": cell.get("outputs", []),
+            }
     return cells
 
 
@@ -544,15 +553,10 @@ def project_archive() -> Path:
 def joined_lines(notebook: Path) -> bytes:
     """The notebook with each multi-line string as one string, as a Jupyter server hands it
     to JupyterLab (JupyterLite serves the file itself: a list of lines in a stream output
-    would show as lines joined by commas), and its desktop-only cells marked."""
+    would show as lines joined by commas)."""
     import nbformat
 
-    from workbook.browser import marker_line
-
     data = nbformat.read(notebook, as_version=4)
-    for cell in data.cells:  # the desktop-only cells, marked (see desktop_only_cells)
-        if cell.cell_type == "code" and DESKTOP_ONLY in cell.metadata.get("tags", []):
-            cell.source = marker_line(f"{notebook.stem}#{cell.id}") + cell.source
     return (nbformat.writes(data, split_lines=False) + "\n").encode()
 
 

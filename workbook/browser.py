@@ -16,9 +16,13 @@ which adapts four things a browser tab lacks:
   (:func:`run_in_place`) where a desktop gives it a helper thread.
 - **Cells that need a desktop.** A lesson cell tagged ``desktop-only`` (a shell command,
   git, a database server) is not run: the kernel shows a one-line note and the outputs the
-  lesson stores, made on a desktop. The site's build lists those cells in
-  ``workbook/desktop_only_cells.json`` (see ``tools/lite.py``); a cell is recognised by the
-  sha256 of its stripped source, so an edited cell runs for real.
+  lesson stores, made on a desktop; its import statements still run, for the cells after
+  it. The site's build lists those cells in ``workbook/desktop_only_cells.json`` (see
+  ``tools/lite.py``); a cell is recognised by the id JupyterLab sends with it and the sha256
+  of its stripped source, so an edited cell runs for real.
+- **Post-write hooks** that start a process (``type = module``, ``console_scripts``,
+  ``exec``: chapter 08's ruff) are skipped with one line saying so; the revision is written
+  as Alembic made it.
 - **Cells meant to raise.** JupyterLab sends such a cell (tag ``raises-exception``) with
   ``stop_on_error: false``, but JupyterLite's kernel service cancels every queued cell
   after any error reply, so *Run All* would stop at the first one. For those cells the
@@ -67,6 +71,7 @@ def prepare() -> None:
     _prepared = True
     _import_alembic_without_fcntl()
     _sqlalchemy_without_greenlet()
+    _hooks_without_processes()
     os.environ.setdefault("WORKBOOK_WORKSPACES", str(MEMORY_ROOT))
     restore()
     _install_hooks()
@@ -129,13 +134,26 @@ def run_in_place(coroutine):
     return run_sync(coroutine)
 
 
+def _hooks_without_processes() -> None:
+    """Alembic's post-write hooks that run a program: one line instead of a process."""
+    from alembic.script import write_hooks
+
+    def skipped(path: str, options: dict, ignore_output: bool = False) -> None:
+        print(
+            f"  (not run: {options.get('_hook_name', 'the hook')} starts a program, which a "
+            "browser tab cannot; on a desktop it runs)"
+        )
+
+    for kind in ("module", "console_scripts", "exec"):
+        write_hooks._registry[kind] = skipped
+
+
 # -- desktop-only cells -----------------------------------------------------------------------
 _cells: dict | None = None
 
 
 def desktop_only_cells() -> dict:
-    """``lesson#cell-id`` -> {"lesson", "outputs"} of the cells that need a desktop (may be
-    empty)."""
+    """cell id -> {"lesson", "source_sha256", "outputs"} of the cells that need a desktop."""
     global _cells
     if _cells is None:
         try:
@@ -145,22 +163,35 @@ def desktop_only_cells() -> dict:
     return _cells
 
 
-# The first line this edition's copy of a lesson gives each desktop-only cell: the cell is
-# found by it (its lesson and cell id), never by its code, so the same command typed by the
-# learner, or run by another cell, still runs for real.
-MARKER = "# desktop-only: "
+def cell_digest(source: str) -> str:
+    return hashlib.sha256(source.strip().encode()).hexdigest()
 
 
-def marker_line(key: str) -> str:
-    """The line that marks cell ``key`` (``lesson#cell-id``) as desktop-only."""
-    return f"{MARKER}{key} (this edition shows what it printed on a desktop)\n"
+def _current_cell_id() -> str | None:
+    """The id of the notebook cell being run (JupyterLab sends it with the request)."""
+    try:
+        from IPython import get_ipython
 
-
-def marked_key(source: str) -> str | None:
-    """The ``lesson#cell-id`` of a marked cell's source, or None."""
-    if not source.startswith(MARKER):
+        return get_ipython().kernel.get_parent()["metadata"]["cellId"]
+    except (AttributeError, KeyError, TypeError):
         return None
-    return source[len(MARKER) :].split(maxsplit=1)[0]
+
+
+def _imports_of(source: str) -> list[str]:
+    """The cell's top-level import statements: they still run, for the cells after it."""
+    import ast
+
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        tree = ast.parse(TransformerManager().transform_cell(source))
+    except SyntaxError:
+        return []
+    return [
+        ast.unparse(node) + "\n"
+        for node in tree.body
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+    ]
 
 
 def _what_it_needs(source: str) -> str:
@@ -185,20 +216,24 @@ def _what_it_needs(source: str) -> str:
 
 
 def transform_desktop_only(lines: list[str]) -> list[str]:
-    """IPython input transformer: a desktop-only cell becomes a replay of its outputs."""
+    """IPython input transformer: a desktop-only cell, as the lesson has it, becomes its
+    imports and a replay of its outputs. Any other cell, or an edited one, runs as it is."""
     source = "".join(lines)
-    key = marked_key(source)
-    if key is None or key not in desktop_only_cells():
+    entry = desktop_only_cells().get(_current_cell_id())
+    if entry is None or entry["source_sha256"] != cell_digest(source):
         return lines
-    needs = _what_it_needs(source.split("\n", 1)[-1])
-    return [f"__import__('workbook.browser').browser.replay({key!r}, {needs!r})\n"]
+    return [
+        *_imports_of(source),
+        f"__import__('workbook.browser').browser.replay("
+        f"{_current_cell_id()!r}, {_what_it_needs(source)!r})\n",
+    ]
 
 
-def replay(key: str, needs: str) -> None:
-    """Show the note and the stored outputs of desktop-only cell ``key``."""
+def replay(cell_id: str, needs: str) -> None:
+    """Show the note and the stored outputs of desktop-only cell ``cell_id``."""
     from IPython.display import display, publish_display_data
 
-    entry = desktop_only_cells()[key]
+    entry = desktop_only_cells()[cell_id]
     note = (
         f"Desktop only: this cell {needs}, which a browser tab cannot do. "
         "On a desktop (python3 tasks.py lab) it runs for real; here is what it showed there:"
