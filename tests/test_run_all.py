@@ -36,6 +36,7 @@ from workbook.exercises import Correct  # noqa: E402
 from workbook.exercises.catalogue import EXERCISES  # noqa: E402
 from workbook.exercises.chapter03 import RENAME_MESSAGE, q1, q2  # noqa: E402
 from workbook.exercises.inspect import find_revision  # noqa: E402
+from workbook.project_state import differences, project_state  # noqa: E402
 
 RAISES = "# NBVAL_RAISES_EXCEPTION"
 REPORT = "RUN-ALL-REPORT "
@@ -48,7 +49,8 @@ import gc as _gc, json as _json
 from workbook import progress as _progress
 from workbook.exercises.catalogue import EXERCISES as _EXERCISES
 from workbook.timeline_widget import Timeline as _Timeline
-from workbook.workspace import active_workspace as _active
+from workbook.project_state import project_state as _project_state
+from workbook.workspace import active_workspace as _active, workspaces_root as _root
 
 _report = {{"progress": _progress.load(), "timeline": [], "exercises": {{}}}}
 for _timeline in [o for o in _gc.get_objects() if isinstance(o, _Timeline)]:
@@ -68,6 +70,7 @@ for _start in [s for s in _EXERCISES if s.chapter == {chapter!r}]:
     _result = _exercise.result(*_answer)
     _report["exercises"][_start.name] = ["Correct" if _result.ok else type(_result).__name__,
                                          _result.message]
+_report["end"] = _project_state(_root() / {lesson!r})
 print({marker!r} + _json.dumps(_report))
 """
 
@@ -86,7 +89,7 @@ def run_all(lesson: Path, workspaces: Path) -> tuple[dict, list[str]]:
         if cell.cell_type == "markdown" and "timeline" in cell.source
     ]
     target = next((m.group(1) for m in targets if m), "base")
-    probe = _PROBE.format(chapter=chapter, target=target, marker=REPORT)
+    probe = _PROBE.format(chapter=chapter, target=target, marker=REPORT, lesson=lesson.stem)
     notebook.cells.append(nbformat.v4.new_code_cell(probe))
     client = NotebookClient(
         notebook,
@@ -129,30 +132,77 @@ def problems(lesson: Path, report: dict) -> list[str]:
     return found
 
 
-def _check_lesson(lesson: Path, tmp_path: Path) -> None:
-    report, errors = run_all(lesson, tmp_path / "workspaces")
-    assert not errors, errors
-    assert report, "the probe printed no report"
-    found = problems(lesson, report)
-    assert not found, "\n".join(found)
+# The preface tours a finished project in a workspace of its own, as its text says; the
+# book's one project starts in lesson 01, so the chain of continuity tests starts there.
+PREFACE = "00_welcome"
+# Boundaries not continuous yet (issue 12): strict xfail, so a fixed one fails until its
+# line here goes.
+KNOWN_GAPS = {
+    "01_to_02": "01 leaves its two practice revisions, base.py and app.db",
+    "02_to_03": "02's models are not the stage 'models' files",
+    "03_to_04": "03 keeps its rename and exercise revisions; 0001 differs from the reference",
+    "04_to_05": "04's 0003-0005 differ from the reference; its detours 0006-0010 stay",
+    "05_to_06": "05 ends at 0013 with revisions of its own",
+    "06_to_07": "06 keeps the audit branch; 0011 is another revision",
+    "07_to_08": "07's detours stay",
+    "08_to_09": "08 keeps 0012 (books.language)",
+}
+_START = re.compile(r"workbook\.start\(\s*\"([^\"]+)\",\s*stage=\"([^\"]+)\"")
 
 
-def _lesson_class(lesson: Path) -> type:
+def lesson_start(lesson: Path, folder: Path) -> dict:
+    """The project state at the start of ``lesson``: its first ``workbook.start(...)``,
+    built into ``folder`` as that call would build it."""
+    from workbook.building import populate, stage_database
+    from workbook.stages import get_stage
+
+    name, stage_name = _START.search(lesson.read_text()).groups()
+    stage = get_stage(stage_name)
+    populate(folder / name, stage)
+    if stage.revision is not None:
+        stage_database(folder / name, stage, folder / ".cache")
+    return project_state(folder / name)
+
+
+def _lesson_class(lesson: Path, following: Path | None) -> type:
+    @pytest.fixture(scope="class")
+    def ran(self, tmp_path_factory):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.delenv("DATABASE_URL", raising=False)
+            return run_all(lesson, tmp_path_factory.mktemp("run-all") / "workspaces")
+
     @pytest.mark.slow
-    def test_run_all_then_every_solution_checks_correct(self, tmp_path, monkeypatch):
-        monkeypatch.delenv("DATABASE_URL", raising=False)
-        _check_lesson(lesson, tmp_path)
+    def test_run_all_then_every_solution_checks_correct(self, ran):
+        report, errors = ran
+        assert not errors, errors
+        assert report, "the probe printed no report"
+        found = problems(lesson, report)
+        assert not found, "\n".join(found)
 
-    return type(
-        f"TestRunAll{lesson.name[:2]}",
-        (),
-        {
-            test_run_all_then_every_solution_checks_correct.__name__: (
-                test_run_all_then_every_solution_checks_correct
-            ),
-            "__doc__": textwrap.dedent(f"Run All of {lesson.name}, then its exercises."),
-        },
-    )
+    members = {
+        "ran": ran,
+        test_run_all_then_every_solution_checks_correct.__name__: (
+            test_run_all_then_every_solution_checks_correct
+        ),
+        "__doc__": textwrap.dedent(f"Run All of {lesson.name}, then its exercises."),
+    }
+    if following is not None and lesson.stem != PREFACE:
+        pair = f"{lesson.stem[:2]}_to_{following.stem[:2]}"
+        gap = KNOWN_GAPS.get(pair)
+
+        @pytest.mark.slow
+        @pytest.mark.xfail(gap is not None, reason=gap or "", strict=True)
+        def test_continuity(self, ran, tmp_path):
+            """The next lesson starts exactly where this one ends, exercises solved."""
+            report, _ = ran
+            assert report, "the probe printed no report"
+            found = differences(report["end"], lesson_start(following, tmp_path))
+            assert not found, f"{lesson.stem} ends / {following.stem} starts:\n" + "\n".join(found)
+
+        name = f"test_continuity_{pair}"
+        test_continuity.__name__ = name
+        members[name] = test_continuity
+    return type(f"TestRunAll{lesson.name[:2]}", (), members)
 
 
 # -- a setup that would get in an earlier exercise's way waits for it (chapter 03) ----
@@ -181,5 +231,6 @@ def test_03_q2_setup_does_not_wait_once_q1_was_checked_correct(exercise_workspac
     assert find_revision(ws, RENAME_MESSAGE) is not None
 
 
-for _lesson in _lessons():
-    globals()[f"TestRunAll{_lesson.name[:2]}"] = _lesson_class(_lesson)
+_ALL = _lessons()
+for _lesson, _following in zip(_ALL, [*_ALL[1:], None], strict=True):
+    globals()[f"TestRunAll{_lesson.name[:2]}"] = _lesson_class(_lesson, _following)

@@ -331,3 +331,21 @@ def test_a_kernel_lets_go_of_the_workspace_it_leaves(private_workspaces):
 def test_a_plain_reset_takes_the_lock_only_while_it_runs(private_workspaces):
     Workspace("plain", "empty").reset()
     assert other_kernel(private_workspaces, "workbook.start('plain', 'empty')").returncode == 0
+
+
+def test_practice_happens_in_a_workspace_of_its_own_and_use_comes_back(capsys):
+    """An exercise's workspace is built apart; the lesson's project is untouched, and
+    ``use()`` makes ``%alembic`` act on it again."""
+    from workbook.exercises.practice import practice_workspace
+
+    lesson = workbook.start("lesson", stage="0001")
+    before = lesson.current()
+    own = practice_workspace(lesson, "q1")
+    assert own.name == "lesson-q1" and workbook.workspace.active_workspace() is own
+    own.alembic("downgrade base")
+    assert own.current() == [] and lesson.current() == before == ["0001"]
+    assert practice_workspace(own, "q2").name == "lesson-q2"  # never lesson-q1-q2
+    capsys.readouterr()
+    assert lesson.use() is lesson and workbook.workspace.active_workspace() is lesson
+    assert capsys.readouterr().out == "Back in workspace 'lesson'.\n"
+    assert Path.cwd() == lesson.path

@@ -199,6 +199,16 @@ class Workspace:
         os.replace(self.path, kept)
         return kept
 
+    def use(self) -> Workspace:
+        """Make ``%alembic`` act on this workspace again, as it is on disk (after an
+        exercise worked in a workspace of its own). WorkspaceError (one line) when another
+        kernel has it or its folder is gone."""
+        self.claim()
+        self._require_folder()
+        _activate(self)
+        print(f"Back in workspace {self.name!r}.")
+        return self
+
     def _require_folder(self) -> None:
         if not self.path.is_dir():
             raise WorkspaceError(

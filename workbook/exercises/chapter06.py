@@ -13,7 +13,6 @@ import re
 
 from alembic.util import CommandError
 
-from workbook import workspace as workspace_module
 from workbook.exercises.checks import new_revision
 from workbook.exercises.core import (
     PLACEHOLDER,
@@ -33,28 +32,12 @@ from workbook.exercises.inspect import (
     run_or_fail,
     workspace_current,
 )
+from workbook.exercises.practice import practice_workspace
 from workbook.runner import WORKBOOK_CLOCK
 from workbook.workspace import Workspace, WorkspaceError
 
 _BOOK = "app/models/book.py"
 _USER = "app/models/user.py"
-
-
-def _own_workspace(workspace: Workspace, exercise: str) -> Workspace:
-    """A fresh workspace of the exercise's own (``<chapter's name>-q1``) at the chapter's
-    stage, made active: the chapter's workspace (and its timeline) stays as the chapter
-    left it, whatever Run All or a second setup does. ``ws`` in the notebook follows."""
-    base = re.sub(r"-q\d+$", "", workspace.name)
-    own = workspace_module.start(f"{base}-{exercise}", workspace.stage.name, quiet=True)
-    try:
-        from IPython import get_ipython
-
-        shell = get_ipython()
-    except ImportError:  # pragma: no cover - IPython is a dependency of the workbook
-        shell = None
-    if shell is not None and isinstance(shell.user_ns.get("ws"), Workspace):
-        shell.user_ns["ws"] = own
-    return own
 
 
 def _rebuild(workspace: Workspace) -> str:
@@ -115,7 +98,7 @@ class ResolveTwoHeads(Exercise):
     ]
 
     def _setup(self, workspace: Workspace) -> str:
-        workspace = _own_workspace(workspace, "q1")
+        workspace = practice_workspace(workspace, "q1")
         parent = _rebuild(workspace)
         workspace.edit(_BOOK, _DESCRIPTION, _DESCRIPTION + _LANGUAGE)
         mine = new_revision(workspace, MINE, **_add_column("books", "language", "35")).revision
@@ -287,7 +270,7 @@ class FindTheBranchPoint(Exercise):
     ]
 
     def _setup(self, workspace: Workspace) -> str:
-        workspace = _own_workspace(workspace, "q2")
+        workspace = practice_workspace(workspace, "q2")
         parent = _rebuild(workspace)
         count = len(revisions(workspace))
         for index, (rev_id, message, parents) in enumerate(HISTORY):
