@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from contextlib import ExitStack
 
 import pytest
 from sqlalchemy.engine import make_url
 
 from tests import postgres
 from tests.mysql import mysql_database_url, mysql_url  # noqa: F401  (fixtures, like the ones below)
-
-
-def _skip_because(why: postgres.PostgresUnavailable):
-    # In CI the server must be there (tools/install-system-packages.sh installs it): a
-    # green run then always includes the PostgreSQL leg.
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"PostgreSQL leg required in CI but unavailable: {why}")
-    pytest.skip(f"PostgreSQL leg skipped: {why}")
+from tests.servers import url_or_skip
 
 
 @pytest.fixture(scope="session")
@@ -29,23 +20,15 @@ def postgres_url() -> Iterator[str]:
     (each xdist worker starts its own). Skips, with the reason in pytest's summary,
     when no server can be had.
     """
-    with ExitStack() as stack:
-        try:
-            url = stack.enter_context(postgres.postgres_server())
-        except postgres.PostgresUnavailable as why:
-            _skip_because(why)
-        yield url.render_as_string(hide_password=False)
+    with url_or_skip("PostgreSQL leg", postgres.postgres_server()) as url:
+        yield url
 
 
 @pytest.fixture
 def postgres_database_url(postgres_url: str) -> Iterator[str]:
     """Like ``postgres_url``, but a new empty database, dropped after the test."""
-    with ExitStack() as stack:
-        try:
-            url = stack.enter_context(postgres.fresh_database(make_url(postgres_url)))
-        except postgres.PostgresUnavailable as why:
-            _skip_because(why)
-        yield url.render_as_string(hide_password=False)
+    with url_or_skip("PostgreSQL leg", postgres.fresh_database(make_url(postgres_url))) as url:
+        yield url
 
 
 # -- exercises (tests/test_exercises_*.py) ------------------------------------------------

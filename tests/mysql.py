@@ -33,12 +33,14 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, closing, contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pymysql
 import pytest
 from sqlalchemy.engine import URL, make_url
+
+from tests.servers import ServerUnavailable, given_or_throwaway, skip_or_fail, url_or_skip
 
 # Debian keeps the server in /usr/sbin, which a bare PATH (env -i) leaves out.
 SEARCH_PATH = os.pathsep.join(filter(None, [os.environ.get("PATH"), "/usr/sbin", "/usr/bin"]))
@@ -69,7 +71,7 @@ SERVER_OPTIONS = [
 ]
 
 
-class MysqlUnavailable(RuntimeError):
+class MysqlUnavailable(ServerUnavailable):
     """No MySQL-family server can be had here; the message says why, in one line."""
 
 
@@ -287,11 +289,7 @@ def throwaway_server() -> Iterator[URL]:
 @contextmanager
 def mysql_server() -> Iterator[URL]:
     """TEST_MYSQL_URL if set, else a throwaway server. Raises MysqlUnavailable."""
-    given = os.environ.get("TEST_MYSQL_URL", "").strip()
-    if given:
-        yield async_url(given)
-        return
-    with throwaway_server() as url:
+    with given_or_throwaway("TEST_MYSQL_URL", async_url, throwaway_server) as url:
         yield url
 
 
@@ -356,17 +354,7 @@ def cell_needs_a_server(source: str) -> bool:
 
 def lesson_cell_without_server(why: str):
     """Skip a lesson cell that needs MySQL, where none is (fail under CI=true)."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"MySQL lesson cell required in CI but no server: {why}")
-    pytest.skip(f"MySQL lesson cell skipped: {why}")
-
-
-def _skip_because(why: MysqlUnavailable):
-    # In CI the server must be there (tools/install-system-packages.sh installs it): a
-    # green run then always includes the MySQL leg.
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"MySQL leg required in CI but unavailable: {why}")
-    pytest.skip(f"MySQL leg skipped: {why}")
+    skip_or_fail("MySQL lesson cell", why)
 
 
 @pytest.fixture(scope="session")
@@ -377,20 +365,12 @@ def mysql_url() -> Iterator[str]:
     Skips, with the reason in pytest's summary, when no server can be had (fails under
     CI=true).
     """
-    with ExitStack() as stack:
-        try:
-            url = stack.enter_context(mysql_server())
-        except MysqlUnavailable as why:
-            _skip_because(why)
-        yield url.render_as_string(hide_password=False)
+    with url_or_skip("MySQL leg", mysql_server()) as url:
+        yield url
 
 
 @pytest.fixture
 def mysql_database_url(mysql_url: str) -> Iterator[str]:
     """Like ``mysql_url``, but a new empty database, dropped after the test."""
-    with ExitStack() as stack:
-        try:
-            url = stack.enter_context(fresh_database(make_url(mysql_url)))
-        except MysqlUnavailable as why:
-            _skip_because(why)
-        yield url.render_as_string(hide_password=False)
+    with url_or_skip("MySQL leg", fresh_database(make_url(mysql_url))) as url:
+        yield url

@@ -26,6 +26,8 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import URL, make_url
 
+from tests.servers import ServerUnavailable, given_or_throwaway
+
 POSTGRES_BIN_GLOB = "/usr/lib/postgresql/*/bin"
 SYSTEM_USER = "postgres"  # initdb refuses to run as root; Debian's package creates this user
 SUPERUSER = "postgres"
@@ -45,7 +47,7 @@ SERVER_SETTINGS = {
 }
 
 
-class PostgresUnavailable(RuntimeError):
+class PostgresUnavailable(ServerUnavailable):
     """No PostgreSQL server can be had here; the message says why, in one line."""
 
 
@@ -242,11 +244,7 @@ def throwaway_server() -> Iterator[URL]:
 @contextmanager
 def postgres_server() -> Iterator[URL]:
     """TEST_POSTGRES_URL if set, else a throwaway cluster. Raises PostgresUnavailable."""
-    given = os.environ.get("TEST_POSTGRES_URL", "").strip()
-    if given:
-        yield async_url(given)
-        return
-    with throwaway_server() as url:
+    with given_or_throwaway("TEST_POSTGRES_URL", async_url, throwaway_server) as url:
         yield url
 
 

@@ -414,6 +414,7 @@ def test_failed_migration_leaves_what_the_database_commits(
 
 def test_mysql_leg_says_why_it_cannot_run(tmp_path: Path, monkeypatch) -> None:
     from tests import mysql
+    from tests.servers import skip_or_fail
 
     monkeypatch.setattr(mysql, "SEARCH_PATH", str(tmp_path))  # no mariadbd anywhere
     monkeypatch.delenv("TEST_MYSQL_URL", raising=False)
@@ -423,7 +424,7 @@ def test_mysql_leg_says_why_it_cannot_run(tmp_path: Path, monkeypatch) -> None:
 
     monkeypatch.delenv("CI", raising=False)
     with pytest.raises(pytest.skip.Exception, match="^MySQL leg skipped: no mariadb-install-db"):
-        mysql._skip_because(why.value)
+        skip_or_fail("MySQL leg", why.value)
     monkeypatch.setenv("CI", "true")  # in CI the leg must run: a failure, not a skip
     with pytest.raises(pytest.fail.Exception, match="^MySQL leg required in CI but unavailable"):
-        mysql._skip_because(why.value)
+        skip_or_fail("MySQL leg", why.value)
