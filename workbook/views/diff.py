@@ -65,24 +65,10 @@ def _table_changes(old: TableInfo | None, new: TableInfo | None) -> list[tuple[s
     changes = []
     for key in sorted(before.keys() | after.keys(), key=lambda k: (KINDS.index(k[0]), k[1])):
         kind, name = key
-        if key not in before:
-            changes.append(
-                (
-                    "+",
-                    kind,
-                    name,
-                    f"{kind} {name} {after[key]}" if kind == "column" else f"{kind} {after[key]}",
-                )
-            )
-        elif key not in after:
-            changes.append(
-                (
-                    "-",
-                    kind,
-                    name,
-                    f"{kind} {name} {before[key]}" if kind == "column" else f"{kind} {before[key]}",
-                )
-            )
+        if key not in before or key not in after:
+            sign, value = ("+", after[key]) if key not in before else ("-", before[key])
+            text = f"{kind} {name} {value}" if kind == "column" else f"{kind} {value}"
+            changes.append((sign, kind, name, text))
         elif before[key] != after[key]:
             if kind == "column":
                 detail = _column_change(
