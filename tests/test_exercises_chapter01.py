@@ -7,6 +7,30 @@ import pytest
 from tests.exercise_helpers import assert_incorrect
 from workbook.exercises import Correct, chapter01
 from workbook.exercises.chapter01 import GUIDE_ENV_PY, q1, q2
+from workbook.project_state import project_state
+from workbook.workspace import active_workspace
+
+
+# -- both: practice in a workspace of the exercise's own ------------------------------
+@pytest.mark.parametrize("exercise", [q1, q2], ids=["q1", "q2"])
+def test_setup_and_solution_leave_the_lessons_project_alone(exercise_workspace, exercise):
+    """The lesson's project ends as lesson 02 starts: each exercise works in
+    ``<workspace>-qN``; the lesson's .env and env.py stay as they are."""
+    lesson = exercise_workspace("configured")
+    files = {name: lesson.read(name) for name in (".env", "alembic/env.py")}
+    state = project_state(lesson.path)
+    exercise.setup(workspace=lesson)
+    own = active_workspace()
+    assert own.name == f"{lesson.name}-{'q1' if exercise is q1 else 'q2'}"
+    exercise._solve(own)
+    assert isinstance(exercise.result(workspace=own), Correct)
+    assert {name: lesson.read(name) for name in files} == files
+    assert project_state(lesson.path) == state
+
+
+def test_q1_in_the_lessons_project_says_to_run_the_setup_first(exercise_workspace):
+    result = q1.result(workspace=exercise_workspace("configured"))
+    assert "run `q1.setup()` first" in result.message
 
 
 # -- q1: DATABASE_URL ------------------------------------------------------------------------
@@ -76,17 +100,20 @@ def run_migrations_online() -> None:
 
 @pytest.fixture
 def guide_env(exercise_workspace):
-    ws = exercise_workspace("0001")
+    ws = exercise_workspace("configured")
     q2.setup(workspace=ws)
+    ws = active_workspace()  # the exercise's own
     assert ws.read("alembic/env.py") == GUIDE_ENV_PY
     return ws
 
 
 def test_q2_setup_says_what_it_did(exercise_workspace, capsys):
-    ws = exercise_workspace("0001")
+    ws = exercise_workspace("configured")
     q2.setup(workspace=ws)
     assert capsys.readouterr().out == (
-        "Setup: alembic/env.py is now the guide's version, which always calls asyncio.run().\n"
+        f"Setup: workspace '{ws.name}-q2' (Alembic configured, lesson 02's models) is active; "
+        "its alembic/env.py is the guide's version, which always calls asyncio.run(). "
+        "Run `q2.setup()` again to start over.\n"
     )
 
 

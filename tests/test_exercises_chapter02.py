@@ -7,6 +7,8 @@ import pytest
 from tests.exercise_helpers import assert_incorrect
 from workbook.exercises import Correct
 from workbook.exercises.chapter02 import REVIEW_PY, q1, q2
+from workbook.project_state import project_state
+from workbook.workspace import active_workspace
 
 _IMPORT_REVIEW = (
     "from app.models.user import User\n",
@@ -26,6 +28,23 @@ _OWN_BASE = (
 @pytest.fixture
 def ws(exercise_workspace):
     return exercise_workspace("models")
+
+
+# -- both: practice in a workspace of the exercise's own ------------------------------
+@pytest.mark.parametrize("exercise", [q1, q2], ids=["q1", "q2"])
+def test_setup_and_solution_leave_the_lessons_project_alone(ws, exercise, capsys):
+    """The lesson's project ends with the models lesson 03 starts from: the exercise
+    works in ``<workspace>-qN``, built with those models, whatever the lesson's stage."""
+    lesson = ws
+    before = project_state(lesson.path)
+    exercise.setup(workspace=lesson)
+    own = active_workspace()
+    assert own.name == f"{lesson.name}-{exercise is q1 and 'q1' or 'q2'}"
+    assert own.stage.name == "models"
+    assert capsys.readouterr().out.startswith(f"Setup: workspace {own.name!r} holds")
+    exercise._solve(own)
+    assert isinstance(exercise.result(workspace=own), Correct)
+    assert project_state(lesson.path) == before
 
 
 # -- q1: Review ------------------------------------------------------------------------------
@@ -108,6 +127,7 @@ def test_q1_broken_model_file(ws):
 # -- q2: Tag -----------------------------------------------------------------------------------
 def test_q2_a_second_base_is_wrong(ws):
     q2.setup(workspace=ws)
+    ws = active_workspace()  # the exercise's own
     ws.edit("app/models/tag.py", *_OWN_BASE)
     ws.edit("app/models/__init__.py", *_IMPORT_TAG)
     assert_incorrect(
@@ -117,6 +137,7 @@ def test_q2_a_second_base_is_wrong(ws):
 
 def test_q2_mentioning_tag_without_importing_it_is_wrong(ws):
     q2.setup(workspace=ws)
+    ws = active_workspace()  # the exercise's own
     ws.edit(
         "app/models/__init__.py",
         "from app.models.user import User\n",
@@ -127,6 +148,7 @@ def test_q2_mentioning_tag_without_importing_it_is_wrong(ws):
 
 def test_q2_a_typo_in_the_import_is_wrong_and_one_line(ws):
     q2.setup(workspace=ws)
+    ws = active_workspace()  # the exercise's own
     ws.edit(
         "app/models/__init__.py",
         "from app.models.user import User\n",

@@ -69,7 +69,7 @@ _CHAPTER_08 = (
 EXERCISES = [
     Start("00", "q1", "0005", answer=True),
     Start("01", "q1", "configured"),
-    Start("01", "q2", "0001"),
+    Start("01", "q2", "models"),
     Start("02", "q1", "models"),
     Start("02", "q2", "models"),
     Start("03", "q1", "0001"),

@@ -1,4 +1,8 @@
-"""Chapter 01 · Initialize and configure: the database URL, and env.py inside an event loop."""
+"""Chapter 01 · Initialize and configure: the database URL, and env.py inside an event loop.
+
+Both exercises work in a workspace of their own (``01_init_and_configure-qN``), so that
+the lesson's project ends as lesson 02 starts: its ``.env`` and ``env.py`` untouched.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from workbook.exercises.core import (
     Write,
 )
 from workbook.exercises.inspect import Scratch, env_values
+from workbook.exercises.practice import practice_workspace
 from workbook.runner import isolated_logging, project_imports, working_directory
 from workbook.stages import REPO_ROOT
 from workbook.text import one_line
@@ -55,6 +60,13 @@ class DatabaseUrl(Exercise):
         ),
     ]
 
+    def _setup(self, workspace: Workspace) -> str:
+        workspace = practice_workspace(workspace, "q1", stage="configured")
+        return (
+            f"workspace {workspace.name!r} (Alembic configured, `.env` as in the lesson) "
+            "is active; run `q1.setup()` again to start over"
+        )
+
     def _check(self, workspace: Workspace, *answer) -> Result:
         ini = _ini_url(workspace.path / "alembic.ini")
         if ini:
@@ -75,6 +87,10 @@ class DatabaseUrl(Exercise):
                 "env.py) reads that variable."
             )
         if raw == DEFAULT_URL:
+            if not workspace.name.endswith("-q1"):
+                return NotAttempted(
+                    "run `q1.setup()` first: it gives the exercise a workspace of its own."
+                )
             return NotAttempted("`.env` still says `DATABASE_URL=sqlite+aiosqlite:///app.db`.")
         try:
             url = make_url(raw)
@@ -331,8 +347,14 @@ class EnvPyInEventLoop(Exercise):
     ]
 
     def _setup(self, workspace: Workspace) -> str:
+        # stage "models": the guide's env.py imports app.models
+        workspace = practice_workspace(workspace, "q2", stage="models")
         workspace.write("alembic/env.py", GUIDE_ENV_PY)
-        return "alembic/env.py is now the guide's version, which always calls asyncio.run()"
+        return (
+            f"workspace {workspace.name!r} (Alembic configured, lesson 02's models) is "
+            "active; its alembic/env.py is the guide's version, which always calls "
+            "asyncio.run(). Run `q2.setup()` again to start over"
+        )
 
     def _check(self, workspace: Workspace, *answer) -> Result:
         env_py = workspace.path / "alembic" / "env.py"

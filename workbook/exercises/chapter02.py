@@ -1,4 +1,9 @@
-"""Chapter 02 · Models: a new model, and a model autogenerate cannot see."""
+"""Chapter 02 · Models: a new model, and a model autogenerate cannot see.
+
+Both exercises work in a workspace of their own (``02_models-qN``, built at the stage
+``models``: the lesson's models as it writes them), so that the lesson's project ends
+with exactly the models lesson 03 starts from.
+"""
 
 from __future__ import annotations
 
@@ -18,10 +23,12 @@ from workbook.exercises.core import (
     Write,
 )
 from workbook.exercises.inspect import models
+from workbook.exercises.practice import practice_workspace
 from workbook.text import one_line
 from workbook.workspace import Workspace
 
 _INIT = "app/models/__init__.py"
+_STAGE = "models"  # the lesson's models, as the lesson ends with them
 _USER_IMPORT = "from app.models.user import User\n"
 
 
@@ -86,8 +93,19 @@ class ReviewModel(Exercise):
         Note("`%alembic check` (in a workspace with a database) now reports the new table."),
     ]
 
+    def _setup(self, workspace: Workspace) -> str:
+        workspace = practice_workspace(workspace, "q1", stage=_STAGE)
+        return (
+            f"workspace {workspace.name!r} holds the lesson's models and is active; "
+            "run `q1.setup()` again to start over"
+        )
+
     def _check(self, workspace: Workspace, *answer) -> Result:
         if not workspace.file("app/models/review.py").exists():
+            if not workspace.name.endswith("-q1"):
+                return NotAttempted(
+                    "run `q1.setup()` first: it gives the exercise a workspace of its own."
+                )
             return NotAttempted("there is no `app/models/review.py` yet.")
         with models(workspace) as package:
             metadata = package.Base.metadata
@@ -213,8 +231,12 @@ class InvisibleTag(Exercise):
     ]
 
     def _setup(self, workspace: Workspace) -> str:
+        workspace = practice_workspace(workspace, "q2", stage=_STAGE)
         workspace.write("app/models/tag.py", TAG_PY)
-        return "wrote app/models/tag.py, a Tag model (table `tags`) that nothing imports yet"
+        return (
+            f"workspace {workspace.name!r} holds the lesson's models and is active; wrote "
+            "app/models/tag.py, a Tag model (table `tags`) that nothing imports yet"
+        )
 
     def _check(self, workspace: Workspace, *answer) -> Result:
         if not workspace.file("app/models/tag.py").exists():
