@@ -164,3 +164,12 @@ def test_setups_leave_the_chapter_workspace_as_it_is(exercise_workspace):
     q1._solve(practice)
     assert isinstance(q1.result(workspace=practice), Correct)
     assert (ws.current(), ws.read("app/models/user.py"), _revision_files(ws)) == (before)
+
+
+def test_q1_not_attempted_names_its_setup_only_outside_its_own_workspace(exercise_workspace):
+    ws = exercise_workspace("0001")
+    assert "Run `q1.setup()` first" in q1.result(workspace=ws).message
+    q1.setup(workspace=ws)
+    own = q1.result(workspace=active_workspace())
+    assert isinstance(own, NotAttempted)
+    assert own.message == "the Book model has no `language` attribute yet."

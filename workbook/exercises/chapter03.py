@@ -33,7 +33,7 @@ from workbook.exercises.inspect import (
     workspace_current,
     workspace_schema,
 )
-from workbook.exercises.practice import practice_workspace
+from workbook.exercises.practice import practice_workspace, setup_first
 from workbook.workspace import Workspace, WorkspaceError
 
 _BOOK = "app/models/book.py"
@@ -77,7 +77,9 @@ class AddLanguage(Exercise):
     def _check(self, workspace: Workspace, *answer) -> Result:
         column = model_column(workspace, "books", "language")
         if column is None:
-            return NotAttempted("the Book model has no `language` attribute yet.")
+            return NotAttempted(
+                "the Book model has no `language` attribute yet." + setup_first(workspace, "q1")
+            )
         if (
             not isinstance(column.type, sa.String)
             or isinstance(column.type, sa.Text)

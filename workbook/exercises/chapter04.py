@@ -38,7 +38,7 @@ from workbook.exercises.inspect import (
     run_or_fail,
     source,
 )
-from workbook.exercises.practice import practice_workspace
+from workbook.exercises.practice import practice_workspace, setup_first
 from workbook.workspace import Workspace
 
 _BOOK = "app/models/book.py"
@@ -101,6 +101,7 @@ class FullNameNotNull(Exercise):
             if users.columns["full_name"]["nullable"] and (model is None or model.nullable):
                 return NotAttempted(
                     "users.full_name is still nullable, and no revision of yours changes it."
+                    + setup_first(workspace, "q1")
                 )
             return Incorrect(
                 "no revision of yours changes users.full_name: autogenerate "
@@ -203,7 +204,10 @@ class OwnerForeignKey(Exercise):
         model = model_column(workspace, "books", "owner_id")
         if "owner_id" not in books.columns:
             if model is None:
-                return NotAttempted("books has no owner_id yet, in the model or the database.")
+                return NotAttempted(
+                    "books has no owner_id yet, in the model or the database."
+                    + setup_first(workspace, "q2")
+                )
             if not revisions_touching(workspace, "owner_id"):
                 return Incorrect(
                     "the model has owner_id, but no revision adds it: "
