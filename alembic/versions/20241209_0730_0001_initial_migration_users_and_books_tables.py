@@ -1,7 +1,7 @@
 """Initial migration - users and books tables
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2024-12-09 07:30:00.000000+00:00
 
 """
