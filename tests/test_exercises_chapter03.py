@@ -7,16 +7,8 @@ import pytest
 from tests.exercise_helpers import assert_incorrect, run
 from workbook.exercises import Correct, NotAttempted, chapter03
 from workbook.exercises.chapter03 import RENAME_MESSAGE, q1, q2
-from workbook.exercises.core import Exercise
 from workbook.exercises.inspect import find_revision
-
-
-@pytest.fixture(autouse=True)
-def _setups_do_not_wait(monkeypatch):
-    """These tests start each exercise on its own: a setup runs even where, in a chapter
-    run top to bottom, it waits for an earlier exercise (tests/test_run_all.py)."""
-    monkeypatch.setattr(Exercise, "_waiting_for", lambda self, workspace: [])
-
+from workbook.workspace import active_workspace
 
 _DESCRIPTION = chapter03._DESCRIPTION
 _LANGUAGE = chapter03._LANGUAGE
@@ -102,15 +94,17 @@ _UPGRADE_KEEPS_BOTH = """\
 def renamed(exercise_workspace):
     ws = exercise_workspace("0001")
     q2.setup(workspace=ws)
-    return ws
+    return active_workspace()  # the exercise's own
 
 
-def test_q2_setup_autogenerates_without_applying_and_is_idempotent(renamed, capsys):
+def test_q2_setup_autogenerates_without_applying_and_again_starts_over(renamed, capsys):
     script = find_revision(renamed, RENAME_MESSAGE)
     assert script.revision == "0002" and renamed.current() == ["0001"]
     assert "drop_column('full_name')" in renamed.read(script.path)
+    renamed.edit(script.path, "drop_column('full_name')", "drop_column('name')")
     q2.setup(workspace=renamed)
-    assert capsys.readouterr().out.startswith('Setup: already done: the revision "Rename')
+    assert "was built at 0001; User.full_name is now User.name" in capsys.readouterr().out
+    assert "drop_column('full_name')" in renamed.read(script.path)
     result = q2.result(workspace=renamed)
     assert isinstance(result, NotAttempted), result
     assert result.message == (
@@ -151,3 +145,31 @@ def test_q2_broken_revision(renamed):
         renamed.revision_file("head"), "def downgrade() -> None:", "def downgrade() -> None"
     )
     assert_incorrect(q2.result(workspace=renamed), "SyntaxError")
+
+
+# -- both: practice never changes the chapter's project (chapter 04 starts from it) ------------
+def _revision_files(ws) -> list[str]:
+    return sorted(path.name for path in (ws.path / "alembic" / "versions").glob("*.py"))
+
+
+def test_setups_leave_the_chapter_workspace_as_it_is(exercise_workspace):
+    """Run All runs both setups: each builds its own workspace at 0001, in any order."""
+    ws = exercise_workspace("0001")
+    before = (ws.current(), ws.read("app/models/user.py"), _revision_files(ws))
+    q2.setup(workspace=ws)
+    assert active_workspace().name == f"{ws.name}-q2"
+    q1.setup(workspace=active_workspace())
+    practice = active_workspace()
+    assert practice.name == f"{ws.name}-q1" and practice.current() == ["0001"]
+    q1._solve(practice)
+    assert isinstance(q1.result(workspace=practice), Correct)
+    assert (ws.current(), ws.read("app/models/user.py"), _revision_files(ws)) == (before)
+
+
+def test_q1_not_attempted_names_its_setup_only_outside_its_own_workspace(exercise_workspace):
+    ws = exercise_workspace("0001")
+    assert "Run `q1.setup()` first" in q1.result(workspace=ws).message
+    q1.setup(workspace=ws)
+    own = q1.result(workspace=active_workspace())
+    assert isinstance(own, NotAttempted)
+    assert own.message == "the Book model has no `language` attribute yet."

@@ -7,15 +7,8 @@ import pytest
 from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
 from workbook.exercises import Correct, chapter04
 from workbook.exercises.chapter04 import DROP_MESSAGE, q1, q2, q3
-from workbook.exercises.core import Exercise
 from workbook.exercises.inspect import find_revision, workspace_schema
-
-
-@pytest.fixture(autouse=True)
-def _setups_do_not_wait(monkeypatch):
-    """These tests start each exercise on its own: a setup runs even where, in a chapter
-    run top to bottom, it waits for an earlier exercise (tests/test_run_all.py)."""
-    monkeypatch.setattr(Exercise, "_waiting_for", lambda self, workspace: [])
+from workbook.workspace import active_workspace
 
 
 @pytest.fixture
@@ -165,17 +158,19 @@ _RESTORE = chapter04._RESTORING_DOWNGRADE
 @pytest.fixture
 def dropped(ws):
     q3.setup(workspace=ws)
-    return ws
+    return active_workspace()  # the exercise's own
 
 
-def test_q3_setup_drops_the_column_and_is_idempotent(dropped, capsys):
+def test_q3_setup_drops_the_column_and_again_starts_over(dropped, capsys):
     script = find_revision(dropped, DROP_MESSAGE)
     assert dropped.current() == [script.revision]
     assert "description" not in workspace_schema(dropped)["books"].columns
     assert "description" not in dropped.read("app/models/book.py")
     assert dropped.run("check").ok  # the model agrees with the database
+    dropped.edit(dropped.revision_file("head"), chapter04._EMPTY_DOWNGRADE, _RESTORE)
     q3.setup(workspace=dropped)
-    assert capsys.readouterr().out.startswith("Setup: already done")
+    assert "was built at 0001; revision 0002" in capsys.readouterr().out
+    assert chapter04._EMPTY_DOWNGRADE in dropped.read(dropped.revision_file("head"))
     result = q3.result(workspace=dropped)
     assert_not_attempted(result, "is still `pass`")
 
@@ -208,3 +203,16 @@ def test_q3_broken_revision(dropped):
         dropped.revision_file("head"), "def downgrade() -> None:", "def downgrade( -> None:"
     )
     assert_incorrect(q3.result(workspace=dropped), "SyntaxError")
+
+
+# -- all three: practice never changes the chapter's project (chapter 05 starts from it) -------
+def test_setups_leave_the_chapter_workspace_as_it_is(ws):
+    """Run All runs the setups: each builds its own workspace at 0001, in any order."""
+    before = (ws.current(), ws.read("app/models/book.py"), ws.heads())
+    for exercise, name in [(q3, "q3"), (q1, "q1"), (q2, "q2")]:
+        exercise.setup(workspace=active_workspace())
+        assert active_workspace().name == f"{ws.name}-{name}"
+    practice = active_workspace()
+    q2._solve(practice)
+    assert isinstance(q2.result(workspace=practice), Correct)
+    assert (ws.current(), ws.read("app/models/book.py"), ws.heads()) == before

@@ -32,10 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import twins  # noqa: E402  (a sibling script of run_notebooks.py)
 
-from workbook.exercises import Correct  # noqa: E402
 from workbook.exercises.catalogue import EXERCISES  # noqa: E402
-from workbook.exercises.chapter03 import RENAME_MESSAGE, q1, q2  # noqa: E402
-from workbook.exercises.inspect import find_revision  # noqa: E402
 from workbook.project_state import differences, project_state  # noqa: E402
 
 RAISES = "# NBVAL_RAISES_EXCEPTION"
@@ -138,8 +135,6 @@ PREFACE = "00_welcome"
 # Boundaries not continuous yet (issue 12): strict xfail, so a fixed one fails until its
 # line here goes.
 KNOWN_GAPS = {
-    "03_to_04": "03 keeps its rename and exercise revisions; 0001 differs from the reference",
-    "04_to_05": "04's 0003-0005 differ from the reference; its detours 0006-0010 stay",
     "05_to_06": "05 ends at 0013 with revisions of its own",
     "06_to_07": "06 keeps the audit branch; 0011 is another revision",
     "07_to_08": "07's detours stay",
@@ -201,32 +196,6 @@ def _lesson_class(lesson: Path, following: Path | None) -> type:
         test_continuity.__name__ = name
         members[name] = test_continuity
     return type(f"TestRunAll{lesson.name[:2]}", (), members)
-
-
-# -- a setup that would get in an earlier exercise's way waits for it (chapter 03) ----
-def test_03_q2_setup_waits_while_q1_is_not_started_then_runs(exercise_workspace, capsys):
-    """Run All runs q2.setup() before the learner did q1: its pending revision would make
-    q1's autogenerate fail (Target database is not up to date), so it waits."""
-    ws = exercise_workspace("0001")
-    q2.setup(workspace=ws)
-    note = capsys.readouterr().out
-    assert note.startswith("Setup: not yet: exercise 1 comes first") and note.count("\n") == 1
-    assert find_revision(ws, RENAME_MESSAGE) is None
-    q1._solve(ws)  # the learner follows exercise 1's solution: it works
-    assert isinstance(q1.result(workspace=ws), Correct)
-    q2.setup(workspace=ws)  # then runs exercise 2's first cell again
-    assert find_revision(ws, RENAME_MESSAGE) is not None
-    q2._solve(ws)
-    assert isinstance(q2.result(workspace=ws), Correct)
-
-
-def test_03_q2_setup_does_not_wait_once_q1_was_checked_correct(exercise_workspace, monkeypatch):
-    from workbook import progress
-
-    ws = exercise_workspace("0001")
-    monkeypatch.setattr(progress, "load", lambda: {"03": {"q1": "Correct"}})
-    q2.setup(workspace=ws)
-    assert find_revision(ws, RENAME_MESSAGE) is not None
 
 
 _ALL = _lessons()

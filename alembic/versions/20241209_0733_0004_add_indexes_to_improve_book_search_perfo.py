@@ -21,12 +21,12 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     """Apply migration."""
     with op.batch_alter_table('books', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_books_published_date'), ['published_date'], unique=False)
         batch_op.create_index('ix_books_author_title', ['author', 'title'], unique=False)
+        batch_op.create_index(batch_op.f('ix_books_published_date'), ['published_date'], unique=False)
 
 
 def downgrade() -> None:
     """Revert migration."""
     with op.batch_alter_table('books', schema=None) as batch_op:
-        batch_op.drop_index('ix_books_author_title')
         batch_op.drop_index(batch_op.f('ix_books_published_date'))
+        batch_op.drop_index('ix_books_author_title')

@@ -1,11 +1,15 @@
-"""Chapter 04 · Column and schema changes: NOT NULL safely, a foreign key, a downgrade."""
+"""Chapter 04 · Column and schema changes: NOT NULL safely, a foreign key, a downgrade.
+
+Each setup builds a workspace of the exercise's own (``<chapter's workspace>-qN``) at 0001,
+where the chapter starts: the chapter's project is not changed by the practice (chapter 05
+starts from it), and running a setup again starts over.
+"""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 from workbook.exercises.checks import (
-    already_done,
     bring_copy,
     new_revision,
     require_table,
@@ -34,10 +38,18 @@ from workbook.exercises.inspect import (
     run_or_fail,
     source,
 )
+from workbook.exercises.practice import practice_workspace, setup_first
 from workbook.workspace import Workspace
 
 _BOOK = "app/models/book.py"
 _USER = "app/models/user.py"
+# Where the exercises start: the chapter's own start, the initial migration applied.
+_STAGE = "0001"
+_OWN = "this exercise's own: `ws` and `%alembic` act on it now"
+
+
+def _built(workspace: Workspace) -> str:
+    return f"workspace {workspace.name!r} ({_OWN}) was built at {_STAGE}"
 
 
 # -- q1: NOT NULL on a column with NULLs -------------------------------------------------
@@ -77,6 +89,10 @@ class FullNameNotNull(Exercise):
         Alembic("upgrade head"),
     ]
 
+    def _setup(self, workspace: Workspace) -> str:
+        own = practice_workspace(workspace, "q1", stage=_STAGE)
+        return f"{_built(own)}. Run `q1.setup()` again to start over"
+
     def _check(self, workspace: Workspace, *answer) -> Result:
         users = require_table(workspace, "users", "full_name")
         mine = revisions_touching(workspace, "full_name")
@@ -85,6 +101,7 @@ class FullNameNotNull(Exercise):
             if users.columns["full_name"]["nullable"] and (model is None or model.nullable):
                 return NotAttempted(
                     "users.full_name is still nullable, and no revision of yours changes it."
+                    + setup_first(workspace, "q1")
                 )
             return Incorrect(
                 "no revision of yours changes users.full_name: autogenerate "
@@ -178,12 +195,19 @@ class OwnerForeignKey(Exercise):
         Alembic("upgrade head"),
     ]
 
+    def _setup(self, workspace: Workspace) -> str:
+        own = practice_workspace(workspace, "q2", stage=_STAGE)
+        return f"{_built(own)}. Run `q2.setup()` again to start over"
+
     def _check(self, workspace: Workspace, *answer) -> Result:
         books = require_table(workspace, "books")
         model = model_column(workspace, "books", "owner_id")
         if "owner_id" not in books.columns:
             if model is None:
-                return NotAttempted("books has no owner_id yet, in the model or the database.")
+                return NotAttempted(
+                    "books has no owner_id yet, in the model or the database."
+                    + setup_first(workspace, "q2")
+                )
             if not revisions_touching(workspace, "owner_id"):
                 return Incorrect(
                     "the model has owner_id, but no revision adds it: "
@@ -263,7 +287,6 @@ _BOOK_ROW = {"title": "Checker's book", "author": "Checker"}
 
 class DowngradeOfADrop(Exercise):
     title = "Write the downgrade of a drop"
-    comes_after = ("q1", "q2")  # its setup would get in their way
     hints = [
         "A downgrade undoes the upgrade: what the upgrade drops, the downgrade adds back, as "
         "it was before (look at the revision that created the column).",
@@ -282,16 +305,14 @@ class DowngradeOfADrop(Exercise):
     ]
 
     def _setup(self, workspace: Workspace) -> str:
-        done = already_done(workspace, DROP_MESSAGE)
-        if done:
-            return done
+        workspace = practice_workspace(workspace, "q3", stage=_STAGE)
         script = new_revision(workspace, DROP_MESSAGE, upgrade=_DROP_UPGRADE, downgrade="pass")
         workspace.edit(_BOOK, _DESCRIPTION, "")
         run_or_fail(workspace, "upgrade", script.revision)
         return (
-            f'revision {script.revision} ("{DROP_MESSAGE}") drops books.description and '
-            "is applied; its downgrade() is `pass`. Book has no description any more. "
-            'Read it: ws.show_revision("head")'
+            f'{_built(workspace)}; revision {script.revision} ("{DROP_MESSAGE}") drops '
+            "books.description and is applied; its downgrade() is `pass`. Book has no "
+            'description any more. Read it: ws.show_revision("head")'
         )
 
     def _check(self, workspace: Workspace, *answer) -> Result:

@@ -15,7 +15,7 @@ import re
 from workbook import workspace as workspace_module
 from workbook.workspace import Workspace
 
-__all__ = ["practice_workspace"]
+__all__ = ["practice_workspace", "setup_first"]
 
 
 def practice_workspace(workspace: Workspace, exercise: str, stage: str | None = None) -> Workspace:
@@ -37,3 +37,11 @@ def _point_ws_at(workspace: Workspace) -> None:
         shell = None
     if shell is not None and isinstance(shell.user_ns.get("ws"), Workspace):
         shell.user_ns["ws"] = workspace
+
+
+def setup_first(workspace: Workspace, exercise: str) -> str:
+    """`` Run `qN.setup()` first...`` when ``workspace`` is not ``exercise``'s own (a
+    not-attempted check then says where to start), else ``""``."""
+    if workspace.name.endswith(f"-{exercise}"):
+        return ""
+    return f" Run `{exercise}.setup()` first: it builds this exercise's own workspace."
