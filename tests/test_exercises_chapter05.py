@@ -8,6 +8,7 @@ from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
 from workbook.exercises import Correct, chapter05
 from workbook.exercises.chapter05 import SPLIT_MESSAGE, q1, q2, q3
 from workbook.exercises.inspect import find_revision, workspace_schema
+from workbook.workspace import active_workspace
 
 
 @pytest.fixture
@@ -125,32 +126,31 @@ _JOIN = chapter05._JOINING_DOWNGRADE
 
 @pytest.fixture
 def split(ws):
-    ws.sql(
-        "INSERT INTO users (email, hashed_password, full_name) VALUES "
-        "('grace@example.com', 'x', 'Grace Hopper'), ('alan@example.com', 'x', NULL)"
-    )
     q2.setup(workspace=ws)
-    return ws
+    return active_workspace()  # the exercise's own
 
 
-def test_q2_setup_splits_the_names_and_is_idempotent(split, capsys):
+def test_q2_setup_works_in_a_workspace_of_its_own_and_starts_over(ws, split, capsys):
+    assert split.name == f"{ws.name}-q2"
+    assert find_revision(ws, SPLIT_MESSAGE) is None and ws.current() == ["0007"]
     script = find_revision(split, SPLIT_MESSAGE)
     assert split.current() == [script.revision]
     columns = workspace_schema(split)["users"].columns
     assert "full_name" not in columns and {"first_name", "last_name"} <= set(columns)
-    import sqlite3
-
-    with sqlite3.connect(split.db_path) as db:
-        rows = db.execute("SELECT email, first_name, last_name FROM users ORDER BY id").fetchall()
-    assert rows == [("grace@example.com", "Grace", "Hopper"), ("alan@example.com", None, None)]
     assert split.run("check").ok  # the model agrees with the database
-    q2.setup(workspace=split)
-    assert capsys.readouterr().out.startswith("Setup: already done")
-    result = q2.result(workspace=split)
-    assert_not_attempted(result, "is still `pass`")
+    assert_not_attempted(q2.result(workspace=split), "is still `pass`")
+    q2._solve(split)
+    q2.setup(workspace=ws)  # again: a clean restart, the downgrade is `pass` again
+    assert "Run `q2.setup()` again to start over" in capsys.readouterr().out
+    assert active_workspace().name == split.name
+    assert_not_attempted(q2.result(workspace=active_workspace()), "is still `pass`")
 
 
 def test_q2_reference_solution_restores_the_workspace_names(split):
+    split.sql(
+        "INSERT INTO users (email, hashed_password, first_name, last_name) VALUES "
+        "('grace@example.com', 'x', 'Grace', 'Hopper'), ('alan@example.com', 'x', NULL, NULL)"
+    )
     q2._solve(split)
     run(split, "downgrade -1")
     import sqlite3
@@ -243,16 +243,25 @@ def test_q3_check_needs_no_workspace(ws, capsys):
 
 
 # -- the exercises together, in either order -------------------------------------------------------
-def test_q1_still_correct_after_q2_setup_on_top(ws):
-    q1._solve(ws)
-    q2.setup(workspace=ws)  # the split's downgrade is still `pass`
-    assert isinstance(q1.result(workspace=ws), Correct)
+def test_q1_setup_works_in_a_workspace_of_its_own(ws, capsys):
+    q1.setup(workspace=ws)
+    own = active_workspace()
+    assert own.name == f"{ws.name}-q1" and own.current() == ["0007"]
+    assert "Run `q1.setup()` again to start over" in capsys.readouterr().out
+    assert_not_attempted(q1.result(workspace=own), "books has no slug yet")
+    q1._solve(own)
+    assert isinstance(q1.result(workspace=own), Correct)
+    assert ws.current() == ["0007"] and "slug" not in workspace_schema(ws)["books"].columns
 
 
-def test_q1_and_q2_solved_after_q2_setup(split):
-    q1._solve(split)  # the slug revision goes on top of the split
-    assert isinstance(q1.result(workspace=split), Correct)
-    q2._solve(split)  # fills the split revision, which is not the head any more
-    assert isinstance(q2.result(workspace=split), Correct)
-    script = find_revision(split, SPLIT_MESSAGE)
-    assert f"ws.fill_revision({script.revision!r}, downgrade='''" in q2.solution_text
+def test_q1_and_q2_each_in_their_own_workspace(ws):
+    q1.setup(workspace=ws)
+    first = active_workspace()
+    q1._solve(first)
+    q2.setup(workspace=ws)
+    second = active_workspace()
+    q2._solve(second)
+    assert first.name != second.name
+    assert isinstance(q1.result(workspace=first), Correct)
+    assert isinstance(q2.result(workspace=second), Correct)
+    assert find_revision(first, SPLIT_MESSAGE) is None
