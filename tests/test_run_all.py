@@ -142,7 +142,6 @@ KNOWN_GAPS = {
     "02_to_03": "02's models are not the stage 'models' files",
     "03_to_04": "03 keeps its rename and exercise revisions; 0001 differs from the reference",
     "04_to_05": "04's 0003-0005 differ from the reference; its detours 0006-0010 stay",
-    "06_to_07": "06 keeps the audit branch; 0011 is another revision",
     "07_to_08": "07's detours stay",
     "08_to_09": "08 keeps 0012 (books.language)",
 }
