@@ -112,7 +112,10 @@ class BackfillSlug(Exercise):
         mine = revisions_touching(workspace, "slug", bare=True)
         if not mine:
             if model is None and "slug" not in books.columns:
-                return NotAttempted("books has no slug yet, in the model or the database.")
+                return NotAttempted(
+                    "books has no slug yet, in the model or the database (`q1.setup()` "
+                    "makes the exercise's own workspace, if you have not run it)."
+                )
             return Incorrect(
                 "no revision of yours adds books.slug: autogenerate one, "
                 '`%alembic revision --autogenerate -m "Add books.slug and '
