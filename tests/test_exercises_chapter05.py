@@ -26,7 +26,7 @@ def seeded(exercise_workspace):
     return exercise_workspace("0006")
 
 
-# -- q1: seed a row without the app's models --------------------------------------------------------
+# -- q1: seed a row without the models -----------------------------------------------------------
 @pytest.fixture
 def history(seeded):
     q1.setup(workspace=seeded)

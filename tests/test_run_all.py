@@ -80,7 +80,7 @@ def _lessons() -> list[Path]:
 
 
 def lesson_key(lesson: Path) -> str:
-    """"05" for 05_data_migrations.md, "05_1" for 05_1_data_migrations.md (a chapter in
+    """ "05" for 05_data_migrations.md, "05_1" for 05_1_data_migrations.md (a chapter in
     numbered lessons): the part of names that tells the lessons apart."""
     return re.match(r"\d\d(?:_\d(?=_))?", lesson.stem).group()
 

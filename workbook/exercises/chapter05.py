@@ -224,6 +224,7 @@ class FillRevision(Step):
             self._revision(workspace), upgrade=self.upgrade, downgrade=self.downgrade
         )
 
+
 # -- q1: seed a row without the app's models -------------------------------------------------
 HISTORY_MESSAGE = "Add a History category"
 _MODEL_UPGRADE = """\
