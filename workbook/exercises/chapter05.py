@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from workbook.exercises.checks import (
+    FillRevision,
     bring_copy,
     new_revision,
     require_table,
@@ -31,7 +32,6 @@ from workbook.exercises.core import (
     NotAttempted,
     Note,
     Result,
-    Step,
 )
 from workbook.exercises.inspect import (
     Scratch,
@@ -46,7 +46,7 @@ from workbook.exercises.inspect import (
     source,
 )
 from workbook.exercises.practice import practice_workspace
-from workbook.workspace import Workspace, WorkspaceError, active_workspace
+from workbook.workspace import Workspace
 
 _BOOK = "app/models/book.py"
 _USER = "app/models/user.py"
@@ -192,36 +192,6 @@ class BackfillSlug(Exercise):
         return models_match_database(workspace) or Correct(
             f"every book gets its slug from the upgrade ({len(rows)} books on the test copy, "
             "none lost), the database is at head and the model agrees."
-        )
-
-
-class FillRevision(Step):
-    """Write the bodies of downgrade() (and upgrade(), if given) of the revision with
-    ``message`` (``ws.fill_revision``)."""
-
-    def __init__(self, message: str, downgrade: str, upgrade: str | None = None):
-        self.message, self.downgrade, self.upgrade = message, downgrade, upgrade
-
-    def _revision(self, workspace: Workspace) -> str:
-        script = find_revision(workspace, self.message)
-        if script is None:
-            raise WorkspaceError(f'no revision "{self.message}": run the setup first')
-        return script.revision
-
-    def render(self) -> str:
-        try:  # the real id when there is a workspace (it may not be the head any more)
-            revision = self._revision(active_workspace())
-        except Exception:
-            revision = "head"
-        upgrade = "" if self.upgrade is None else f"upgrade='''\n{self.upgrade.rstrip()}\n''', "
-        return (
-            f"```python\nws.fill_revision({revision!r}, {upgrade}downgrade='''\n"
-            f"{self.downgrade.rstrip()}\n''')\n```"
-        )
-
-    def apply(self, workspace: Workspace) -> None:
-        workspace.fill_revision(
-            self._revision(workspace), upgrade=self.upgrade, downgrade=self.downgrade
         )
 
 
