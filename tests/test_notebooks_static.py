@@ -40,8 +40,13 @@ def outputs_text(cell) -> str:
 
 
 def test_chapters_exist_and_are_numbered_in_order():
-    numbers = [int(p.name[:2]) for p in CHAPTERS]
+    # NN_name, or NN_k_name for a chapter in several lessons (k = 1, 2, ...).
+    numbered = [re.match(r"(\d\d)(?:_(\d)(?=_))?", p.name).groups() for p in CHAPTERS]
+    numbers = sorted({int(chapter) for chapter, _part in numbered})
     assert numbers and numbers == list(range(len(numbers)))
+    for number in numbers:
+        parts = [part for chapter, part in numbered if int(chapter) == number]
+        assert parts == [None] or parts == [str(k) for k in range(1, len(parts) + 1)], parts
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)

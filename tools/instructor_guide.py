@@ -42,8 +42,11 @@ FULL_DAY = [(9 * 60, 210), (13 * 60 + 30, 210)]  # 09:00-12:30, lunch, 13:30-17:
 BREAK_AFTER, BREAK_MINUTES = 90, 15
 
 NOTES_PLACEHOLDER = f"*(No teaching notes yet: write them here; `{COMMAND}` keeps them.)*"
-_HIDDEN = re.compile(r"<!-- chapter (\d\d) · hidden teaching notes[^\n]*\n(.*?)\n-->\n*", re.S)
-_MARK = re.compile(r"<!-- chapter (\d\d) · (generated|teaching notes)\b[^\n]*?-->\n?")
+_NUMBER = r"\d\d(?:_\d)?"  # "05", or "05_1" for a chapter in numbered lessons
+_HIDDEN = re.compile(
+    rf"<!-- chapter ({_NUMBER}) · hidden teaching notes[^\n]*\n(.*?)\n-->\n*", re.S
+)
+_MARK = re.compile(rf"<!-- chapter ({_NUMBER}) · (generated|teaching notes)\b[^\n]*?-->\n?")
 _BLOCK = re.compile(
     r"(<!-- BEGIN GENERATED (\w+)[^\n]*?-->\n)(.*?)(<!-- END GENERATED \2 -->)", re.S
 )
@@ -56,7 +59,7 @@ class GuideError(Exception):
 # -- the chapters -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Chapter:
-    number: str  # "03"
+    number: str  # "03"; "05_1", "05_2" for a chapter in numbered lessons
     file: str  # "03_autogenerate.ipynb"
     title: str
     time_text: str  # "about 45 minutes", as the chapter says it
@@ -71,7 +74,7 @@ class Chapter:
 
     @property
     def name(self) -> str:
-        return f"{self.number} · {self.title}"
+        return f"{self.number[:2]} · {self.title}"  # as the lesson's title line says
 
 
 def _minutes(text: str, where: str) -> int:
@@ -87,14 +90,20 @@ def _minutes(text: str, where: str) -> int:
     return round(total)
 
 
+def lesson_number(path: Path) -> str:
+    """ "03" of 03_autogenerate.ipynb; "05_1" of 05_1_data_migrations.ipynb (a chapter in
+    numbered lessons: each lesson has its own entry and notes)."""
+    return re.match(r"\d\d(?:_\d(?=_))?", path.name).group()
+
+
 def read_chapter(path: Path) -> Chapter:
     notebook = json.loads(path.read_text(encoding="utf-8"))
     cells = notebook["cells"]
     first = "".join(cells[0]["source"]) if cells and cells[0]["cell_type"] == "markdown" else ""
-    number = path.name[:2]
-    title = re.match(rf"# {number} · (.+)", first)
+    number = lesson_number(path)
+    title = re.match(rf"# {number[:2]} · (.+)", first)
     if not title:
-        raise GuideError(f"{path.name}: the first cell must start with '# {number} · Title'")
+        raise GuideError(f"{path.name}: the first cell must start with '# {number[:2]} · Title'")
     time_line = re.search(r"\*\*Time:\*\*\s*([^·\n]+)", first)
     if not time_line:
         raise GuideError(f"{path.name}: the first cell has no '**Time:** about N minutes'")
@@ -327,7 +336,7 @@ def render(guide: str, chapters: list[Chapter]) -> str:
 def listed_chapters(guide: str) -> list[str]:
     """The chapter headings the guide shows ("03 · Autogenerate, review, apply")."""
     block = next(m.group(3) for m in _BLOCK.finditer(guide) if m.group(2) == "chapters")
-    return re.findall(r"^### (\d\d · .+)$", _HIDDEN.sub("", block), re.M)
+    return re.findall(rf"^### ({_NUMBER} · .+)$", _HIDDEN.sub("", block), re.M)
 
 
 def notes_by_chapter(guide: str) -> dict[str, str]:

@@ -32,7 +32,7 @@ class Stage:
         if self.models == "repo":
             return {p.name: p for p in sorted((REPO_ROOT / "app" / "models").glob("*.py"))}
         files: dict[str, Path] = {}
-        for folder in sorted(STARTING_POINTS.iterdir()):  # 0001, 0005, 0007, ... in order
+        for folder in sorted(STARTING_POINTS.iterdir()):  # 0001, 0005, 0006, ... in order
             if folder.name <= self.models:
                 files.update({p.name: p for p in sorted((folder / "app" / "models").glob("*.py"))})
         return files
@@ -50,6 +50,12 @@ STAGES = {
             "the column and schema changes of chapter 04 applied",
             models="0005",
             revision="0005",
+        ),
+        Stage(
+            "0006",
+            "the categories and their rows (lesson 05.1) applied",
+            models="0006",
+            revision="0006",
         ),
         Stage("0007", "the data migrations of chapter 05 applied", models="0007", revision="0007"),
         Stage("head", "the whole reference history applied (0011)", models="repo", revision="0011"),

@@ -1,8 +1,8 @@
 """Add users.display_name and backfill it
 
-Expand step of expand / migrate / contract: the column arrives nullable, so running code
-that does not know it keeps working; one set-based UPDATE fills every existing row.
-0011 makes it non-nullable once every writer sets it.
+Expand step of expand / migrate / contract: the column arrives nullable, so old code keeps
+working; one set-based UPDATE fills the rows that exist now (old code's later rows: NULL).
+0011 makes it non-nullable a release later, once every writer sets it and no row is NULL.
 
 Revision ID: 0007
 Revises: 0006

@@ -1,6 +1,6 @@
 """Make users.display_name non-nullable
 
-Contract step: every row was backfilled by 0007 and the application now always sets it.
+Contract step, a release after 0007: old code is gone; a row it left NULL would fail it.
 
 Revision ID: 0011
 Revises: 0010

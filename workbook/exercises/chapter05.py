@@ -1,7 +1,13 @@
-"""Chapter 05 · Data migrations: a backfill, the downgrade of a data move, zero-downtime order."""
+"""Chapter 05 · Data migrations: seeding without the models, the downgrade of a data move,
+a backfill, zero-downtime order.
+
+Part 1 of the chapter (lesson 05_1) has exercises 1 and 2, part 2 (05_2) has 3 and 4; the
+exercises with a setup work in workspaces of their own, at stage 0006.
+"""
 
 from __future__ import annotations
 
+import ast
 import re
 import textwrap
 from typing import Any
@@ -9,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from workbook.exercises.checks import (
-    already_done,
+    FillRevision,
     bring_copy,
     new_revision,
     require_table,
@@ -26,7 +32,6 @@ from workbook.exercises.core import (
     NotAttempted,
     Note,
     Result,
-    Step,
 )
 from workbook.exercises.inspect import (
     Scratch,
@@ -40,13 +45,21 @@ from workbook.exercises.inspect import (
     run_or_fail,
     source,
 )
-from workbook.workspace import Workspace, WorkspaceError, active_workspace
+from workbook.exercises.practice import practice_workspace
+from workbook.workspace import Workspace
 
 _BOOK = "app/models/book.py"
 _USER = "app/models/user.py"
+# Where the exercises with a setup start, each in a workspace of its own: the project where
+# part 1 ends (each lesson's own project must end where the next lesson starts).
+_STAGE = "0006"
+_OWN = (
+    "a copy of the project at 0006, where part 1 ends and part 2 starts: "
+    "`ws` and `%alembic` act on it"
+)
 
 
-# -- q1: backfill books.slug -----------------------------------------------------------------
+# -- q3: backfill books.slug -----------------------------------------------------------------
 _PUBLISHER_ID_END = """        ForeignKey("publishers.id", ondelete="SET NULL"), index=True, default=None
     )
 """  # noqa: E501  (the model's line, as it is)
@@ -95,13 +108,23 @@ class BackfillSlug(Exercise):
         Alembic("upgrade head"),
     ]
 
+    def _setup(self, workspace: Workspace) -> str:
+        workspace = practice_workspace(workspace, "q3", stage=_STAGE)
+        return (
+            f"workspace {workspace.name!r} ({_OWN}); its books table is empty, and the "
+            "check adds books of its own. Run `q3.setup()` again to start over"
+        )
+
     def _check(self, workspace: Workspace, *answer) -> Result:
         books = require_table(workspace, "books")
         model = model_column(workspace, "books", "slug")
         mine = revisions_touching(workspace, "slug", bare=True)
         if not mine:
             if model is None and "slug" not in books.columns:
-                return NotAttempted("books has no slug yet, in the model or the database.")
+                return NotAttempted(
+                    "books has no slug yet, in the model or the database (`q3.setup()` "
+                    "makes the exercise's own workspace, if you have not run it)."
+                )
             return Incorrect(
                 "no revision of yours adds books.slug: autogenerate one, "
                 '`%alembic revision --autogenerate -m "Add books.slug and '
@@ -172,30 +195,135 @@ class BackfillSlug(Exercise):
         )
 
 
-class FillRevision(Step):
-    """Write the body of downgrade() of the revision with ``message`` (``ws.fill_revision``)."""
+# -- q1: seed a row without the app's models -------------------------------------------------
+HISTORY_MESSAGE = "Add a History category"
+_MODEL_UPGRADE = """\
+from app.models import Category
 
-    def __init__(self, message: str, downgrade: str):
-        self.message, self.downgrade = message, downgrade
+op.bulk_insert(Category.__table__, [
+    {'name': 'History', 'description': 'History books'},
+])
+"""
+_MODEL_DOWNGRADE = """\
+from app.models import Category
 
-    def _revision(self, workspace: Workspace) -> str:
-        script = find_revision(workspace, self.message)
-        if script is None:
-            raise WorkspaceError(f'no revision "{self.message}": run the setup first')
-        return script.revision
+op.execute(Category.__table__.delete().where(Category.__table__.c.name == 'History'))
+"""
+_TABLE_UPGRADE = """\
+categories = sa.table('categories', sa.column('name'), sa.column('description'))
+op.bulk_insert(categories, [
+    {'name': 'History', 'description': 'History books'},
+])
+"""
+_TABLE_DOWNGRADE = """\
+categories = sa.table('categories', sa.column('name'))
+op.execute(categories.delete().where(categories.c.name == 'History'))
+"""
+_HISTORY = ("History", "History books")
 
-    def render(self) -> str:
-        try:  # the real id when there is a workspace (it may not be the head any more)
-            revision = self._revision(active_workspace())
-        except Exception:
-            revision = "head"
+
+def _imports_the_app(text: str) -> list[str]:
+    """The functions of a revision script that import from the ``app`` package."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return []
+    found = []
+    for function in tree.body:
+        if isinstance(function, ast.FunctionDef):
+            for node in ast.walk(function):
+                names = (
+                    [node.module or ""]
+                    if isinstance(node, ast.ImportFrom)
+                    else [alias.name for alias in node.names]
+                    if isinstance(node, ast.Import)
+                    else []
+                )
+                if any(name == "app" or name.startswith("app.") for name in names):
+                    found.append(f"{function.name}()")
+                    break
+    return found
+
+
+def _categories(scratch: Scratch) -> list[tuple]:
+    with read_only(scratch.db) as connection:
+        return connection.exec_driver_sql(
+            "SELECT name, description FROM categories ORDER BY name"
+        ).all()
+
+
+class SeedWithoutModels(Exercise):
+    title = "A data migration that does not import the app's models"
+    hints = [
+        "Describe the table inside the revision, as it is at this point of the history: "
+        "`sa.table('categories', sa.column('name'), sa.column('description'))`, in place "
+        "of `Category.__table__`. Then no `from app.models import ...` is left.",
+        "The downgrade needs its own lightweight table too: "
+        "`categories = sa.table('categories', sa.column('name'))`, then "
+        "`op.execute(categories.delete().where(categories.c.name == 'History'))`.",
+        "Rewrite both functions with `ws.fill_revision(...)` (or in the editor), then "
+        "`%alembic upgrade head`.",
+    ]
+    solution_intro = "Both functions with a lightweight table, then apply the revision:"
+    solution_steps = [
+        FillRevision(HISTORY_MESSAGE, _TABLE_DOWNGRADE, upgrade=_TABLE_UPGRADE),
+        Alembic("upgrade head"),
+    ]
+
+    def _setup(self, workspace: Workspace) -> str:
+        workspace = practice_workspace(workspace, "q1", stage=_STAGE)
+        script = new_revision(
+            workspace, HISTORY_MESSAGE, upgrade=_MODEL_UPGRADE, downgrade=_MODEL_DOWNGRADE
+        )
         return (
-            f"```python\nws.fill_revision({revision!r}, downgrade='''\n"
-            f"{self.downgrade.rstrip()}\n''')\n```"
+            f"workspace {workspace.name!r} ({_OWN}); revision {script.revision} "
+            f'("{HISTORY_MESSAGE}", not applied) imports the app\'s models in both functions. '
+            'Read it: ws.show_revision("head"). Run `q1.setup()` again to start over'
         )
 
-    def apply(self, workspace: Workspace) -> None:
-        workspace.fill_revision(self._revision(workspace), downgrade=self.downgrade)
+    def _check(self, workspace: Workspace, *answer) -> Result:
+        script = find_revision(workspace, HISTORY_MESSAGE)
+        if script is None:
+            return NotAttempted("run `q1.setup()` first: it makes the revision to fix.")
+        text = source(script)
+        importing = _imports_the_app(text)
+        if len(importing) == 2 and "Category.__table__" in text:
+            return NotAttempted(
+                f"revision {script.revision} still imports the app's models in upgrade() "
+                "and downgrade(): describe the table with sa.table() instead."
+            )
+        if importing:
+            return Incorrect(
+                f"{' and '.join(importing)} of revision {script.revision} still imports from "
+                "`app`: every new database would replay it with the models of that day. "
+                "Describe the table with `sa.table()` and `sa.column()`."
+            )
+        with Scratch(workspace) as scratch:
+            bring_copy(scratch, script.down_revision, f"to test revision {script.revision}")
+            before = _categories(scratch)
+            moved = scratch.alembic("upgrade", script.revision)
+            if not moved.ok:
+                return Incorrect(f"the upgrade fails: {moved.error}")
+            after = _categories(scratch)
+            moved = scratch.goto(script.down_revision)
+            if not moved.ok:
+                return Incorrect(f"the downgrade fails: {moved.error}")
+            back = _categories(scratch)
+        added = sorted(set(after) - set(before))
+        if added != [_HISTORY] or len(after) != len(before) + 1:
+            return Incorrect(
+                f"the upgrade should add one row, {_HISTORY}; it adds {added or 'none'}"
+                " (is the description in the sa.table()'s columns?)."
+            )
+        if back != before:
+            return Incorrect(
+                "after the downgrade the categories are not as before: it must delete "
+                "the History row, and only that one."
+            )
+        return database_at_head(workspace) or Correct(
+            "upgrade adds History with its description, downgrade deletes exactly that row, "
+            "and the revision no longer depends on the models."
+        )
 
 
 # -- q2: the downgrade of a data move --------------------------------------------------------
@@ -275,16 +403,15 @@ class DowngradeOfASplit(Exercise):
     ]
 
     def _setup(self, workspace: Workspace) -> str:
-        done = already_done(workspace, SPLIT_MESSAGE)
-        if done:
-            return done
+        workspace = practice_workspace(workspace, "q2", stage=_STAGE)
         script = new_revision(workspace, SPLIT_MESSAGE, upgrade=_SPLIT_UPGRADE, downgrade="pass")
         workspace.edit(_USER, _FULL_NAME, _FIRST_LAST)
         run_or_fail(workspace, "upgrade", script.revision)
         return (
+            f"workspace {workspace.name!r} ({_OWN}); "
             f'revision {script.revision} ("{SPLIT_MESSAGE}") is applied; its downgrade() '
             "is `pass`. User has first_name and last_name instead of full_name. Read it: "
-            'ws.show_revision("head")'
+            'ws.show_revision("head"). Run `q2.setup()` again to start over'
         )
 
     def _check(self, workspace: Workspace, *answer) -> Result:
@@ -387,7 +514,7 @@ def _wrong_name_message(name: Any, back: Any) -> str:
     return f"{name!r} comes back as {back!r}: upgrade then downgrade must give it back exactly."
 
 
-# -- q3: the order of a zero-downtime change ---------------------------------------------------
+# -- q4: the order of a zero-downtime change ---------------------------------------------------
 _STEPS = {
     "A": "make the column NOT NULL",
     "B": "add the column, nullable",
@@ -462,6 +589,7 @@ class ZeroDowntimeOrder(Exercise):
         )
 
 
-q1 = BackfillSlug()
+q1 = SeedWithoutModels()
 q2 = DowngradeOfASplit()
-q3 = ZeroDowntimeOrder()
+q3 = BackfillSlug()
+q4 = ZeroDowntimeOrder()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from alembic.script import Script
 
-from workbook.exercises.core import REBUILD, Problem
+from workbook.exercises.core import REBUILD, Problem, Step
 from workbook.exercises.inspect import (
     Scratch,
     TableInfo,
@@ -22,9 +22,10 @@ from workbook.exercises.inspect import (
     source,
     workspace_schema,
 )
-from workbook.workspace import Workspace
+from workbook.workspace import Workspace, WorkspaceError, active_workspace
 
 __all__ = [
+    "FillRevision",
     "already_done",
     "bring_copy",
     "new_revision",
@@ -96,3 +97,33 @@ def new_revision(
     script = find_revision(workspace, message)
     workspace.fill_revision(script.revision, upgrade=upgrade, downgrade=downgrade)
     return script
+
+
+class FillRevision(Step):
+    """Write the bodies of downgrade() (and upgrade(), if given) of the revision with
+    ``message`` (``ws.fill_revision``)."""
+
+    def __init__(self, message: str, downgrade: str, upgrade: str | None = None):
+        self.message, self.downgrade, self.upgrade = message, downgrade, upgrade
+
+    def _revision(self, workspace: Workspace) -> str:
+        script = find_revision(workspace, self.message)
+        if script is None:
+            raise WorkspaceError(f'no revision "{self.message}": run the setup first')
+        return script.revision
+
+    def render(self) -> str:
+        try:  # the real id when there is a workspace (it may not be the head any more)
+            revision = self._revision(active_workspace())
+        except Exception:
+            revision = "head"
+        upgrade = "" if self.upgrade is None else f"upgrade='''\n{self.upgrade.rstrip()}\n''', "
+        return (
+            f"```python\nws.fill_revision({revision!r}, {upgrade}downgrade='''\n"
+            f"{self.downgrade.rstrip()}\n''')\n```"
+        )
+
+    def apply(self, workspace: Workspace) -> None:
+        workspace.fill_revision(
+            self._revision(workspace), upgrade=self.upgrade, downgrade=self.downgrade
+        )
