@@ -78,6 +78,26 @@ def test_a_copy_the_learner_changed_is_never_overwritten(tmp_path):
     assert cell_text(mine) == "my answers"
 
 
+def test_a_split_lesson_leaves_no_stale_copy_but_keeps_the_learners_work(tmp_path):
+    """When a lesson is split or renamed, its old unchanged copy goes; a changed one stays."""
+    source = tmp_path / "notebooks"
+    old = write_lesson(source, "05_a.ipynb", "Both halves")
+    kept = write_lesson(source, "06_b.ipynb", "Other")
+    lessons.refresh_copies(tmp_path / "ws", source)
+    mine = write_lesson(tmp_path / "ws" / "lessons", "06_b.ipynb", "my answers")
+    old.unlink(), kept.unlink()
+    write_lesson(source, "05_1_a.ipynb", "First half")
+    lines = lessons.refresh_copies(tmp_path / "ws", source)
+    assert lines[:2] == [
+        "copied 05_1_a.ipynb",
+        "removed 05_a.ipynb (the workbook no longer has that lesson)",
+    ]
+    assert lines[2].startswith("kept your copy of 06_b.ipynb (you changed it), although")
+    assert not (tmp_path / "ws" / "lessons" / "05_a.ipynb").exists()
+    assert cell_text(mine) == "my answers"
+    assert lessons.refresh_copies(tmp_path / "ws", source)[0].startswith("kept your copy of 06_b")
+
+
 def test_links_out_of_notebooks_still_reach_the_repository(tmp_path):
     source = tmp_path / "notebooks"
     write_lesson(source, "00_a.ipynb", "[tests](../tests/x.py) and [next](01_b.ipynb)")
@@ -127,11 +147,14 @@ def test_a_real_lab_shows_trusted_copies_and_asks_no_news(tmp_path, monkeypatch)
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
+        deadline = time.monotonic() + 180  # a busy 2-core machine starts JupyterLab slowly
+        while True:
             try:
                 get(f"{base}/api/status?token={token}")
                 break
             except OSError:
+                assert server.poll() is None, "JupyterLab exited before it answered"
+                assert time.monotonic() < deadline, "JupyterLab did not answer in 180 s"
                 time.sleep(0.2)
         model = get(
             f"{base}/api/contents/00_welcome/app/models/user.py?type=file&format=text&token={token}"

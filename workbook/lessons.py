@@ -11,6 +11,8 @@ Rules (standard library only: this runs before JupyterLab starts):
 - a missing copy is made from ``notebooks/``, with its stored outputs (pictures show at once);
 - a copy the learner has not changed follows the repository's lesson when that changes;
 - a copy the learner changed is never overwritten: one line says where the new version is;
+- a copy of a lesson the repository no longer has (split or renamed) goes when the learner
+  has not changed it, and stays, with one line saying so, when they have;
 - links out of ``notebooks/`` (``](../tests/...)``) are rewritten to still reach the repository.
 """
 
@@ -70,7 +72,28 @@ def refresh_copies(workspace_root: Path, notebooks: Path = NOTEBOOKS) -> list[st
         lines.append(("updated " if copy_path.exists() else "copied ") + source_path.name)
         copy_path.write_bytes(written)
         manifest[source_path.name] = {"source": _sha256(source), "copy": _sha256(written)}
+    lines += _remove_retired(
+        target, manifest, {p.name for p in notebooks.glob("[0-9][0-9]_*.ipynb")}
+    )
     manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return lines
+
+
+def _remove_retired(target: Path, manifest: dict, current: set[str]) -> list[str]:
+    """Copies of lessons the repository no longer has: removed unless the learner changed
+    them. Updates ``manifest``; returns one line per copy removed or kept."""
+    lines = []
+    for name in sorted(set(manifest) - current):
+        copy_path = target / name
+        if copy_path.exists() and _sha256(copy_path.read_bytes()) != manifest[name].get("copy"):
+            lines.append(
+                f"kept your copy of {name} (you changed it), although the workbook no longer "
+                "has that lesson: its lessons are the other NN_*.ipynb here"
+            )
+            continue
+        copy_path.unlink(missing_ok=True)
+        del manifest[name]
+        lines.append(f"removed {name} (the workbook no longer has that lesson)")
     return lines
 
 
