@@ -4,6 +4,9 @@ For each lesson: its cells (from the text twin) run top to bottom in one real ke
 a temporary workspaces folder, which runs every exercise's ``setup()`` too. Then, in the
 same kernel, as a learner would after Run All:
 
+- its closing section, "Before the next lesson" (where it has one), runs once more, as a
+  learner who runs it twice would, with no error: the lesson still ends where the next
+  one starts;
 - no exercise is recorded Correct in ``progress`` (a worked example is not the learner's);
 - the timeline, where the lesson has one, moves to the revision the text suggests, and
   back;
@@ -72,6 +75,25 @@ print({marker!r} + _json.dumps(_report))
 """
 
 
+CLOSING = re.compile(r"^## Before the next lesson$", re.MULTILINE)
+
+
+def closing_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    """Copies of the code cells from the "Before the next lesson" heading to the end."""
+    starts = [
+        index
+        for index, cell in enumerate(notebook.cells)
+        if cell.cell_type == "markdown" and CLOSING.search(cell.source)
+    ]
+    if not starts:
+        return []
+    return [
+        nbformat.v4.new_code_cell(cell.source)
+        for cell in notebook.cells[starts[0] :]
+        if cell.cell_type == "code"
+    ]
+
+
 def _lessons() -> list[Path]:
     return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.md"))
 
@@ -87,6 +109,7 @@ def run_all(lesson: Path, workspaces: Path) -> tuple[dict, list[str]]:
     ]
     target = next((m.group(1) for m in targets if m), "base")
     probe = _PROBE.format(chapter=chapter, target=target, marker=REPORT, lesson=lesson.stem)
+    notebook.cells += closing_cells(notebook)  # run twice: it must not break the project
     notebook.cells.append(nbformat.v4.new_code_cell(probe))
     client = NotebookClient(
         notebook,
