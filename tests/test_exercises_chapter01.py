@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.exercise_helpers import assert_incorrect
+from tests.exercise_helpers import assert_incorrect, assert_not_attempted
 from workbook.exercises import Correct, chapter01
 from workbook.exercises.chapter01 import GUIDE_ENV_PY, q1, q2
 from workbook.project_state import project_state
@@ -33,7 +33,27 @@ def test_q1_in_the_lessons_project_says_to_run_the_setup_first(exercise_workspac
     assert "run `q1.setup()` first" in result.message
 
 
+def test_q2_in_the_lessons_project_says_to_run_the_setup_first(exercise_workspace):
+    """The lesson's own env.py at exercise 2 is its copy of the guide's (with its CHANGED
+    lines), which fails inside a loop: without the setup, the check says to run it."""
+    ws = exercise_workspace("models")
+    ws.write("alembic/env.py", "# the lesson's copy of the guide's env.py\n" + GUIDE_ENV_PY)
+    result = q2.result(workspace=ws)
+    assert_not_attempted(result, "run `q2.setup()` first")
+
+
 # -- q1: DATABASE_URL ------------------------------------------------------------------------
+def test_q1_after_the_solution_alembic_upgrade_creates_library_db(exercise_workspace):
+    """What the solution's note says: `%alembic upgrade head` now creates library.db."""
+    q1.setup(workspace=exercise_workspace("configured"))
+    own = active_workspace()
+    q1._solve(own)
+    result = own.run("upgrade head")
+    assert result.ok, result.error
+    assert (own.path / "library.db").exists() and not (own.path / "app.db").exists()
+    assert "library.db" in q1.solution_text and "upgrade head" in q1.solution_text
+
+
 def test_q1_an_absolute_path_to_the_workspace_file_is_correct_too(exercise_workspace):
     ws = exercise_workspace("configured")
     ws.write(".env", f"DATABASE_URL=sqlite+aiosqlite:///{ws.path / 'library.db'}\n")

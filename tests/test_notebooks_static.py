@@ -129,3 +129,36 @@ def test_links_point_to_existing_chapters(path):
             continue
         for target in re.findall(r"\]\(([^)#]+\.ipynb)\)", source(cell)):
             assert (NOTEBOOKS / target).exists(), f"broken link to {target}"
+
+
+# Lessons whose later exercises still lean on an import in an earlier exercise's cell.
+SETUP_IMPORT_NOT_YET = {
+    "07_rollback_and_recovery.ipynb",
+    "09_troubleshooting_clinic.ipynb",
+}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(
+            path,
+            marks=pytest.mark.xfail(
+                path.name in SETUP_IMPORT_NOT_YET, reason="not reshaped yet", strict=True
+            ),
+        )
+        for path in CHAPTERS
+    ],
+    ids=lambda p: p.name,
+)
+def test_each_setup_cell_imports_its_exercise(path):
+    """An exercise can be started on its own (after a restart, or skipping ahead): the
+    cell that runs ``qN.setup()`` imports ``qN`` itself, not an earlier exercise's cell."""
+    missing = []
+    for cell in code_cells(load(path)):
+        text = source(cell)
+        for match in re.finditer(r"^(q\d+)\.setup\(", text, re.MULTILINE):
+            name = match.group(1)
+            if not re.search(rf"^from workbook\.exercises\.\w+ import .*\b{name}\b", text, re.M):
+                missing.append(name)
+    assert not missing, f"setup cells without their import: {missing}"

@@ -30,7 +30,7 @@ from workbook.exercises.core import (
     Write,
 )
 from workbook.exercises.inspect import Scratch, env_values
-from workbook.exercises.practice import practice_workspace
+from workbook.exercises.practice import practice_workspace, setup_first
 from workbook.runner import isolated_logging, project_imports, working_directory
 from workbook.stages import REPO_ROOT
 from workbook.text import one_line
@@ -55,16 +55,17 @@ class DatabaseUrl(Exercise):
     solution_steps = [
         Write(".env", "DATABASE_URL=sqlite+aiosqlite:///library.db\n"),
         Note(
-            "`%alembic upgrade head` would now create and migrate `library.db`; `app.db` "
-            "is left alone."
+            "`%alembic upgrade head` now creates `library.db` (with Alembic's "
+            "`alembic_version` table only: there are no revisions yet); `app.db` is left alone."
         ),
     ]
 
     def _setup(self, workspace: Workspace) -> str:
-        workspace = practice_workspace(workspace, "q1", stage="configured")
+        # stage "models": the workbook's env.py imports app.models, so %alembic works here
+        workspace = practice_workspace(workspace, "q1", stage="models")
         return (
-            f"workspace {workspace.name!r} (Alembic configured, `.env` as in the lesson) "
-            "is active; run `q1.setup()` again to start over"
+            f"workspace {workspace.name!r} (Alembic configured, `.env` as in the lesson, "
+            "lesson 02's models) is active; run `q1.setup()` again to start over"
         )
 
     def _check(self, workspace: Workspace, *answer) -> Result:
@@ -372,6 +373,15 @@ class EnvPyInEventLoop(Exercise):
                 "alembic/env.py is still the guide's version: "
                 "`run_migrations_online()` always calls `asyncio.run()`."
             )
+        result = self._run_env_py(workspace)
+        if not isinstance(result, Correct) and setup_first(workspace, "q2"):
+            return NotAttempted(
+                "this is not the exercise's workspace: run `q2.setup()` first: it builds "
+                "one with the guide's env.py."
+            )
+        return result
+
+    def _run_env_py(self, workspace: Workspace) -> Result:
         with Scratch(workspace) as scratch:
             error = upgrade_inside_event_loop(scratch.path)
             if error is not None:
