@@ -402,7 +402,7 @@ def test_restart_continue_attach_keeps_the_work_and_the_first_cell_says_where_it
 
     after = kernels(notebooks, JPY_SESSION_NAME=str(notebooks / f"{CHAPTER}.ipynb"))
     assert after.run("import workbook\n%alembic current") == (
-        f"WorkspaceError: no workspace yet: run the first cell (or ws = "
+        f"WorkspaceError: no workspace yet: run the first cell (or ws = project = "
         f"workbook.attach('{CHAPTER}') to continue where you were)"
     )
     shown = after.run(f"ws = workbook.attach({CHAPTER!r})\n%alembic heads")

@@ -153,6 +153,22 @@ def test_an_edit_already_made_changes_nothing_and_a_lost_one_says_what_to_put_ba
     )
 
 
+def test_a_short_edit_run_again_does_not_claim_the_new_text_is_missing():
+    """Removing a line, or a short replacement, run a second time: the new text cannot
+    tell whether it ran before, so the message says both what is likely and what to do."""
+    ws = workbook.start("edit-short", "models", quiet=True)
+    active = "    is_active: Mapped[bool] = mapped_column(default=True)\n"
+    ws.edit("app/models/user.py", active, "")
+    with pytest.raises(WorkspaceError) as raised:
+        ws.edit("app/models/user.py", active, "")
+    assert str(raised.value) == (
+        "app/models/user.py: the text to replace was not found: if this cell ran before, "
+        "the edit is made and there is nothing to do (ws.show('app/models/user.py') shows "
+        "the file); if not, put back what your own edit changed there, then run it again"
+    )
+    assert "not there either" not in str(raised.value)
+
+
 def test_tree_and_show_are_relative_and_stable():
     ws = workbook.start("views", "0001", quiet=True)
     tree = repr(ws.tree())

@@ -391,14 +391,19 @@ class Workspace:
         ):
             return FileChange(name, text, text)
         if count != 1:
-            where = (
-                (
+            if count:
+                where = f"found {count} times"
+            elif distinctive:
+                where = (
                     "not found, and the new text is not there either: put back what your "
                     "own edit changed there, then run this edit again"
                 )
-                if count == 0
-                else f"found {count} times"
-            )
+            else:  # a short or empty new text says nothing about whether this ran before
+                where = (
+                    "not found: if this cell ran before, the edit is made and there is "
+                    f"nothing to do (ws.show({name!r}) shows the file); if not, put back "
+                    "what your own edit changed there, then run it again"
+                )
             raise WorkspaceError(f"{name}: the text to replace was {where}")
         return self.write(relative, text.replace(old, new))
 
@@ -483,8 +488,8 @@ def _no_workspace_message() -> str:
     name = session if session and _NAME.match(session) else ""
     if name and (workspaces_root() / name).is_dir():
         return (
-            f"no workspace yet: run the first cell (or ws = workbook.attach({name!r}) "
-            "to continue where you were)"
+            f"no workspace yet: run the first cell (or ws = project = "
+            f"workbook.attach({name!r}) to continue where you were)"
         )
     return (
         "no workspace yet: run the first cell (or workbook.attach(...) to continue where you were)"
