@@ -23,7 +23,7 @@ def _setups_do_not_wait(monkeypatch):
 
 @pytest.fixture
 def ws(exercise_workspace):
-    return exercise_workspace("head")
+    return exercise_workspace("0011")
 
 
 # -- q1: roll back to 0005 -----------------------------------------------------------------------

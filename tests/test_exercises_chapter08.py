@@ -26,7 +26,7 @@ def offline_sql(ws, line, monkeypatch=None, url=None) -> str:
 def ws(exercise_workspace, monkeypatch):
     for name in ("DATABASE_URL", "TEST_DATABASE_URL", "ENVIRONMENT"):  # the .env must count
         monkeypatch.delenv(name, raising=False)
-    return exercise_workspace("head")
+    return exercise_workspace("0011")
 
 
 @pytest.fixture

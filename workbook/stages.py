@@ -52,7 +52,18 @@ STAGES = {
             revision="0005",
         ),
         Stage("0007", "the data migrations of chapter 05 applied", models="0007", revision="0007"),
-        Stage("head", "the whole reference history applied (0011)", models="repo", revision="0011"),
+        Stage(
+            "0011",
+            "the reference history up to chapter 07 applied (0011, display_name non-nullable)",
+            models="0011",
+            revision="0011",
+        ),
+        Stage(
+            "head",
+            "the whole reference history applied (0012, books.language from chapter 08)",
+            models="repo",
+            revision="0012",
+        ),
     ]
 }
 

@@ -4,6 +4,8 @@
   downgrade, keeping the rows of the tables 0005 already had. Typical mistakes: one
   ``downgrade -1``, going through ``base`` (every row lost), ``stamp 0005`` (the version
   table says 0005, the tables are still those of head), deleting revision scripts.
+- Both work in a workspace of their own (``<lesson's workspace>-qN``, built fresh at
+  ``STAGE`` by the setup): the lesson's project is where chapter 08 starts.
 - q2: ``q2.setup()`` runs a migration with a non-transactional env.py (like the guide's)
   and lets it fail halfway: a column that stuck, a leftover ``_alembic_tmp_books`` table,
   ``alembic_version`` unchanged. The learner cleans up, fixes the migration, upgrades.
@@ -45,9 +47,11 @@ from workbook.exercises.inspect import (
     workspace_current,
     workspace_schema,
 )
+from workbook.exercises.practice import practice_workspace
 from workbook.stages import REPO_ROOT
 from workbook.workspace import Workspace, WorkspaceError
 
+STAGE = "0011"  # where chapter 07 starts, and where its exercises' workspaces are built
 TMP_PREFIX = "_alembic_tmp_"
 _BOOK = "app/models/book.py"
 
@@ -170,6 +174,7 @@ class RollBackToNamedRevision(Exercise):
     ]
 
     def _setup(self, workspace: Workspace) -> str:
+        workspace = practice_workspace(workspace, "q1", stage=STAGE)
         db = database_file(workspace)
         if all(_markers(db).values()):
             return "already done: the publisher, the book and the user are in the database"
@@ -351,7 +356,6 @@ asyncio.run(run_async_migrations())
 
 class RecoverHalfAppliedMigration(Exercise):
     title = "Recover a half-applied migration"
-    comes_after = ("q1",)  # its setup would get in their way
     hints = [
         "Look before you touch anything: `ws.schema()` warns about a leftover table, and shows "
         "what else the failed run left behind; `ws.current()` says what alembic_version "
@@ -387,6 +391,7 @@ class RecoverHalfAppliedMigration(Exercise):
         self._baselines: dict[Path, dict[str, int]] = {}  # row counts when setup ran
 
     def _setup(self, workspace: Workspace) -> str:
+        workspace = practice_workspace(workspace, "q2", stage=STAGE)
         done = already_done(workspace, SLUG_MESSAGE)
         if done:
             return f"{done}. {_START_OVER}"
