@@ -12,6 +12,7 @@ from workbook.exercises.chapter07 import LEFTOVER, SLUG_MESSAGE, TARGET, q1, q2
 from workbook.exercises.core import Exercise
 from workbook.exercises.inspect import find_revision, workspace_schema
 from workbook.stages import REPO_ROOT
+from workbook.workspace import active_workspace
 
 
 @pytest.fixture(autouse=True)
@@ -30,29 +31,22 @@ def ws(exercise_workspace):
 @pytest.fixture
 def seeded(ws):
     q1.setup(workspace=ws)
-    return ws
+    return active_workspace()  # the exercise's own
 
 
-def test_q1_setup_adds_the_rows_and_is_idempotent(seeded, capsys):
+def test_q1_setup_adds_the_rows_in_a_workspace_of_its_own(ws, seeded):
+    assert seeded.name == f"{ws.name}-q1" and seeded.current() == ["0011"]
     assert chapter07._markers(seeded.db_path) == {"publisher": True, "book": True, "user": True}
+    assert not any(chapter07._markers(ws.db_path).values())  # the lesson's project: no rows
+    assert os.getcwd() == str(seeded.path)  # the kernel follows the exercise's workspace
     result = q1.result(workspace=seeded)
     assert_not_attempted(result, "still at head (0011)")
+
+
+def test_q1_setup_again_starts_over(seeded):
+    run(seeded, "downgrade base")
     q1.setup(workspace=seeded)
-    assert capsys.readouterr().out.startswith("Setup: already done")
-
-
-def test_q1_setup_from_below_head_upgrades_first(ws):
-    run(ws, "downgrade 0007")
-    q1.setup(workspace=ws)
-    assert ws.current() == ["0011"] and all(chapter07._markers(ws.db_path).values())
-
-
-def test_q1_setup_that_cannot_upgrade(ws, capsys):
-    run(ws, "stamp 0005")  # a lie: upgrade head fails on the existing categories table
-    q1.setup(workspace=ws)
-    out = capsys.readouterr().out
-    assert out.startswith("Setup could not run: WorkspaceError: alembic upgrade heads failed: ")
-    assert "table categories already exists" in out and out.count("\n") == 1
+    assert seeded.current() == ["0011"] and all(chapter07._markers(seeded.db_path).values())
 
 
 def test_q1_one_step_back(seeded):
@@ -115,14 +109,16 @@ def failed(ws, monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     q2.setup(workspace=ws)
     assert "DATABASE_URL" not in os.environ  # the setup's env.py leaves the kernel alone
-    return ws
+    return active_workspace()  # the exercise's own
 
 
 def _columns(ws, table):
     return set(workspace_schema(ws)[table].columns)
 
 
-def test_q2_setup_leaves_a_half_applied_migration(failed, capsys):
+def test_q2_setup_leaves_a_half_applied_migration(ws, failed):
+    assert failed.name == f"{ws.name}-q2" and ws.current() == ["0011"]
+    assert find_revision(ws, SLUG_MESSAGE) is None  # the lesson's project is untouched
     script = find_revision(failed, SLUG_MESSAGE)
     assert script.revision == "0012" and failed.heads() == ["0012"]
     assert failed.current() == ["0011"]  # alembic_version never recorded it
@@ -131,14 +127,12 @@ def test_q2_setup_leaves_a_half_applied_migration(failed, capsys):
     assert failed.read("alembic/env.py") == (REPO_ROOT / "alembic" / "env.py").read_text()
     result = q2.result(workspace=failed)
     assert_not_attempted(result, "as q2.setup() left it")
+
+
+def test_q2_setup_again_starts_over(failed):
+    q2._solve(failed)
     q2.setup(workspace=failed)
-    assert capsys.readouterr().out.startswith("Setup: already done")
-
-
-def test_q2_setup_from_below_head_upgrades_first(ws):
-    run(ws, "downgrade 0005")
-    q2.setup(workspace=ws)
-    assert ws.current() == ["0011"] and LEFTOVER in workspace_schema(ws)
+    assert failed.current() == ["0011"] and LEFTOVER in workspace_schema(failed)
 
 
 def test_q2_retry_with_the_column_still_there(failed):

@@ -79,6 +79,20 @@ APP_FILES = [
 UNCHANGED_MODEL_FILES = ["base.py", "publisher.py", "category.py"]
 
 
+def stage_revision_files(name: str) -> list[Path]:
+    """The reference revision scripts a workspace built at stage ``name`` has, sorted by file
+    name (its revision down to base; none for a stage without one). ValueError for an
+    unknown stage, as ``get_stage``."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    revision = get_stage(name).revision
+    if revision is None:
+        return []
+    script = ScriptDirectory.from_config(Config(str(REPO_ROOT / "alembic.ini")))
+    return sorted(Path(rev.path) for rev in script.iterate_revisions(revision, "base"))
+
+
 def get_stage(name: str) -> Stage:
     try:
         return STAGES[name]

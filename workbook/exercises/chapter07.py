@@ -16,9 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from workbook.exercises.checks import already_done, new_revision, rebuild
+from workbook.exercises.checks import new_revision
 from workbook.exercises.core import (
-    REBUILD,
     Alembic,
     Correct,
     EditRevision,
@@ -26,6 +25,7 @@ from workbook.exercises.core import (
     Incorrect,
     NotAttempted,
     Note,
+    Problem,
     Result,
     Sql,
 )
@@ -42,13 +42,12 @@ from workbook.exercises.inspect import (
     insert_row,
     read_only,
     read_write,
-    run_or_fail,
     source,
     workspace_current,
     workspace_schema,
 )
 from workbook.exercises.practice import practice_workspace
-from workbook.stages import REPO_ROOT
+from workbook.stages import REPO_ROOT, stage_revision_files
 from workbook.workspace import Workspace, WorkspaceError
 
 STAGE = "0011"  # where chapter 07 starts, and where its exercises' workspaces are built
@@ -116,10 +115,10 @@ def _markers(db: Path) -> dict[str, bool]:
 
 
 def _reference_scripts_changed(workspace: Workspace) -> list[str]:
-    """Reference revisions whose script is missing from the workspace, or edited."""
+    """Reference revisions of ``STAGE`` whose script is missing from the workspace, or edited."""
     versions = workspace.path / "alembic" / "versions"
     changed = []
-    for reference in sorted((REPO_ROOT / "alembic" / "versions").glob("*.py")):
+    for reference in stage_revision_files(STAGE):
         mine = versions / reference.name
         if not mine.exists() or mine.read_text() != reference.read_text():
             changed.append(reference.name.split("_")[2])
@@ -174,13 +173,9 @@ class RollBackToNamedRevision(Exercise):
     ]
 
     def _setup(self, workspace: Workspace) -> str:
-        workspace = practice_workspace(workspace, "q1", stage=STAGE)
+        workspace = practice_workspace(workspace, "q1", stage=STAGE)  # fresh, at head
         db = database_file(workspace)
-        if all(_markers(db).values()):
-            return "already done: the publisher, the book and the user are in the database"
-        here, heads = workspace_current(workspace), workspace.heads()
-        if here != heads:
-            run_or_fail(workspace, "upgrade", "heads")
+        heads = workspace.heads()
         with read_write(db) as connection:
             insert_row(connection, "publishers", {"name": _PUBLISHER})
             publisher_id = connection.exec_driver_sql(
@@ -204,9 +199,10 @@ class RollBackToNamedRevision(Exercise):
     def _check(self, workspace: Workspace, *answer) -> Result:
         changed = _reference_scripts_changed(workspace)
         if changed:
-            raise rebuild(
+            raise Problem(
                 f"revision script(s) {', '.join(changed)} were deleted or edited: a "
-                "rollback moves the database, never the scripts. Put them back"
+                "rollback moves the database, never the scripts. To start over, run "
+                "`q1.setup()` again (it rebuilds this exercise's workspace)."
             )
         db = database_file(workspace)
         here, heads = workspace_current(workspace), workspace.heads()
@@ -279,7 +275,7 @@ class RollBackToNamedRevision(Exercise):
 
 # -- q2: recover a half-applied migration -----------------------------------------------------
 SLUG_MESSAGE = "Add books.slug"
-_START_OVER = f"To start over, {REBUILD}, then run `q2.setup()` again"
+_START_OVER = "To start over, run `q2.setup()` again (it rebuilds this exercise's workspace)"
 LEFTOVER = f"{TMP_PREFIX}books"
 _PUBLISHER_ID = (
     '        ForeignKey("publishers.id", ondelete="SET NULL"), index=True, default=None\n    )\n'
@@ -391,14 +387,8 @@ class RecoverHalfAppliedMigration(Exercise):
         self._baselines: dict[Path, dict[str, int]] = {}  # row counts when setup ran
 
     def _setup(self, workspace: Workspace) -> str:
-        workspace = practice_workspace(workspace, "q2", stage=STAGE)
-        done = already_done(workspace, SLUG_MESSAGE)
-        if done:
-            return f"{done}. {_START_OVER}"
+        workspace = practice_workspace(workspace, "q2", stage=STAGE)  # fresh, at head
         db = database_file(workspace)
-        here, heads = workspace_current(workspace), workspace.heads()
-        if here != heads:
-            run_or_fail(workspace, "upgrade", "heads")
         with read_write(db) as connection:
             for row in _DUNES:
                 insert_row(connection, "books", row)
