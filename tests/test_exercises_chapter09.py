@@ -72,12 +72,12 @@ def test_q1_setup_waits_for_part_a_then_makes_two_heads_and_is_idempotent(ws, ca
     apply(ws, PART_A + PART_B)
     q1.setup(workspace=ws)
     out = capsys.readouterr().out
-    assert 'revision 0014 ("Add website to publishers"), made from 0011' in out
-    assert ws.heads() == ["0013", "0014"]
+    assert 'revision 0015 ("Add website to publishers"), made from 0012' in out
+    assert ws.heads() == ["0014", "0015"]
     assert "website" in ws.read("app/models/publisher.py")
     q1.setup(workspace=ws)
     assert capsys.readouterr().out.startswith("Setup: already done")
-    assert ws.heads() == ["0013", "0014"]
+    assert ws.heads() == ["0014", "0015"]
 
 
 def test_q1_part_a_done_others_waiting(ws):
@@ -85,7 +85,7 @@ def test_q1_part_a_done_others_waiting(ws):
     result = q1.result(workspace=ws)
     assert isinstance(result, Incorrect)
     assert result.summary == "1 of 4 parts done."
-    assert_part(result, "A", DONE, "revision 0012 creates reviews")
+    assert_part(result, "A", DONE, "revision 0013 creates reviews")
     assert_part(result, "B", TODO, "no review_count yet")
     assert_part(result, "D", TODO, "checked once A, B and C are done")
     assert "\n  ✓ A · the reviews table: " in result.plain  # one line per part
@@ -146,7 +146,7 @@ def test_q1_review_count_without_the_backfill(ws):
         result,
         "B",
         WRONG,
-        "have 2, 1 and 0 reviews, revision 0013 leaves review_count at 0, 0, 0: backfill it",
+        "have 2, 1 and 0 reviews, revision 0014 leaves review_count at 0, 0, 0: backfill it",
     )
 
 
@@ -186,7 +186,7 @@ def test_q1_two_heads_not_merged(ws):
     result = q1.result(workspace=ws)
     assert_part(result, "A", DONE, "creates reviews")
     assert_part(result, "B", DONE, "backfills it")
-    assert_part(result, "C", WRONG, "there are 2 heads (0013, 0014): `%alembic merge heads")
+    assert_part(result, "C", WRONG, "there are 2 heads (0014, 0015): `%alembic merge heads")
 
 
 def test_q1_merged_but_not_applied(ws):
@@ -197,7 +197,7 @@ def test_q1_merged_but_not_applied(ws):
         q1.result(workspace=ws),
         "C",
         WRONG,
-        "merge revision 0015 is there, but the database is not at head",
+        "merge revision 0016 is there, but the database is not at head",
     )
 
 
@@ -207,11 +207,11 @@ def test_q1_a_rebase_instead_of_a_merge(ws):
     teammate = find_revision(ws, TEAMMATE_MESSAGE)
     ws.edit(
         teammate.path,
-        "down_revision: Union[str, Sequence[str], None] = '0011'",
-        "down_revision: Union[str, Sequence[str], None] = '0013'",
+        "down_revision: Union[str, Sequence[str], None] = '0012'",
+        "down_revision: Union[str, Sequence[str], None] = '0014'",
     )
     run(ws, "upgrade head")
-    assert_part(q1.result(workspace=ws), "C", WRONG, "no merge revision joins the teammate's 0014")
+    assert_part(q1.result(workspace=ws), "C", WRONG, "no merge revision joins the teammate's 0015")
 
 
 def test_q1_a_downgrade_that_does_nothing_fails_the_drill(ws):
@@ -222,8 +222,8 @@ def test_q1_a_downgrade_that_does_nothing_fails_the_drill(ws):
     run(ws, "upgrade head")
     do_merge(ws)
     result = q1.result(workspace=ws)
-    assert_part(result, "C", DONE, "merges the teammate's 0014")
-    assert_part(result, "B", WRONG, "downgrade() of revision 0013 leaves books.review_count behind")
+    assert_part(result, "C", DONE, "merges the teammate's 0015")
+    assert_part(result, "B", WRONG, "downgrade() of revision 0014 leaves books.review_count behind")
 
 
 def test_q1_broken_model_file_is_one_line(ws):
@@ -315,7 +315,7 @@ def test_q2_revision_not_applied(broken):
         q2.result(workspace=broken),
         "the tags table",
         WRONG,
-        "revision 0012 creates tags, but the database has none: `%alembic upgrade head`",
+        "revision 0013 creates tags, but the database has none: `%alembic upgrade head`",
     )
 
 

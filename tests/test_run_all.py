@@ -144,7 +144,6 @@ KNOWN_GAPS = {
     "04_to_05": "04's 0003-0005 differ from the reference; its detours 0006-0010 stay",
     "05_to_06": "05 ends at 0013 with revisions of its own",
     "06_to_07": "06 keeps the audit branch; 0011 is another revision",
-    "08_to_09": "08 keeps 0012 (books.language)",
 }
 _START = re.compile(r"workbook\.start\(\s*\"([^\"]+)\",\s*stage=\"([^\"]+)\"")
 
