@@ -267,7 +267,7 @@ def _part_c(state: _State) -> tuple[str, str]:
     if teammate is None:
         return (
             TODO,
-            "run `q1.setup()` once parts A and B are done: it brings a teammate's revision.",
+            "run `q4.setup()` once parts A and B are done: it brings a teammate's revision.",
         )
     heads = state.ws.heads()
     if len(heads) > 1:

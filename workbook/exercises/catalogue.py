@@ -90,4 +90,6 @@ EXERCISES = [
     Start("08", "q3", "0011", _CHAPTER_08),
     Start("09", "q1", "head"),
     Start("09", "q2", "head"),
+    Start("09", "q3", "head"),
+    Start("09", "q4", "head"),
 ]
