@@ -57,7 +57,7 @@ for _timeline in [o for o in _gc.get_objects() if isinstance(o, _Timeline)]:
     _current = _timeline.ws.current()
     _where = _current[0] if len(_current) == 1 else "heads" if _current else "base"
     _report["timeline"].append([_timeline.move({target!r}), _timeline.move(_where)])
-for _start in [s for s in _EXERCISES if s.chapter == {chapter!r}]:
+for _start in [s for s in _EXERCISES if s.chapter == {chapter!r} and s.name in {names!r}]:
     _exercise = _start.exercise
     try:
         if _start.has_setup:
@@ -79,6 +79,23 @@ def _lessons() -> list[Path]:
     return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.md"))
 
 
+# "09_1_clinic_models_and_connections" -> "09_1"; "07_rollback_and_recovery" -> "07".
+_NUMBER = re.compile(r"\d\d(?:_\d)?(?=_)")
+_IMPORTED = re.compile(r"from workbook\.exercises\.chapter\d\d import ([\w, ]+)")
+
+
+def lesson_number(lesson: Path) -> str:
+    """The lesson's number as its file name gives it: ``07``, or ``09_1`` for part 1 of 09."""
+    return _NUMBER.match(lesson.stem).group()
+
+
+def lesson_exercises(lesson: Path) -> list[str]:
+    """The exercises a lesson imports from its chapter module (``q1``, ``q2``...): a chapter
+    split into lessons numbers its exercises across them."""
+    names = [n.strip() for m in _IMPORTED.finditer(lesson.read_text()) for n in m[1].split(",")]
+    return [name for name in names if re.fullmatch(r"q\d+", name)]
+
+
 def run_all(lesson: Path, workspaces: Path) -> tuple[dict, list[str]]:
     """Run ``lesson`` top to bottom, then the probe; its report and the unexpected errors."""
     notebook = twins.read_twin(lesson)
@@ -89,7 +106,13 @@ def run_all(lesson: Path, workspaces: Path) -> tuple[dict, list[str]]:
         if cell.cell_type == "markdown" and "timeline" in cell.source
     ]
     target = next((m.group(1) for m in targets if m), "base")
-    probe = _PROBE.format(chapter=chapter, target=target, marker=REPORT, lesson=lesson.stem)
+    probe = _PROBE.format(
+        chapter=chapter,
+        names=lesson_exercises(lesson),
+        target=target,
+        marker=REPORT,
+        lesson=lesson.stem,
+    )
     notebook.cells.append(nbformat.v4.new_code_cell(probe))
     client = NotebookClient(
         notebook,
@@ -124,7 +147,11 @@ def problems(lesson: Path, report: dict) -> list[str]:
         ]
     for there, back in report["timeline"]:
         found += [f"timeline: {line}" for line in (there, back) if "failed" in line]
-    expected = [s.name for s in EXERCISES if s.chapter == lesson.name[:2]]
+    expected = [
+        s.name
+        for s in EXERCISES
+        if s.chapter == lesson.name[:2] and s.name in lesson_exercises(lesson)
+    ]
     for name in expected:
         kind, message = report["exercises"].get(name, ["missing", ""])
         if kind != "Correct":
@@ -185,7 +212,7 @@ def _lesson_class(lesson: Path, following: Path | None) -> type:
         "__doc__": textwrap.dedent(f"Run All of {lesson.name}, then its exercises."),
     }
     if following is not None and lesson.stem != PREFACE:
-        pair = f"{lesson.stem[:2]}_to_{following.stem[:2]}"
+        pair = f"{lesson_number(lesson)}_to_{lesson_number(following)}"
         gap = KNOWN_GAPS.get(pair)
 
         @pytest.mark.slow
@@ -200,7 +227,7 @@ def _lesson_class(lesson: Path, following: Path | None) -> type:
         name = f"test_continuity_{pair}"
         test_continuity.__name__ = name
         members[name] = test_continuity
-    return type(f"TestRunAll{lesson.name[:2]}", (), members)
+    return type(f"TestRunAll{lesson_number(lesson)}", (), members)
 
 
 # -- a setup that would get in an earlier exercise's way waits for it (chapter 03) ----
@@ -231,4 +258,4 @@ def test_03_q2_setup_does_not_wait_once_q1_was_checked_correct(exercise_workspac
 
 _ALL = _lessons()
 for _lesson, _following in zip(_ALL, [*_ALL[1:], None], strict=True):
-    globals()[f"TestRunAll{_lesson.name[:2]}"] = _lesson_class(_lesson, _following)
+    globals()[f"TestRunAll{lesson_number(_lesson)}"] = _lesson_class(_lesson, _following)
