@@ -40,8 +40,14 @@ def outputs_text(cell) -> str:
 
 
 def test_chapters_exist_and_are_numbered_in_order():
-    numbers = [int(p.name[:2]) for p in CHAPTERS]
+    """Chapters 00, 01, ... in order; a chapter split into lessons has NN_1_, NN_2_, ..."""
+    numbers = sorted({int(p.name[:2]) for p in CHAPTERS})
     assert numbers and numbers == list(range(len(numbers)))
+    for number in numbers:
+        parts = [re.match(r"\d\d_(\d)_", p.name) for p in CHAPTERS if int(p.name[:2]) == number]
+        if len(parts) > 1 or parts[0]:
+            assert all(parts), f"chapter {number:02d}: every lesson numbered NN_k_ or none"
+            assert [int(m[1]) for m in parts] == list(range(1, len(parts) + 1))
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)

@@ -42,8 +42,10 @@ FULL_DAY = [(9 * 60, 210), (13 * 60 + 30, 210)]  # 09:00-12:30, lunch, 13:30-17:
 BREAK_AFTER, BREAK_MINUTES = 90, 15
 
 NOTES_PLACEHOLDER = f"*(No teaching notes yet: write them here; `{COMMAND}` keeps them.)*"
-_HIDDEN = re.compile(r"<!-- chapter (\d\d) · hidden teaching notes[^\n]*\n(.*?)\n-->\n*", re.S)
-_MARK = re.compile(r"<!-- chapter (\d\d) · (generated|teaching notes)\b[^\n]*?-->\n?")
+_HIDDEN = re.compile(
+    r"<!-- chapter (\d\d(?:_\d)?) · hidden teaching notes[^\n]*\n(.*?)\n-->\n*", re.S
+)
+_MARK = re.compile(r"<!-- chapter (\d\d(?:_\d)?) · (generated|teaching notes)\b[^\n]*?-->\n?")
 _BLOCK = re.compile(
     r"(<!-- BEGIN GENERATED (\w+)[^\n]*?-->\n)(.*?)(<!-- END GENERATED \2 -->)", re.S
 )
@@ -56,7 +58,7 @@ class GuideError(Exception):
 # -- the chapters -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Chapter:
-    number: str  # "03"
+    number: str  # "03", or "09_1" for part 1 of a chapter split into lessons
     file: str  # "03_autogenerate.ipynb"
     title: str
     time_text: str  # "about 45 minutes", as the chapter says it
@@ -87,14 +89,20 @@ def _minutes(text: str, where: str) -> int:
     return round(total)
 
 
+def lesson_number(file_name: str) -> str:
+    """``"03"`` for ``03_autogenerate.ipynb``; ``"09_1"`` for ``09_1_<name>.ipynb``, part 1
+    of a chapter split into lessons."""
+    return re.match(r"\d\d(?:_\d(?=_))?", file_name).group()
+
+
 def read_chapter(path: Path) -> Chapter:
     notebook = json.loads(path.read_text(encoding="utf-8"))
     cells = notebook["cells"]
     first = "".join(cells[0]["source"]) if cells and cells[0]["cell_type"] == "markdown" else ""
-    number = path.name[:2]
-    title = re.match(rf"# {number} · (.+)", first)
+    number = lesson_number(path.name)
+    title = re.match(rf"# {number[:2]} · (.+)", first)
     if not title:
-        raise GuideError(f"{path.name}: the first cell must start with '# {number} · Title'")
+        raise GuideError(f"{path.name}: the first cell must start with '# {number[:2]} · Title'")
     time_line = re.search(r"\*\*Time:\*\*\s*([^·\n]+)", first)
     if not time_line:
         raise GuideError(f"{path.name}: the first cell has no '**Time:** about N minutes'")
