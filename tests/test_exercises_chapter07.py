@@ -8,7 +8,7 @@ import pytest
 
 from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
 from workbook.exercises import chapter07
-from workbook.exercises.chapter07 import LEFTOVER, SLUG_MESSAGE, TARGET, q1, q2
+from workbook.exercises.chapter07 import LEFTOVER, SLUG_MESSAGE, TARGET, q1, q3
 from workbook.exercises.core import Exercise
 from workbook.exercises.inspect import find_revision, workspace_schema
 from workbook.stages import REPO_ROOT
@@ -103,11 +103,11 @@ def test_q1_broken_env_file(seeded):
     assert_incorrect(q1.result(workspace=seeded), "DATABASE_URL in .env is not a database URL")
 
 
-# -- q2: recover a half-applied migration ---------------------------------------------------------
+# -- q3: recover a half-applied migration ---------------------------------------------------------
 @pytest.fixture
 def failed(ws, monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    q2.setup(workspace=ws)
+    q3.setup(workspace=ws)
     assert "DATABASE_URL" not in os.environ  # the setup's env.py leaves the kernel alone
     return active_workspace()  # the exercise's own
 
@@ -117,7 +117,7 @@ def _columns(ws, table):
 
 
 def test_q2_setup_leaves_a_half_applied_migration(ws, failed):
-    assert failed.name == f"{ws.name}-q2" and ws.current() == ["0011"]
+    assert failed.name == f"{ws.name}-q3" and ws.current() == ["0011"]
     assert find_revision(ws, SLUG_MESSAGE) is None  # the lesson's project is untouched
     script = find_revision(failed, SLUG_MESSAGE)
     assert script.revision == "0012" and failed.heads() == ["0012"]
@@ -125,13 +125,13 @@ def test_q2_setup_leaves_a_half_applied_migration(ws, failed):
     tables = workspace_schema(failed)
     assert LEFTOVER in tables and "slug" in tables["books"].columns  # the debris, and step 1
     assert failed.read("alembic/env.py") == (REPO_ROOT / "alembic" / "env.py").read_text()
-    result = q2.result(workspace=failed)
-    assert_not_attempted(result, "as q2.setup() left it")
+    result = q3.result(workspace=failed)
+    assert_not_attempted(result, "as q3.setup() left it")
 
 
 def test_q2_setup_again_starts_over(failed):
-    q2._solve(failed)
-    q2.setup(workspace=failed)
+    q3._solve(failed)
+    q3.setup(workspace=failed)
     assert failed.current() == ["0011"] and LEFTOVER in workspace_schema(failed)
 
 
@@ -140,7 +140,7 @@ def test_q2_retry_with_the_column_still_there(failed):
     chapter07.EditRevision(chapter07._BROKEN_SLUG, chapter07._FIXED_SLUG).apply(failed)
     assert "duplicate column name: slug" in failed.run("upgrade head").error
     assert_incorrect(
-        q2.result(workspace=failed),
+        q3.result(workspace=failed),
         "books already has slug, but alembic_version says 0011: step 1 of the migration",
     )
 
@@ -151,30 +151,30 @@ def test_q2_cleaned_up_but_not_fixed(failed):
     assert not failed.run("upgrade head").ok  # atomic now: fails, leaves nothing
     assert LEFTOVER not in workspace_schema(failed) and "slug" not in _columns(failed, "books")
     assert_incorrect(
-        q2.result(workspace=failed),
+        q3.result(workspace=failed),
         "still fails: UNIQUE constraint failed: books.slug. Two books share a title",
     )
 
 
 def test_q2_fixed_but_not_upgraded(failed):
-    steps = q2.solution_steps[:-1]  # everything but the upgrade
+    steps = q3.solution_steps[:-1]  # everything but the upgrade
     for step in steps:
         step.apply(failed)
     assert_incorrect(
-        q2.result(workspace=failed), "clean but still at 0011: run `%alembic upgrade head`"
+        q3.result(workspace=failed), "clean but still at 0011: run `%alembic upgrade head`"
     )
 
 
 def test_q2_leftover_not_dropped(failed):
     chapter07.EditRevision(chapter07._BROKEN_SLUG, chapter07._FIXED_SLUG).apply(failed)
-    assert_incorrect(q2.result(workspace=failed), f"the leftover table {LEFTOVER} is still there")
+    assert_incorrect(q3.result(workspace=failed), f"the leftover table {LEFTOVER} is still there")
 
 
 def test_q2_stamped_instead_of_finished(failed):
     failed.sql(f"DROP TABLE {LEFTOVER}")
     run(failed, "stamp head")
     assert_incorrect(
-        q2.result(workspace=failed),
+        q3.result(workspace=failed),
         "have no slug: the backfill did not run. (`stamp` records a revision",
     )
 
@@ -185,10 +185,10 @@ def test_q2_recovered_by_deleting_a_book(failed):
     failed.sql("DELETE FROM books WHERE id = (SELECT max(id) FROM books WHERE title = 'Dune')")
     run(failed, "upgrade head")  # no duplicate title left: the unfixed backfill works
     assert_incorrect(
-        q2.result(workspace=failed), "books had 2 rows when the migration failed and has 1 now"
+        q3.result(workspace=failed), "books had 2 rows when the migration failed and has 1 now"
     )
 
 
 def test_q2_broken_database(failed):
     failed.db_path.write_bytes(b"garbage" * 1000)
-    assert_incorrect(q2.result(workspace=failed), "the checker could not read your workspace")
+    assert_incorrect(q3.result(workspace=failed), "the checker could not read your workspace")

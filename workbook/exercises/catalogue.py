@@ -85,6 +85,8 @@ EXERCISES = [
     Start("06", "q2", "0007", answer=True),
     Start("07", "q1", "0011"),
     Start("07", "q2", "0011"),
+    Start("07", "q3", "0011"),
+    Start("07", "q4", "0011"),
     Start("08", "q1", "0011", _CHAPTER_08),
     Start("08", "q2", "0011", _CHAPTER_08),
     Start("08", "q3", "0011", _CHAPTER_08),

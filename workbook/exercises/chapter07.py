@@ -1,14 +1,18 @@
-"""Chapter 07 · Rollback and recovery: roll back to a revision, recover a half-applied migration.
+"""Chapter 07 · Rollback and recovery: roll back, adopt with stamp, recover, restore a backup.
+
+Lesson 07_1 has q1 and q2 (``recovery.AdoptWithStamp``); lesson 07_2 has q3 and q4
+(``recovery.RestoreFromBackup``).
 
 - q1: bring the database down to 0005 (the revision that added publishers) in one
   downgrade, keeping the rows of the tables 0005 already had. Typical mistakes: one
   ``downgrade -1``, going through ``base`` (every row lost), ``stamp 0005`` (the version
   table says 0005, the tables are still those of head), deleting revision scripts.
-- Both work in a workspace of their own (``<lesson's workspace>-qN``, built fresh at
-  ``STAGE`` by the setup): the lesson's project is where chapter 08 starts.
-- q2: ``q2.setup()`` runs a migration with a non-transactional env.py (like the guide's)
+- q3: ``q3.setup()`` runs a migration with a non-transactional env.py (like the guide's)
   and lets it fail halfway: a column that stuck, a leftover ``_alembic_tmp_books`` table,
   ``alembic_version`` unchanged. The learner cleans up, fixes the migration, upgrades.
+
+Every exercise works in a workspace of its own (``<lesson's workspace>-qN``, built fresh
+at ``STAGE`` by its setup): the lesson's project is where the next lesson starts.
 """
 
 from __future__ import annotations
@@ -47,10 +51,10 @@ from workbook.exercises.inspect import (
     workspace_schema,
 )
 from workbook.exercises.practice import practice_workspace
+from workbook.exercises.recovery import STAGE, AdoptWithStamp, RestoreFromBackup
 from workbook.stages import REPO_ROOT, stage_revision_files
 from workbook.workspace import Workspace, WorkspaceError
 
-STAGE = "0011"  # where chapter 07 starts, and where its exercises' workspaces are built
 TMP_PREFIX = "_alembic_tmp_"
 _BOOK = "app/models/book.py"
 
@@ -273,9 +277,9 @@ class RollBackToNamedRevision(Exercise):
         )
 
 
-# -- q2: recover a half-applied migration -----------------------------------------------------
+# -- q3: recover a half-applied migration -----------------------------------------------------
 SLUG_MESSAGE = "Add books.slug"
-_START_OVER = "To start over, run `q2.setup()` again (it rebuilds this exercise's workspace)"
+_START_OVER = "To start over, run `q3.setup()` again (it rebuilds this exercise's workspace)"
 LEFTOVER = f"{TMP_PREFIX}books"
 _PUBLISHER_ID = (
     '        ForeignKey("publishers.id", ondelete="SET NULL"), index=True, default=None\n    )\n'
@@ -310,10 +314,10 @@ _DUNES = [
 # setup for SQLite. (The URL comes from app.core.config rather than load_dotenv(), which
 # would leave DATABASE_URL in the kernel's environment.)
 NON_TRANSACTIONAL_ENV = '''\
-"""The guide's env.py, as far as transactions go (written by chapter 07's q2.setup()).
+"""The guide's env.py, as far as transactions go (written by chapter 07's q3.setup()).
 
 No transactional setup for SQLite: each DDL statement sent outside a transaction is
-committed at once. q2.setup() puts the project's env.py back right after using it.
+committed at once. q3.setup() puts the project's env.py back right after using it.
 """
 import asyncio
 from logging.config import fileConfig
@@ -387,7 +391,7 @@ class RecoverHalfAppliedMigration(Exercise):
         self._baselines: dict[Path, dict[str, int]] = {}  # row counts when setup ran
 
     def _setup(self, workspace: Workspace) -> str:
-        workspace = practice_workspace(workspace, "q2", stage=STAGE)  # fresh, at head
+        workspace = practice_workspace(workspace, "q3", stage=STAGE)  # fresh, at head
         db = database_file(workspace)
         with read_write(db) as connection:
             for row in _DUNES:
@@ -420,7 +424,7 @@ class RecoverHalfAppliedMigration(Exercise):
         script = find_revision(workspace, SLUG_MESSAGE)
         if script is None:
             return NotAttempted(
-                "run `q2.setup()` first: it makes the half-applied migration to recover from."
+                "run `q3.setup()` first: it makes the half-applied migration to recover from."
             )
         db = database_file(workspace)
         tables = workspace_schema(workspace)
@@ -428,7 +432,7 @@ class RecoverHalfAppliedMigration(Exercise):
         upgrade = function_source(source(script), "upgrade")
         if leftovers and _BROKEN_BACKFILL in upgrade:
             return NotAttempted(
-                f"the workspace is as q2.setup() left it: {leftovers[0]} is "
+                f"the workspace is as q3.setup() left it: {leftovers[0]} is "
                 "still there, and the migration is unchanged. Start with "
                 "ws.schema()."
             )
@@ -504,4 +508,6 @@ class RecoverHalfAppliedMigration(Exercise):
 
 
 q1 = RollBackToNamedRevision()
-q2 = RecoverHalfAppliedMigration()
+q2 = AdoptWithStamp()
+q3 = RecoverHalfAppliedMigration()
+q4 = RestoreFromBackup()
