@@ -170,7 +170,7 @@ KNOWN_GAPS = {
     "03_to_04": "03 keeps its rename and exercise revisions; 0001 differs from the reference",
     "04_to_05": "04's 0003-0005 differ from the reference; its detours 0006-0010 stay",
     "05_to_06": "05 ends at 0013 with revisions of its own",
-    "06_to_07": "06 keeps the audit branch; 0011 is another revision",
+    "06_to_07_1": "06 keeps the audit branch; 0011 is another revision",
 }
 _START = re.compile(r"workbook\.start\(\s*\"([^\"]+)\",\s*stage=\"([^\"]+)\"")
 
