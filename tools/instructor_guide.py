@@ -73,7 +73,8 @@ class Chapter:
 
     @property
     def name(self) -> str:
-        return f"{self.number} · {self.title}"
+        """The lesson's heading: "07 · Rollback and recovery, part 1: ..." for 07_1 too."""
+        return f"{self.number[:2]} · {self.title}"
 
 
 def _minutes(text: str, where: str) -> int:
@@ -168,7 +169,7 @@ def overview(chapters: list[Chapter]) -> str:
     rows = ["| # | Chapter | Minutes | Teaching + exercises | Exercises |", "|---|---|--:|--:|---|"]
     for c in chapters:
         rows.append(
-            f"| {c.number} | [{c.title}](../notebooks/{c.file}) | {c.minutes} | "
+            f"| {c.number.replace('_', '.')} | [{c.title}](../notebooks/{c.file}) | {c.minutes} | "
             f"{_split(c)} | {', '.join(f'`{q}`' for q in c.exercises) or '—'} |"
         )
     total = sum(c.minutes for c in chapters)
