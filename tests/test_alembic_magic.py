@@ -79,7 +79,7 @@ def test_revisions_get_readable_ids_and_the_workbook_clock():
 
 
 def test_read_only_commands():
-    ws = workbook.start("read", "head", quiet=True)
+    ws = workbook.start("read", "0011", quiet=True)
     assert output(ws, "current").stdout == "0011 (head)\n"
     assert output(ws, "heads").stdout == "0011 (head)\n"
     history = output(ws, "history").stdout
@@ -131,7 +131,7 @@ def test_offline_sql_builds_the_same_database_as_online(tmp_path):
 
 
 def test_stamp_and_relative_moves():
-    ws = workbook.start("moves", "head", quiet=True)
+    ws = workbook.start("moves", "0011", quiet=True)
     output(ws, "downgrade 0008")
     assert ws.current() == ["0008", "0009"]  # 0009 stays: it is not above 0008
     assert failure(ws, "upgrade +1") == "Ambiguous upgrade from multiple current revisions"

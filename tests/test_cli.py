@@ -94,7 +94,7 @@ def test_alembic_console_script_is_next_to_python() -> None:
 def test_upgrade_head_then_current_shows_head(empty_db: Path) -> None:
     url = sqlite_url(empty_db)
     succeeds("upgrade", "head", url=url)
-    assert succeeds("current", url=url) == "0011 (head)\n"
+    assert succeeds("current", url=url) == "0012 (head)\n"
 
 
 def test_the_command_line_logs_as_alembic_ini_says(empty_db: Path) -> None:
@@ -116,33 +116,33 @@ def test_merge_heads_gets_the_next_number_like_revision(tmp_path: Path) -> None:
     project = copy_of_reference_project(tmp_path / "project")
     url = sqlite_url(tmp_path / "workbook.db")
     succeeds("revision", "-m", "feature a", url=url, cwd=project)
-    succeeds("revision", "-m", "feature b", "--head", "0011", "--splice", url=url, cwd=project)
+    succeeds("revision", "-m", "feature b", "--head", "0012", "--splice", url=url, cwd=project)
     assert sorted(succeeds("heads", url=url, cwd=project).splitlines()) == [
-        "0012 (head)",
         "0013 (head)",
+        "0014 (head)",
     ]
 
     succeeds("merge", "heads", "-m", "merge a and b", url=url, cwd=project)
 
-    assert succeeds("heads", url=url, cwd=project).splitlines() == ["0014 (head)"]
-    assert [p.name for p in (project / "alembic" / "versions").glob("*_0014_*.py")] != []
-    succeeds("revision", "-m", "feature c", "--head", "0013", "--splice", url=url, cwd=project)
+    assert succeeds("heads", url=url, cwd=project).splitlines() == ["0015 (head)"]
+    assert [p.name for p in (project / "alembic" / "versions").glob("*_0015_*.py")] != []
+    succeeds("revision", "-m", "feature c", "--head", "0014", "--splice", url=url, cwd=project)
     succeeds("merge", "heads", "--rev-id", "f00d", "-m", "chosen id", url=url, cwd=project)
     assert succeeds("heads", url=url, cwd=project).splitlines() == ["f00d (head)"]
 
 
 def test_history_verbose_shows_the_whole_graph(migrated_url: str) -> None:
     history = succeeds("history", "--verbose", url=migrated_url)
-    for number in range(1, 12):
+    for number in range(1, 13):
         assert f"Rev: {number:04d}" in history
-    assert "Rev: 0011 (head)" in history
+    assert "Rev: 0012 (head)" in history
     assert "Rev: 0010 (mergepoint)\nMerges: 0008, 0009" in history
     assert "Rev: 0007 (branchpoint)" in history
     assert "Parent: <base>" in history
 
 
 def test_heads_prints_exactly_one_head(migrated_url: str) -> None:
-    assert succeeds("heads", url=migrated_url).splitlines() == ["0011 (head)"]
+    assert succeeds("heads", url=migrated_url).splitlines() == ["0012 (head)"]
 
 
 def test_check_finds_models_and_migrations_in_step(migrated_url: str) -> None:
@@ -153,9 +153,9 @@ def test_step_down_and_up_then_back_to_base(empty_db: Path) -> None:
     url = sqlite_url(empty_db)
     succeeds("upgrade", "head", url=url)
     succeeds("downgrade", "-1", url=url)
-    assert recorded_revisions(empty_db) == {"0010"}
-    succeeds("upgrade", "+1", url=url)
     assert recorded_revisions(empty_db) == {"0011"}
+    succeeds("upgrade", "+1", url=url)
+    assert recorded_revisions(empty_db) == {"0012"}
     succeeds("downgrade", "base", url=url)
     assert recorded_revisions(empty_db) == set()
     assert sqlite_tables(empty_db) == {"alembic_version"}
@@ -164,7 +164,7 @@ def test_step_down_and_up_then_back_to_base(empty_db: Path) -> None:
 def test_stamp_head_records_the_revision_without_running_it(empty_db: Path) -> None:
     url = sqlite_url(empty_db)
     succeeds("stamp", "head", url=url)
-    assert recorded_revisions(empty_db) == {"0011"}
+    assert recorded_revisions(empty_db) == {"0012"}
     assert sqlite_tables(empty_db) == {"alembic_version"}
 
 
@@ -174,7 +174,7 @@ def test_upgrade_head_sql_prints_the_sql_without_connecting(dialect: str, empty_
     sql = succeeds("upgrade", "head", "--sql", url=url)
     assert "CREATE TABLE users (" in sql
     assert "INSERT INTO alembic_version (version_num) VALUES ('0001')" in sql
-    assert "UPDATE alembic_version SET version_num='0011'" in sql
+    assert "UPDATE alembic_version SET version_num='0012'" in sql
     assert not empty_db.exists()
 
 
@@ -254,7 +254,7 @@ def test_the_project_is_found_from_another_working_directory(tmp_path: Path) -> 
         env={**os.environ, "DATABASE_URL": sqlite_url(database), "ENVIRONMENT": "development"},
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert recorded_revisions(database) == {"0011"}
+    assert recorded_revisions(database) == {"0012"}
 
 
 def test_mysql_wrong_password_fails_in_one_line(mysql_url: str, empty_db: Path) -> None:

@@ -65,7 +65,7 @@ def test_one_async_engine_serves_several_commands(database: Path) -> None:
         command.check(config)
     finally:
         asyncio.run(engine.dispose())
-    assert version(database) == {"0011"}
+    assert version(database) == {"0012"}
 
 
 def test_a_sync_engine_is_accepted_too(database: Path) -> None:
@@ -152,7 +152,7 @@ def test_shared_connection_with_foreign_keys_keeps_rows_through_a_rebuild(
     config = programmatic_config()
     with engine.connect() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "0011")
         connection.commit()
         foreign_keys = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
     assert version(at_0010_with_a_reader) == {"0011"}

@@ -9,7 +9,7 @@ from workbook.exercises.chapter00 import q1
 
 
 def test_q1_at_head_through_the_active_workspace(exercise_workspace):
-    ws = exercise_workspace("head")
+    ws = exercise_workspace("0011")
     answer = q1._solve(ws)
     assert answer == ("0011",)
     result = q1.result(*answer)  # no workspace given: the active one

@@ -8,10 +8,11 @@ import pytest
 
 from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
 from workbook.exercises import chapter07
-from workbook.exercises.chapter07 import LEFTOVER, SLUG_MESSAGE, TARGET, q1, q2
+from workbook.exercises.chapter07 import LEFTOVER, SLUG_MESSAGE, TARGET, q1, q3
 from workbook.exercises.core import Exercise
 from workbook.exercises.inspect import find_revision, workspace_schema
 from workbook.stages import REPO_ROOT
+from workbook.workspace import active_workspace
 
 
 @pytest.fixture(autouse=True)
@@ -23,36 +24,29 @@ def _setups_do_not_wait(monkeypatch):
 
 @pytest.fixture
 def ws(exercise_workspace):
-    return exercise_workspace("head")
+    return exercise_workspace("0011")
 
 
 # -- q1: roll back to 0005 -----------------------------------------------------------------------
 @pytest.fixture
 def seeded(ws):
     q1.setup(workspace=ws)
-    return ws
+    return active_workspace()  # the exercise's own
 
 
-def test_q1_setup_adds_the_rows_and_is_idempotent(seeded, capsys):
+def test_q1_setup_adds_the_rows_in_a_workspace_of_its_own(ws, seeded):
+    assert seeded.name == f"{ws.name}-q1" and seeded.current() == ["0011"]
     assert chapter07._markers(seeded.db_path) == {"publisher": True, "book": True, "user": True}
+    assert not any(chapter07._markers(ws.db_path).values())  # the lesson's project: no rows
+    assert os.getcwd() == str(seeded.path)  # the kernel follows the exercise's workspace
     result = q1.result(workspace=seeded)
     assert_not_attempted(result, "still at head (0011)")
+
+
+def test_q1_setup_again_starts_over(seeded):
+    run(seeded, "downgrade base")
     q1.setup(workspace=seeded)
-    assert capsys.readouterr().out.startswith("Setup: already done")
-
-
-def test_q1_setup_from_below_head_upgrades_first(ws):
-    run(ws, "downgrade 0007")
-    q1.setup(workspace=ws)
-    assert ws.current() == ["0011"] and all(chapter07._markers(ws.db_path).values())
-
-
-def test_q1_setup_that_cannot_upgrade(ws, capsys):
-    run(ws, "stamp 0005")  # a lie: upgrade head fails on the existing categories table
-    q1.setup(workspace=ws)
-    out = capsys.readouterr().out
-    assert out.startswith("Setup could not run: WorkspaceError: alembic upgrade heads failed: ")
-    assert "table categories already exists" in out and out.count("\n") == 1
+    assert seeded.current() == ["0011"] and all(chapter07._markers(seeded.db_path).values())
 
 
 def test_q1_one_step_back(seeded):
@@ -109,36 +103,36 @@ def test_q1_broken_env_file(seeded):
     assert_incorrect(q1.result(workspace=seeded), "DATABASE_URL in .env is not a database URL")
 
 
-# -- q2: recover a half-applied migration ---------------------------------------------------------
+# -- q3: recover a half-applied migration ---------------------------------------------------------
 @pytest.fixture
 def failed(ws, monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    q2.setup(workspace=ws)
+    q3.setup(workspace=ws)
     assert "DATABASE_URL" not in os.environ  # the setup's env.py leaves the kernel alone
-    return ws
+    return active_workspace()  # the exercise's own
 
 
 def _columns(ws, table):
     return set(workspace_schema(ws)[table].columns)
 
 
-def test_q2_setup_leaves_a_half_applied_migration(failed, capsys):
+def test_q2_setup_leaves_a_half_applied_migration(ws, failed):
+    assert failed.name == f"{ws.name}-q3" and ws.current() == ["0011"]
+    assert find_revision(ws, SLUG_MESSAGE) is None  # the lesson's project is untouched
     script = find_revision(failed, SLUG_MESSAGE)
     assert script.revision == "0012" and failed.heads() == ["0012"]
     assert failed.current() == ["0011"]  # alembic_version never recorded it
     tables = workspace_schema(failed)
     assert LEFTOVER in tables and "slug" in tables["books"].columns  # the debris, and step 1
     assert failed.read("alembic/env.py") == (REPO_ROOT / "alembic" / "env.py").read_text()
-    result = q2.result(workspace=failed)
-    assert_not_attempted(result, "as q2.setup() left it")
-    q2.setup(workspace=failed)
-    assert capsys.readouterr().out.startswith("Setup: already done")
+    result = q3.result(workspace=failed)
+    assert_not_attempted(result, "as q3.setup() left it")
 
 
-def test_q2_setup_from_below_head_upgrades_first(ws):
-    run(ws, "downgrade 0005")
-    q2.setup(workspace=ws)
-    assert ws.current() == ["0011"] and LEFTOVER in workspace_schema(ws)
+def test_q2_setup_again_starts_over(failed):
+    q3._solve(failed)
+    q3.setup(workspace=failed)
+    assert failed.current() == ["0011"] and LEFTOVER in workspace_schema(failed)
 
 
 def test_q2_retry_with_the_column_still_there(failed):
@@ -146,7 +140,7 @@ def test_q2_retry_with_the_column_still_there(failed):
     chapter07.EditRevision(chapter07._BROKEN_SLUG, chapter07._FIXED_SLUG).apply(failed)
     assert "duplicate column name: slug" in failed.run("upgrade head").error
     assert_incorrect(
-        q2.result(workspace=failed),
+        q3.result(workspace=failed),
         "books already has slug, but alembic_version says 0011: step 1 of the migration",
     )
 
@@ -157,30 +151,30 @@ def test_q2_cleaned_up_but_not_fixed(failed):
     assert not failed.run("upgrade head").ok  # atomic now: fails, leaves nothing
     assert LEFTOVER not in workspace_schema(failed) and "slug" not in _columns(failed, "books")
     assert_incorrect(
-        q2.result(workspace=failed),
+        q3.result(workspace=failed),
         "still fails: UNIQUE constraint failed: books.slug. Two books share a title",
     )
 
 
 def test_q2_fixed_but_not_upgraded(failed):
-    steps = q2.solution_steps[:-1]  # everything but the upgrade
+    steps = q3.solution_steps[:-1]  # everything but the upgrade
     for step in steps:
         step.apply(failed)
     assert_incorrect(
-        q2.result(workspace=failed), "clean but still at 0011: run `%alembic upgrade head`"
+        q3.result(workspace=failed), "clean but still at 0011: run `%alembic upgrade head`"
     )
 
 
 def test_q2_leftover_not_dropped(failed):
     chapter07.EditRevision(chapter07._BROKEN_SLUG, chapter07._FIXED_SLUG).apply(failed)
-    assert_incorrect(q2.result(workspace=failed), f"the leftover table {LEFTOVER} is still there")
+    assert_incorrect(q3.result(workspace=failed), f"the leftover table {LEFTOVER} is still there")
 
 
 def test_q2_stamped_instead_of_finished(failed):
     failed.sql(f"DROP TABLE {LEFTOVER}")
     run(failed, "stamp head")
     assert_incorrect(
-        q2.result(workspace=failed),
+        q3.result(workspace=failed),
         "have no slug: the backfill did not run. (`stamp` records a revision",
     )
 
@@ -191,10 +185,10 @@ def test_q2_recovered_by_deleting_a_book(failed):
     failed.sql("DELETE FROM books WHERE id = (SELECT max(id) FROM books WHERE title = 'Dune')")
     run(failed, "upgrade head")  # no duplicate title left: the unfixed backfill works
     assert_incorrect(
-        q2.result(workspace=failed), "books had 2 rows when the migration failed and has 1 now"
+        q3.result(workspace=failed), "books had 2 rows when the migration failed and has 1 now"
     )
 
 
 def test_q2_broken_database(failed):
     failed.db_path.write_bytes(b"garbage" * 1000)
-    assert_incorrect(q2.result(workspace=failed), "the checker could not read your workspace")
+    assert_incorrect(q3.result(workspace=failed), "the checker could not read your workspace")

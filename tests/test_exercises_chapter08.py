@@ -7,7 +7,7 @@ import os
 import pytest
 
 from tests.exercise_helpers import assert_incorrect, run, start
-from workbook.exercises.chapter08 import CI_SCRIPT, ROLLBACK_FILE, SQL_FILE, q1, q2, q3
+from workbook.exercises.chapter08 import CI_SCRIPT, ROLLBACK_FILE, SQL_FILE, q1, q3, q4
 
 POSTGRES = "postgresql+asyncpg://app:CHANGE_ME@db.example.com:5432/library"
 
@@ -26,13 +26,13 @@ def offline_sql(ws, line, monkeypatch=None, url=None) -> str:
 def ws(exercise_workspace, monkeypatch):
     for name in ("DATABASE_URL", "TEST_DATABASE_URL", "ENVIRONMENT"):  # the .env must count
         monkeypatch.delenv(name, raising=False)
-    return exercise_workspace("head")
+    return exercise_workspace("0011")
 
 
 @pytest.fixture
 def chapter_end(ws):
     """The workspace as the chapter leaves it (the catalogue's start): 0012 applied."""
-    start(ws, "08", "q3")
+    start(ws, "08", "q4")
     return ws
 
 
@@ -80,101 +80,101 @@ def test_q1_broken_workspace(ws):
     assert_incorrect(q1.result(workspace=ws), "the checks need the workspace's SQLite file")
 
 
-# -- q2: the SQL for a DBA -------------------------------------------------------------------------
-def test_q2_a_file_made_before_the_last_revision(ws):
-    q2._solve(ws)  # 0009 to 0011
-    start(ws, "08", "q2")  # then the chapter's revision 0012
-    assert_incorrect(q2.result(workspace=ws), "is at 0011, not at head (0012)")
+# -- q3: the SQL for a DBA -------------------------------------------------------------------------
+def test_q3_a_file_made_before_the_last_revision(ws):
+    q3._solve(ws)  # 0009 to 0011
+    start(ws, "08", "q3")  # then the chapter's revision 0012
+    assert_incorrect(q3.result(workspace=ws), "is at 0011, not at head (0012)")
 
 
-def test_q2_the_whole_history(ws):
+def test_q3_the_whole_history(ws):
     ws.write(SQL_FILE, offline_sql(ws, "upgrade head --sql"))
-    assert_incorrect(q2.result(workspace=ws), "the script starts from an empty database")
+    assert_incorrect(q3.result(workspace=ws), "the script starts from an empty database")
 
 
-def test_q2_the_wrong_start(ws):
+def test_q3_the_wrong_start(ws):
     ws.write(SQL_FILE, offline_sql(ws, "upgrade 0010:head --sql"))
-    assert_incorrect(q2.result(workspace=ws), "a database that was at 0009 is at 0009, not at head")
+    assert_incorrect(q3.result(workspace=ws), "a database that was at 0009 is at 0009, not at head")
 
 
-def test_q2_postgresql_sql(ws, monkeypatch):
+def test_q3_postgresql_sql(ws, monkeypatch):
     ws.write(SQL_FILE, offline_sql(ws, "upgrade 0009:head --sql", monkeypatch, POSTGRES))
-    assert_incorrect(q2.result(workspace=ws), "this is PostgreSQL's SQL")
+    assert_incorrect(q3.result(workspace=ws), "this is PostgreSQL's SQL")
 
 
-def test_q2_log_lines_in_the_file(ws):
+def test_q3_log_lines_in_the_file(ws):
     result = run(ws, "upgrade 0009:head --sql")
     ws.write(SQL_FILE, result.stderr + result.stdout)
-    assert_incorrect(q2.result(workspace=ws), "contains alembic's log lines")
+    assert_incorrect(q3.result(workspace=ws), "contains alembic's log lines")
 
 
-def test_q2_not_sql(ws):
+def test_q3_not_sql(ws):
     ws.write(SQL_FILE, "please upgrade the database\n")
     assert_incorrect(
-        q2.result(workspace=ws),
+        q3.result(workspace=ws),
         'applying `upgrade_0009_head.sql` to a database at 0009 fails: near "please": syntax error',
     )
 
 
-def test_q2_broken_database(ws):
-    q2._solve(ws)
+def test_q3_broken_database(ws):
+    q3._solve(ws)
     ws.db_path.write_bytes(b"garbage" * 1000)
     assert_incorrect(
-        q2.result(workspace=ws), "DatabaseError: (sqlite3.DatabaseError) file is not a database"
+        q3.result(workspace=ws), "DatabaseError: (sqlite3.DatabaseError) file is not a database"
     )
 
 
-# -- q3: the PostgreSQL rollback -----------------------------------------------------------------
-def test_q3_the_solution_sets_the_url_for_one_command_only(chapter_end):
-    q3._solve(chapter_end)
+# -- q4: the PostgreSQL rollback -----------------------------------------------------------------
+def test_q4_the_solution_sets_the_url_for_one_command_only(chapter_end):
+    q4._solve(chapter_end)
     assert "DATABASE_URL" not in os.environ
     sql = chapter_end.read(ROLLBACK_FILE)
     assert "ALTER TABLE books DROP COLUMN language" in sql
     assert "ALTER TABLE users ALTER COLUMN display_name DROP NOT NULL" in sql
 
 
-def test_q3_sqlite_sql(ws):
+def test_q4_sqlite_sql(ws):
     ws.write(ROLLBACK_FILE, offline_sql(ws, "upgrade 0009:0011 --sql"))
-    assert_incorrect(q3.result(workspace=ws), "this is SQLite's SQL")
+    assert_incorrect(q4.result(workspace=ws), "this is SQLite's SQL")
 
 
-def test_q3_an_upgrade(ws, monkeypatch):
+def test_q4_an_upgrade(ws, monkeypatch):
     ws.write(ROLLBACK_FILE, offline_sql(ws, "upgrade 0010:head --sql", monkeypatch, POSTGRES))
-    assert_incorrect(q3.result(workspace=ws), "the script does not downgrade")
+    assert_incorrect(q4.result(workspace=ws), "the script does not downgrade")
 
 
-def test_q3_one_revision_too_far(ws, monkeypatch):
+def test_q4_one_revision_too_far(ws, monkeypatch):
     ws.write(ROLLBACK_FILE, offline_sql(ws, "downgrade head:0009 --sql", monkeypatch, POSTGRES))
     # Unmerging 0010 keeps 0008 and 0009; which one the last statement names varies by run.
-    result = q3.result(workspace=ws)
+    result = q4.result(workspace=ws)
     assert_incorrect(result, ", not at 0010: the range is `head:0010`")
     assert result.message.startswith(("the script ends at 0008", "the script ends at 0009"))
 
 
-def test_q3_a_stale_script(ws, monkeypatch):
+def test_q4_a_stale_script(ws, monkeypatch):
     ws.write(ROLLBACK_FILE, offline_sql(ws, "downgrade head:0010 --sql", monkeypatch, POSTGRES))
-    start(ws, "08", "q3")  # a revision made after the script
+    start(ws, "08", "q4")  # a revision made after the script
     assert_incorrect(
-        q3.result(workspace=ws),
+        q4.result(workspace=ws),
         "differs from what `alembic downgrade head:0010 --sql` writes for PostgreSQL now",
     )
 
 
-def test_q3_database_url_left_set(ws, monkeypatch):
-    q3._solve(ws)
+def test_q4_database_url_left_set(ws, monkeypatch):
+    q4._solve(ws)
     monkeypatch.setenv("DATABASE_URL", POSTGRES)
-    assert_incorrect(q3.result(workspace=ws), "DATABASE_URL is still set")
+    assert_incorrect(q4.result(workspace=ws), "DATABASE_URL is still set")
 
 
-def test_q3_log_lines_in_the_file(ws, monkeypatch):
+def test_q4_log_lines_in_the_file(ws, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", POSTGRES)
     result = run(ws, "downgrade head:0010 --sql")
     monkeypatch.delenv("DATABASE_URL")
     ws.write(ROLLBACK_FILE, result.stderr + result.stdout)
-    assert_incorrect(q3.result(workspace=ws), "contains alembic's log lines")
+    assert_incorrect(q4.result(workspace=ws), "contains alembic's log lines")
 
 
-def test_q3_broken_workspace(ws):
-    q3._solve(ws)
+def test_q4_broken_workspace(ws):
+    q4._solve(ws)
     ws.write(".env", f"DATABASE_URL={POSTGRES}\n")
-    assert_incorrect(q3.result(workspace=ws), "the checks need the workspace's SQLite file")
+    assert_incorrect(q4.result(workspace=ws), "the checks need the workspace's SQLite file")

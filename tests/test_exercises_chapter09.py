@@ -6,9 +6,10 @@ import pytest
 
 from tests.exercise_helpers import run, state
 from workbook.exercises import Incorrect, NotAttempted, chapter09
-from workbook.exercises.chapter09 import DONE, TEAMMATE_MESSAGE, TODO, WRONG, q1, q2
+from workbook.exercises.chapter09 import DONE, TEAMMATE_MESSAGE, TODO, WRONG, q2, q4
 from workbook.exercises.core import Alembic, Edit, EditRevision, Exercise, Write
 from workbook.exercises.inspect import find_revision
+from workbook.workspace import active_workspace
 
 
 @pytest.fixture(autouse=True)
@@ -53,47 +54,47 @@ def ws(exercise_workspace):
 
 
 # The reference solution's steps, by part.
-PART_A = q1.solution_steps[:6]
-PART_B = q1.solution_steps[6:12]
+PART_A = q4.solution_steps[:6]
+PART_B = q4.solution_steps[6:12]
 
 
 def do_merge(ws):
-    q1.setup(workspace=ws)
+    q4.setup(workspace=ws)
     run(ws, 'merge heads -m "Merge reviews and publishers.website"')
     run(ws, "upgrade head")
 
 
-# -- q1: the capstone ------------------------------------------------------------------------------
-def test_q1_setup_waits_for_part_a_then_makes_two_heads_and_is_idempotent(ws, capsys):
+# -- q4: the capstone ------------------------------------------------------------------------------
+def test_q4_setup_waits_for_part_a_then_makes_two_heads_and_is_idempotent(ws, capsys):
     before = state(ws)
-    q1.setup(workspace=ws)
+    q4.setup(workspace=ws)
     assert capsys.readouterr().out.startswith("Setup: not yet: do parts A and B first")
     assert state(ws) == before
     apply(ws, PART_A + PART_B)
-    q1.setup(workspace=ws)
+    q4.setup(workspace=ws)
     out = capsys.readouterr().out
-    assert 'revision 0014 ("Add website to publishers"), made from 0011' in out
-    assert ws.heads() == ["0013", "0014"]
+    assert 'revision 0015 ("Add website to publishers"), made from 0012' in out
+    assert ws.heads() == ["0014", "0015"]
     assert "website" in ws.read("app/models/publisher.py")
-    q1.setup(workspace=ws)
+    q4.setup(workspace=ws)
     assert capsys.readouterr().out.startswith("Setup: already done")
-    assert ws.heads() == ["0013", "0014"]
+    assert ws.heads() == ["0014", "0015"]
 
 
-def test_q1_part_a_done_others_waiting(ws):
+def test_q4_part_a_done_others_waiting(ws):
     apply(ws, PART_A)
-    result = q1.result(workspace=ws)
+    result = q4.result(workspace=ws)
     assert isinstance(result, Incorrect)
     assert result.summary == "1 of 4 parts done."
-    assert_part(result, "A", DONE, "revision 0012 creates reviews")
+    assert_part(result, "A", DONE, "revision 0013 creates reviews")
     assert_part(result, "B", TODO, "no review_count yet")
     assert_part(result, "D", TODO, "checked once A, B and C are done")
     assert "\n  ✓ A · the reviews table: " in result.plain  # one line per part
 
 
-def test_q1_model_not_imported(ws):
+def test_q4_model_not_imported(ws):
     ws.write("app/models/review.py", chapter09.REVIEW_MODEL)
-    result = q1.result(workspace=ws)
+    result = q4.result(workspace=ws)
     assert_part(
         result,
         "A",
@@ -103,14 +104,14 @@ def test_q1_model_not_imported(ws):
     )
 
 
-def test_q1_model_without_a_revision(ws):
+def test_q4_model_without_a_revision(ws):
     apply(ws, PART_A[:3])
-    assert_part(q1.result(workspace=ws), "A", WRONG, "no revision of yours creates reviews")
+    assert_part(q4.result(workspace=ws), "A", WRONG, "no revision of yours creates reviews")
 
 
-def test_q1_revision_not_applied(ws):
+def test_q4_revision_not_applied(ws):
     apply(ws, PART_A[:4])
-    assert_part(q1.result(workspace=ws), "A", WRONG, "`%alembic upgrade head`")
+    assert_part(q4.result(workspace=ws), "A", WRONG, "`%alembic upgrade head`")
 
 
 @pytest.mark.parametrize(
@@ -130,27 +131,27 @@ def test_q1_revision_not_applied(ws):
     ],
     ids=["no-index", "no-cascade", "no-fk"],
 )
-def test_q1_wrong_reviews_tables(ws, old, new, phrase):
+def test_q4_wrong_reviews_tables(ws, old, new, phrase):
     model = chapter09.REVIEW_MODEL.replace(old, new, 1)
     assert model != chapter09.REVIEW_MODEL
     apply(ws, [Write("app/models/review.py", model), *PART_A[1:]])
-    assert_part(q1.result(workspace=ws), "A", WRONG, phrase)
+    assert_part(q4.result(workspace=ws), "A", WRONG, phrase)
 
 
-def test_q1_review_count_without_the_backfill(ws):
+def test_q4_review_count_without_the_backfill(ws):
     no_backfill = [s for s in PART_B if not isinstance(s, EditRevision)]
     apply(ws, PART_A + no_backfill)
-    result = q1.result(workspace=ws)
+    result = q4.result(workspace=ws)
     assert_part(result, "A", DONE, "creates reviews")
     assert_part(
         result,
         "B",
         WRONG,
-        "have 2, 1 and 0 reviews, revision 0013 leaves review_count at 0, 0, 0: backfill it",
+        "have 2, 1 and 0 reviews, revision 0014 leaves review_count at 0, 0, 0: backfill it",
     )
 
 
-def test_q1_review_count_without_a_server_default(ws):
+def test_q4_review_count_without_a_server_default(ws):
     steps = [
         Edit(s.path, s.old, s.new.replace(', server_default="0"', "")) if isinstance(s, Edit) else s
         for s in PART_B
@@ -159,10 +160,10 @@ def test_q1_review_count_without_a_server_default(ws):
     # On this empty table, adding a NOT NULL column without a default works; with rows it
     # would fail. The check names the missing default.
     apply(ws, PART_A + steps)
-    assert_part(q1.result(workspace=ws), "B", WRONG, "books.review_count has no server default 0")
+    assert_part(q4.result(workspace=ws), "B", WRONG, "books.review_count has no server default 0")
 
 
-def test_q1_table_and_column_in_one_revision(ws):
+def test_q4_table_and_column_in_one_revision(ws):
     apply(ws, PART_A[:3])  # the model and its import, no revision yet
     apply(ws, PART_B[:2])  # review_count in the Book model too
     run(ws, 'revision --autogenerate -m "Reviews and review_count"')
@@ -173,67 +174,67 @@ def test_q1_table_and_column_in_one_revision(ws):
     )
     run(ws, "upgrade head")
     assert_part(
-        q1.result(workspace=ws),
+        q4.result(workspace=ws),
         "B",
         WRONG,
         "both creates reviews and adds review_count: put the backfill in a revision of its own",
     )
 
 
-def test_q1_two_heads_not_merged(ws):
+def test_q4_two_heads_not_merged(ws):
     apply(ws, PART_A + PART_B)
-    q1.setup(workspace=ws)
-    result = q1.result(workspace=ws)
+    q4.setup(workspace=ws)
+    result = q4.result(workspace=ws)
     assert_part(result, "A", DONE, "creates reviews")
     assert_part(result, "B", DONE, "backfills it")
-    assert_part(result, "C", WRONG, "there are 2 heads (0013, 0014): `%alembic merge heads")
+    assert_part(result, "C", WRONG, "there are 2 heads (0014, 0015): `%alembic merge heads")
 
 
-def test_q1_merged_but_not_applied(ws):
+def test_q4_merged_but_not_applied(ws):
     apply(ws, PART_A + PART_B)
-    q1.setup(workspace=ws)
+    q4.setup(workspace=ws)
     run(ws, 'merge heads -m "Merge"')
     assert_part(
-        q1.result(workspace=ws),
+        q4.result(workspace=ws),
         "C",
         WRONG,
-        "merge revision 0015 is there, but the database is not at head",
+        "merge revision 0016 is there, but the database is not at head",
     )
 
 
-def test_q1_a_rebase_instead_of_a_merge(ws):
+def test_q4_a_rebase_instead_of_a_merge(ws):
     apply(ws, PART_A + PART_B)
-    q1.setup(workspace=ws)
+    q4.setup(workspace=ws)
     teammate = find_revision(ws, TEAMMATE_MESSAGE)
     ws.edit(
         teammate.path,
-        "down_revision: Union[str, Sequence[str], None] = '0011'",
-        "down_revision: Union[str, Sequence[str], None] = '0013'",
+        "down_revision: Union[str, Sequence[str], None] = '0012'",
+        "down_revision: Union[str, Sequence[str], None] = '0014'",
     )
     run(ws, "upgrade head")
-    assert_part(q1.result(workspace=ws), "C", WRONG, "no merge revision joins the teammate's 0014")
+    assert_part(q4.result(workspace=ws), "C", WRONG, "no merge revision joins the teammate's 0015")
 
 
-def test_q1_a_downgrade_that_does_nothing_fails_the_drill(ws):
+def test_q4_a_downgrade_that_does_nothing_fails_the_drill(ws):
     apply(ws, PART_A + PART_B[:-1])
     ws.edit(
         ws.revision_file("head"), "        batch_op.drop_column('review_count')\n", "        pass\n"
     )
     run(ws, "upgrade head")
     do_merge(ws)
-    result = q1.result(workspace=ws)
-    assert_part(result, "C", DONE, "merges the teammate's 0014")
-    assert_part(result, "B", WRONG, "downgrade() of revision 0013 leaves books.review_count behind")
+    result = q4.result(workspace=ws)
+    assert_part(result, "C", DONE, "merges the teammate's 0015")
+    assert_part(result, "B", WRONG, "downgrade() of revision 0014 leaves books.review_count behind")
 
 
-def test_q1_broken_model_file_is_one_line(ws):
+def test_q4_broken_model_file_is_one_line(ws):
     apply(ws, PART_A)
     ws.edit(
         "app/models/review.py",
         "class Review(Base, TimestampMixin):",
         "class Review(Base, TimestampMixin)",
     )
-    result = q1.result(workspace=ws)
+    result = q4.result(workspace=ws)
     assert type(result) is Incorrect
     assert "your models do not import: SyntaxError" in result.message
     clean_message(result)
@@ -243,14 +244,15 @@ def test_q1_broken_model_file_is_one_line(ws):
 @pytest.fixture
 def broken(ws):
     q2.setup(workspace=ws)
-    return ws
+    return active_workspace()  # the exercise's own
 
 
 _FIX_ENV = Write(".env", chapter09.GOOD_ENV)
 _IMPORT_TAG = next(s for s in q2.solution_steps if isinstance(s, Edit))
 
 
-def test_q2_setup_breaks_two_things_and_is_idempotent(broken, capsys):
+def test_q2_setup_breaks_a_workspace_of_its_own(ws, broken):
+    assert broken.name == f"{ws.name}-q2" and ws.run("current").ok  # the lesson's project works
     assert not broken.run("current").ok
     assert "from app.models.tag import Tag" not in broken.read("app/models/__init__.py")
     result = q2.result(workspace=broken)
@@ -261,10 +263,13 @@ def test_q2_setup_breaks_two_things_and_is_idempotent(broken, capsys):
         TODO,
         "DATABASE_URL names an unknown database driver 'sqlite+aoisqlite'",
     )
-    before = state(broken)
+
+
+def test_q2_setup_again_starts_over(broken):
+    q2._solve(broken)
     q2.setup(workspace=broken)
-    assert capsys.readouterr().out.startswith("Setup: already done")
-    assert state(broken) == before
+    assert not broken.run("current").ok
+    assert "from app.models.tag import Tag" not in broken.read("app/models/__init__.py")
 
 
 def test_q2_only_the_url_fixed(broken):
@@ -315,7 +320,7 @@ def test_q2_revision_not_applied(broken):
         q2.result(workspace=broken),
         "the tags table",
         WRONG,
-        "revision 0012 creates tags, but the database has none: `%alembic upgrade head`",
+        "revision 0013 creates tags, but the database has none: `%alembic upgrade head`",
     )
 
 
@@ -329,10 +334,10 @@ def test_q2_broken_model_file_is_one_line(broken):
 
 # -- checklists ------------------------------------------------------------------------------------
 def test_a_checklist_displays_a_line_per_part(capsys, ws):
-    q1.check(workspace=ws)
+    q4.check(workspace=ws)
     out = capsys.readouterr().out
     assert out.startswith("○ Not attempted: none of the four parts is done yet.\n  ○ A · ")
     assert out.count("\n") == 5
-    result = q1.result(workspace=ws)
+    result = q4.result(workspace=ws)
     assert "<ul" in result.html() and result.html().count("<li>") == 4
-    assert chapter09.capstone is q1
+    assert chapter09.capstone is q4

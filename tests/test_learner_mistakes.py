@@ -168,7 +168,7 @@ def test_badstage_is_one_line_and_the_previous_workspace_stays_active():
         workbook.start(CHAPTER, stage="0004")
     assert one_line(raised.value) == (
         "WorkspaceError: unknown stage '0004'; stages are: empty, configured, models, 0001, "
-        "0005, 0006, 0007, head"
+        "0005, 0006, 0007, 0011, head"
     )
     assert workbook.active_workspace() is ws and ws.current() == ["0001"]
 

@@ -24,7 +24,7 @@ from tests import mysql
 from workbook import half_applied
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTER_08 = ROOT / "notebooks" / "08_team_and_production.ipynb"
+CHAPTER_08 = ROOT / "notebooks" / "08_2_sql_for_dbas_and_other_databases.ipynb"
 SECRET = "s3cr@t:/%'#"  # a password as awkward as tests/mysql.py's
 URL_PASSWORD = re.compile(r"mysql\+aiomysql://[^:/@\s]+:([^@\s]+)@")
 
@@ -122,7 +122,7 @@ def test_mysql_wrong_password_and_busy_database_give_one_line(monkeypatch, mysql
 
 def test_chapter_08_is_the_lesson_that_needs_a_server():
     needing = mysql.lessons_needing_a_server(ROOT / "notebooks")
-    assert [twin.name for twin in needing] == ["08_team_and_production.md"]
+    assert [twin.name for twin in needing] == ["08_2_sql_for_dbas_and_other_databases.md"]
 
 
 def test_a_server_cell_is_known_by_its_first_words():
@@ -158,7 +158,10 @@ def test_run_notebooks_refuses_to_store_a_lesson_without_a_server(tmp_path, monk
     for variable in ("TEST_MYSQL_URL", mysql.LESSON_VARIABLE):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setattr(mysql, "SEARCH_PATH", str(tmp_path))  # no mariadbd anywhere
-    refused = r"08_team_and_production.ipynb: not run, its stored outputs need a MySQL server"
+    refused = (
+        r"08_2_sql_for_dbas_and_other_databases.ipynb: not run, "
+        r"its stored outputs need a MySQL server"
+    )
     with (
         pytest.raises(SystemExit, match=refused + r" .*no mariadb-install-db"),
         run_notebooks.mysql_for([CHAPTER_08]),

@@ -15,7 +15,7 @@ from workbook.timeline_widget import BASE, direction, revision_choices, timeline
 def ws(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKBOOK_WORKSPACES", str(tmp_path / "workspaces"))
     monkeypatch.chdir(tmp_path)
-    return workbook.start("timeline", "head", quiet=True)
+    return workbook.start("timeline", "0011", quiet=True)
 
 
 def test_choices_run_from_base_to_head(ws):

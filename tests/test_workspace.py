@@ -206,7 +206,7 @@ def test_parallel_cold_starts_agree(private_workspaces):
         for i in range(2)
     ]
     outputs = [p.communicate(timeout=60)[0] for p in procs]
-    assert outputs == ["['0011']\n", "['0011']\n"]
+    assert outputs == ["['0012']\n", "['0012']\n"]
     assert not list((private_workspaces / ".cache").glob(".*"))  # no half-written files left
 
 

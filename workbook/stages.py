@@ -58,7 +58,18 @@ STAGES = {
             revision="0006",
         ),
         Stage("0007", "the data migrations of chapter 05 applied", models="0007", revision="0007"),
-        Stage("head", "the whole reference history applied (0011)", models="repo", revision="0011"),
+        Stage(
+            "0011",
+            "the reference history up to chapter 07 applied (0011, display_name non-nullable)",
+            models="0011",
+            revision="0011",
+        ),
+        Stage(
+            "head",
+            "the whole reference history applied (0012, books.language from chapter 08)",
+            models="repo",
+            revision="0012",
+        ),
     ]
 }
 
@@ -72,6 +83,20 @@ APP_FILES = [
 ]
 # Model files whose final form is also their form at every stage that has them.
 UNCHANGED_MODEL_FILES = ["base.py", "publisher.py", "category.py"]
+
+
+def stage_revision_files(name: str) -> list[Path]:
+    """The reference revision scripts a workspace built at stage ``name`` has, sorted by file
+    name (its revision down to base; none for a stage without one). ValueError for an
+    unknown stage, as ``get_stage``."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    revision = get_stage(name).revision
+    if revision is None:
+        return []
+    script = ScriptDirectory.from_config(Config(str(REPO_ROOT / "alembic.ini")))
+    return sorted(Path(rev.path) for rev in script.iterate_revisions(revision, "base"))
 
 
 def get_stage(name: str) -> Stage:

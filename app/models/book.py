@@ -3,6 +3,7 @@
 - indexes ``ix_books_published_date`` and ``ix_books_author_title``: chapter 04 (0004).
 - ``publisher_id`` with its foreign key and index: chapter 04 (0005).
 - ``page_count``: the other of chapter 06's parallel branches (0008).
+- ``language``: the team's feature of chapter 08 (0012).
 """
 
 from datetime import date
@@ -36,6 +37,7 @@ class Book(Base, TimestampMixin):
     published_date: Mapped[Optional[date]] = mapped_column(index=True, default=None)
     description: Mapped[Optional[str]] = mapped_column(Text, default=None)
     page_count: Mapped[Optional[int]] = mapped_column(default=None)
+    language: Mapped[Optional[str]] = mapped_column(String(10), default=None)
     publisher_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("publishers.id", ondelete="SET NULL"), index=True, default=None
     )

@@ -11,7 +11,8 @@ from tests.views.helpers import ROOT, SVG, assert_clean, svg_root, svg_texts, sv
 from workbook.views import GraphView, revision_graph
 
 REFERENCE_AT_HEAD = """\
-*    0011  Make users.display_name non-nullable  (head) (current)
+*    0012  Add language to books  (head) (current)
+*    0011  Make users.display_name non-nullable
 *    0010  Merge feature A and B  (mergepoint)
 |\\
 | *  0009  Add bio to users
@@ -36,20 +37,20 @@ def two_heads_scripts(tmp_path: Path) -> ScriptDirectory:
     versions = tmp_path / "scripts" / "versions"
     versions.mkdir(parents=True)
     for path in (ROOT / "alembic" / "versions").glob("*.py"):
-        if "_0010_" not in path.name and "_0011_" not in path.name:
+        if not any(f"_{rev}_" in path.name for rev in ("0010", "0011", "0012")):
             shutil.copy(path, versions / path.name)
     return ScriptDirectory(str(tmp_path / "scripts"))
 
 
 def test_reference_graph_at_head(reference_scripts):
-    view = revision_graph(reference_scripts, current=("0011",))
+    view = revision_graph(reference_scripts, current=("0012",))
     assert isinstance(view, GraphView)
     assert view.text == REFERENCE_AT_HEAD
-    assert view.heads == ("0011",)
+    assert view.heads == ("0012",)
     texts = svg_texts(view.svg)
     assert texts.count("you are here") == 2  # the node's tag and the legend
     assert {"merge", "branch point", "base", "head"} <= set(texts)
-    for rev in ("0001", "0007", "0010", "0011"):
+    for rev in ("0001", "0007", "0010", "0012"):
         assert rev in texts
     rects = svg_root(view.svg).iter(f"{SVG}rect")
     current_boxes = [r for r in rects if r.get("fill") == "#dbeafe"]

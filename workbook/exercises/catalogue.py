@@ -57,7 +57,8 @@ class Start:
         return workspace
 
 
-# Chapter 08 adds books.language (revision 0012) before its exercises.
+# Chapter 08 starts at 0011 and adds books.language (revision 0012, the reference's head)
+# before its exercises; the steps replay it.
 _PAGE_COUNT = "    page_count: Mapped[Optional[int]] = mapped_column(default=None)\n"
 _LANGUAGE = "    language: Mapped[Optional[str]] = mapped_column(String(10), default=None)\n"
 _CHAPTER_08 = (
@@ -83,11 +84,16 @@ EXERCISES = [
     Start("05", "q4", "0007", answer=True),
     Start("06", "q1", "0007"),
     Start("06", "q2", "0007", answer=True),
-    Start("07", "q1", "head"),
-    Start("07", "q2", "head"),
-    Start("08", "q1", "head", _CHAPTER_08),
-    Start("08", "q2", "head", _CHAPTER_08),
-    Start("08", "q3", "head", _CHAPTER_08),
+    Start("07", "q1", "0011"),
+    Start("07", "q2", "0011"),
+    Start("07", "q3", "0011"),
+    Start("07", "q4", "0011"),
+    Start("08", "q1", "0011", _CHAPTER_08),
+    Start("08", "q2", "head"),
+    Start("08", "q3", "0011", _CHAPTER_08),
+    Start("08", "q4", "0011", _CHAPTER_08),
     Start("09", "q1", "head"),
     Start("09", "q2", "head"),
+    Start("09", "q3", "head"),
+    Start("09", "q4", "head"),
 ]

@@ -1,12 +1,18 @@
-"""Chapter 07 · Rollback and recovery: roll back to a revision, recover a half-applied migration.
+"""Chapter 07 · Rollback and recovery: roll back, adopt with stamp, recover, restore a backup.
+
+Lesson 07_1 has q1 and q2 (``recovery.AdoptWithStamp``); lesson 07_2 has q3 and q4
+(``recovery.RestoreFromBackup``).
 
 - q1: bring the database down to 0005 (the revision that added publishers) in one
   downgrade, keeping the rows of the tables 0005 already had. Typical mistakes: one
   ``downgrade -1``, going through ``base`` (every row lost), ``stamp 0005`` (the version
   table says 0005, the tables are still those of head), deleting revision scripts.
-- q2: ``q2.setup()`` runs a migration with a non-transactional env.py (like the guide's)
+- q3: ``q3.setup()`` runs a migration with a non-transactional env.py (like the guide's)
   and lets it fail halfway: a column that stuck, a leftover ``_alembic_tmp_books`` table,
   ``alembic_version`` unchanged. The learner cleans up, fixes the migration, upgrades.
+
+Every exercise works in a workspace of its own (``<lesson's workspace>-qN``, built fresh
+at ``STAGE`` by its setup): the lesson's project is where the next lesson starts.
 """
 
 from __future__ import annotations
@@ -14,9 +20,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from workbook.exercises.checks import already_done, new_revision, rebuild
+from workbook.exercises.checks import new_revision
 from workbook.exercises.core import (
-    REBUILD,
     Alembic,
     Correct,
     EditRevision,
@@ -24,6 +29,7 @@ from workbook.exercises.core import (
     Incorrect,
     NotAttempted,
     Note,
+    Problem,
     Result,
     Sql,
 )
@@ -40,12 +46,13 @@ from workbook.exercises.inspect import (
     insert_row,
     read_only,
     read_write,
-    run_or_fail,
     source,
     workspace_current,
     workspace_schema,
 )
-from workbook.stages import REPO_ROOT
+from workbook.exercises.practice import practice_workspace
+from workbook.exercises.recovery import STAGE, AdoptWithStamp, RestoreFromBackup
+from workbook.stages import REPO_ROOT, stage_revision_files
 from workbook.workspace import Workspace, WorkspaceError
 
 TMP_PREFIX = "_alembic_tmp_"
@@ -112,10 +119,10 @@ def _markers(db: Path) -> dict[str, bool]:
 
 
 def _reference_scripts_changed(workspace: Workspace) -> list[str]:
-    """Reference revisions whose script is missing from the workspace, or edited."""
+    """Reference revisions of ``STAGE`` whose script is missing from the workspace, or edited."""
     versions = workspace.path / "alembic" / "versions"
     changed = []
-    for reference in sorted((REPO_ROOT / "alembic" / "versions").glob("*.py")):
+    for reference in stage_revision_files(STAGE):
         mine = versions / reference.name
         if not mine.exists() or mine.read_text() != reference.read_text():
             changed.append(reference.name.split("_")[2])
@@ -170,12 +177,9 @@ class RollBackToNamedRevision(Exercise):
     ]
 
     def _setup(self, workspace: Workspace) -> str:
+        workspace = practice_workspace(workspace, "q1", stage=STAGE)  # fresh, at head
         db = database_file(workspace)
-        if all(_markers(db).values()):
-            return "already done: the publisher, the book and the user are in the database"
-        here, heads = workspace_current(workspace), workspace.heads()
-        if here != heads:
-            run_or_fail(workspace, "upgrade", "heads")
+        heads = workspace.heads()
         with read_write(db) as connection:
             insert_row(connection, "publishers", {"name": _PUBLISHER})
             publisher_id = connection.exec_driver_sql(
@@ -199,9 +203,10 @@ class RollBackToNamedRevision(Exercise):
     def _check(self, workspace: Workspace, *answer) -> Result:
         changed = _reference_scripts_changed(workspace)
         if changed:
-            raise rebuild(
+            raise Problem(
                 f"revision script(s) {', '.join(changed)} were deleted or edited: a "
-                "rollback moves the database, never the scripts. Put them back"
+                "rollback moves the database, never the scripts. To start over, run "
+                "`q1.setup()` again (it rebuilds this exercise's workspace)."
             )
         db = database_file(workspace)
         here, heads = workspace_current(workspace), workspace.heads()
@@ -272,9 +277,9 @@ class RollBackToNamedRevision(Exercise):
         )
 
 
-# -- q2: recover a half-applied migration -----------------------------------------------------
+# -- q3: recover a half-applied migration -----------------------------------------------------
 SLUG_MESSAGE = "Add books.slug"
-_START_OVER = f"To start over, {REBUILD}, then run `q2.setup()` again"
+_START_OVER = "To start over, run `q3.setup()` again (it rebuilds this exercise's workspace)"
 LEFTOVER = f"{TMP_PREFIX}books"
 _PUBLISHER_ID = (
     '        ForeignKey("publishers.id", ondelete="SET NULL"), index=True, default=None\n    )\n'
@@ -309,10 +314,10 @@ _DUNES = [
 # setup for SQLite. (The URL comes from app.core.config rather than load_dotenv(), which
 # would leave DATABASE_URL in the kernel's environment.)
 NON_TRANSACTIONAL_ENV = '''\
-"""The guide's env.py, as far as transactions go (written by chapter 07's q2.setup()).
+"""The guide's env.py, as far as transactions go (written by chapter 07's q3.setup()).
 
 No transactional setup for SQLite: each DDL statement sent outside a transaction is
-committed at once. q2.setup() puts the project's env.py back right after using it.
+committed at once. q3.setup() puts the project's env.py back right after using it.
 """
 import asyncio
 from logging.config import fileConfig
@@ -351,7 +356,6 @@ asyncio.run(run_async_migrations())
 
 class RecoverHalfAppliedMigration(Exercise):
     title = "Recover a half-applied migration"
-    comes_after = ("q1",)  # its setup would get in their way
     hints = [
         "Look before you touch anything: `ws.schema()` warns about a leftover table, and shows "
         "what else the failed run left behind; `ws.current()` says what alembic_version "
@@ -387,13 +391,8 @@ class RecoverHalfAppliedMigration(Exercise):
         self._baselines: dict[Path, dict[str, int]] = {}  # row counts when setup ran
 
     def _setup(self, workspace: Workspace) -> str:
-        done = already_done(workspace, SLUG_MESSAGE)
-        if done:
-            return f"{done}. {_START_OVER}"
+        workspace = practice_workspace(workspace, "q3", stage=STAGE)  # fresh, at head
         db = database_file(workspace)
-        here, heads = workspace_current(workspace), workspace.heads()
-        if here != heads:
-            run_or_fail(workspace, "upgrade", "heads")
         with read_write(db) as connection:
             for row in _DUNES:
                 insert_row(connection, "books", row)
@@ -425,7 +424,7 @@ class RecoverHalfAppliedMigration(Exercise):
         script = find_revision(workspace, SLUG_MESSAGE)
         if script is None:
             return NotAttempted(
-                "run `q2.setup()` first: it makes the half-applied migration to recover from."
+                "run `q3.setup()` first: it makes the half-applied migration to recover from."
             )
         db = database_file(workspace)
         tables = workspace_schema(workspace)
@@ -433,7 +432,7 @@ class RecoverHalfAppliedMigration(Exercise):
         upgrade = function_source(source(script), "upgrade")
         if leftovers and _BROKEN_BACKFILL in upgrade:
             return NotAttempted(
-                f"the workspace is as q2.setup() left it: {leftovers[0]} is "
+                f"the workspace is as q3.setup() left it: {leftovers[0]} is "
                 "still there, and the migration is unchanged. Start with "
                 "ws.schema()."
             )
@@ -509,4 +508,6 @@ class RecoverHalfAppliedMigration(Exercise):
 
 
 q1 = RollBackToNamedRevision()
-q2 = RecoverHalfAppliedMigration()
+q2 = AdoptWithStamp()
+q3 = RecoverHalfAppliedMigration()
+q4 = RestoreFromBackup()

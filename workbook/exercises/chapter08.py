@@ -1,4 +1,8 @@
-"""Chapter 08 · Team and production: a CI gate, the SQL a DBA asked for, a PostgreSQL rollback."""
+"""Chapter 08 · Team and production: a CI gate, a downgrade to fix, SQL for DBAs.
+
+Lesson 08_1 has q1 (a CI gate) and q2 (``teamwork.FixTheDowngrade``); lesson 08_2 has q3
+(the SQL a DBA asked for) and q4 (a PostgreSQL rollback script).
+"""
 
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from workbook.exercises.core import (
     clean,
 )
 from workbook.exercises.inspect import Scratch, database_file, insert_row
+from workbook.exercises.teamwork import FixTheDowngrade
 from workbook.runner import run_alembic
 from workbook.workspace import Workspace, WorkspaceError
 
@@ -229,7 +234,7 @@ def _run_gate(scratch: Scratch) -> subprocess.CompletedProcess:
         ) from None
 
 
-# -- q2: the SQL a DBA asked for -----------------------------------------------------------------
+# -- q3: the SQL a DBA asked for -----------------------------------------------------------------
 SQL_FILE = "upgrade_0009_head.sql"
 START = "0009"
 _LOG_LINE = re.compile(r"^(INFO|WARNI|ERROR) +\[", re.MULTILINE)
@@ -360,7 +365,7 @@ class SqlForTheDba(Exercise):
         )
 
 
-# -- q3: a rollback script for PostgreSQL -------------------------------------------------------
+# -- q4: a rollback script for PostgreSQL -------------------------------------------------------
 ROLLBACK_FILE = "rollback_head_0010_postgresql.sql"
 ROLLBACK_TO = "0010"
 _CHECKER_URL = "postgresql+asyncpg://checker:CHANGE_ME@db.example.com:5432/library"
@@ -481,5 +486,6 @@ class PostgresRollback(Exercise):
 
 
 q1 = CiGate()
-q2 = SqlForTheDba()
-q3 = PostgresRollback()
+q2 = FixTheDowngrade()
+q3 = SqlForTheDba()
+q4 = PostgresRollback()
