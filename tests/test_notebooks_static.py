@@ -132,10 +132,7 @@ def test_links_point_to_existing_chapters(path):
 
 
 # Lessons whose later exercises still lean on an import in an earlier exercise's cell.
-SETUP_IMPORT_NOT_YET = {
-    "07_rollback_and_recovery.ipynb",
-    "09_troubleshooting_clinic.ipynb",
-}
+SETUP_IMPORT_NOT_YET: set[str] = set()
 
 
 @pytest.mark.parametrize(
