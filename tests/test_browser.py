@@ -118,6 +118,13 @@ SERVER_START_SECONDS = 60
 CHAPTER_SECONDS = 240  # one chapter's Run All, at most (it takes seconds)
 # Cells added after Run All: a hint and a solution (their code blocks, in both themes).
 HINT_CHAPTER, HINT_CELL = "04_schema_changes.ipynb", "q1.hint()\nq1.solution()"
+# Then the exercise done as its solution says, after Run All, in the same kernel: the
+# solution's steps as the contract suite applies them, and the learner's check cell.
+SOLVE_CELL = (
+    "q1.setup()\n"
+    "_answer = q1._solve(workbook.active_workspace())  # the steps q1.solution() shows\n"
+    "q1.check(*_answer)"
+)
 EDITOR_CHAPTER = "03_autogenerate.ipynb"
 
 pytestmark = [
@@ -555,6 +562,9 @@ def run_in_browser(chapter: Path, lab: Lab, page) -> None:
         extra = add_and_run_cell(page, HINT_CELL)
         if not re.search(r"Hint 1 of \d+:.*Solution:", output_text(page, extra), re.S):
             problems.append(f"the hint and solution did not show: {output_text(page, extra)!r}")
+        solved = add_and_run_cell(page, SOLVE_CELL)
+        if not re.search(r"✓\s*Correct", output_text(page, solved)):
+            problems.append(f"after Run All, q1's solution: {output_text(page, solved)!r}")
     if chapter.name == EDITOR_CHAPTER:
         problems += model_typed_in_the_editor(page, lab, chapter)
     clock.lap("checks")

@@ -274,8 +274,9 @@ def test_fill_revision_writes_both_bodies_and_keeps_the_docstrings():
     assert text.endswith('batch_op.drop_column("nickname")\n')
     assert "+        batch_op.add_column" in repr(change)
     assert ws.run("upgrade head").ok and ws.run("downgrade -1").ok
-    with pytest.raises(WorkspaceError, match="no single top-level def"):
-        workspace_module._with_function_body("x = 1\n", "upgrade", "pass")
+    ws.write("alembic/versions/broken.py", 'revision = "0099"\ndown_revision = "0001"\n')
+    with pytest.raises(WorkspaceError, match="no single top-level def upgrade"):
+        ws.fill_revision("0099", upgrade="pass")
 
 
 def test_show_definition_finds_code_by_name():

@@ -10,11 +10,12 @@ from __future__ import annotations
 import html
 import os
 import re
+import textwrap
 from pathlib import Path
 
 from alembic.util import CommandError
 
-__all__ = ["inline", "one_line", "relative"]
+__all__ = ["inline", "one_line", "relative", "with_function_body"]
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _CODE = re.compile(r"`([^`]+)`")
@@ -44,3 +45,20 @@ def one_line(error: BaseException, *folders: Path) -> str:
 def inline(text: str) -> str:
     """One line of text as HTML: escaped, with each `code` span in ``<code>``."""
     return _CODE.sub(r"<code>\1</code>", html.escape(text, quote=False))
+
+
+def with_function_body(source: str, name: str, body: str) -> str:
+    """``source`` with the body of top-level ``def name(...)`` replaced by ``body`` (its
+    docstring and the blank lines after it kept). ValueError unless there is exactly one."""
+    lines = source.splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if line.startswith(f"def {name}(")]
+    if len(starts) != 1:
+        raise ValueError(f"the script has no single top-level def {name}()")
+    first = end = starts[0] + 1
+    while end < len(lines) and (not lines[end].strip() or lines[end].startswith((" ", "\t"))):
+        end += 1
+    while end > first and not lines[end - 1].strip():  # keep the blank lines after it
+        end -= 1
+    docstring = lines[first : first + 1] if lines[first].strip().startswith('"""') else []
+    code = textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") + "\n"
+    return "".join(lines[:first] + docstring + [code] + lines[end:])

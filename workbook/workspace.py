@@ -13,7 +13,6 @@ import re
 import shutil
 import sqlite3
 import sys
-import textwrap
 from pathlib import Path
 
 from alembic.config import Config
@@ -44,6 +43,7 @@ from workbook.stages import (
     STAGES,
     get_stage,
 )
+from workbook.text import with_function_body
 
 WORKSPACES_VARIABLE = "WORKBOOK_WORKSPACES"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -419,7 +419,10 @@ class Workspace:
         text = path.read_text()
         for name, body in (("upgrade", upgrade), ("downgrade", downgrade)):
             if body is not None:
-                text = _with_function_body(text, name, body)
+                try:
+                    text = with_function_body(text, name, body)
+                except ValueError as error:
+                    raise WorkspaceError(str(error)) from None
         return self.write(path, text)
 
     def show(self, relative: str | Path, start: int = 1, end: int | None = None) -> SourceView:
@@ -456,22 +459,6 @@ class Workspace:
             depth = len(relative.parts) - 1
             lines.append("    " * depth + relative.name + ("/" if path.is_dir() else ""))
         return SourceView(f"{self.name}/", lines, 1, numbered=False)
-
-
-def _with_function_body(source: str, name: str, body: str) -> str:
-    """``source`` with the body of top-level ``def name(...)`` replaced by ``body``."""
-    lines = source.splitlines(keepends=True)
-    starts = [i for i, line in enumerate(lines) if line.startswith(f"def {name}(")]
-    if len(starts) != 1:
-        raise WorkspaceError(f"the script has no single top-level def {name}()")
-    first = end = starts[0] + 1
-    while end < len(lines) and (not lines[end].strip() or lines[end].startswith((" ", "\t"))):
-        end += 1
-    while end > first and not lines[end - 1].strip():  # keep the blank lines after it
-        end -= 1
-    docstring = lines[first : first + 1] if lines[first].strip().startswith('"""') else []
-    code = textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") + "\n"
-    return "".join(lines[:first] + docstring + [code] + lines[end:])
 
 
 # -- the notebook side ------------------------------------------------------------------
