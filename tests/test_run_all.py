@@ -113,13 +113,14 @@ def lesson_exercises(lesson: Path) -> list[str]:
     """The exercises a lesson imports (q1, q2, ...): a chapter in several lessons shares
     its exercise module, each lesson imports its own."""
     chapter = lesson.name[:2]
-    return [
+    imported = [
         name.strip()
         for found, names in _IMPORT.findall(lesson.read_text())
         if found == chapter
         for name in names.split(",")
         if re.fullmatch(r"q\d+", name.strip())
     ]
+    return list(dict.fromkeys(imported))  # a setup cell imports its exercise again
 
 
 def run_all(lesson: Path, workspaces: Path) -> tuple[dict, list[str]]:
