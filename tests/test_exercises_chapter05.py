@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+
 import pytest
 
 from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
@@ -138,9 +141,7 @@ def test_q2_setup_splits_the_names_and_is_idempotent(split, capsys):
     assert split.current() == [script.revision]
     columns = workspace_schema(split)["users"].columns
     assert "full_name" not in columns and {"first_name", "last_name"} <= set(columns)
-    import sqlite3
-
-    with sqlite3.connect(split.db_path) as db:
+    with closing(sqlite3.connect(split.db_path)) as db:
         rows = db.execute("SELECT email, first_name, last_name FROM users ORDER BY id").fetchall()
     assert rows == [("grace@example.com", "Grace", "Hopper"), ("alan@example.com", None, None)]
     assert split.run("check").ok  # the model agrees with the database
@@ -153,9 +154,7 @@ def test_q2_setup_splits_the_names_and_is_idempotent(split, capsys):
 def test_q2_reference_solution_restores_the_workspace_names(split):
     q2._solve(split)
     run(split, "downgrade -1")
-    import sqlite3
-
-    with sqlite3.connect(split.db_path) as db:
+    with closing(sqlite3.connect(split.db_path)) as db:
         rows = db.execute("SELECT email, full_name FROM users ORDER BY id").fetchall()
     assert rows == [("grace@example.com", "Grace Hopper"), ("alan@example.com", None)]
 
