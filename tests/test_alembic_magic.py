@@ -4,6 +4,7 @@ import asyncio
 import logging
 import sqlite3
 import sys
+from contextlib import closing
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
@@ -96,7 +97,7 @@ def test_read_only_commands():
 
 def normalised_schema(path):
     """Tables, columns and indexes as SQLite reports them (whitespace-free)."""
-    with sqlite3.connect(path) as connection:
+    with closing(sqlite3.connect(path)) as connection:
         tables = [
             r[0]
             for r in connection.execute(
@@ -117,7 +118,7 @@ def test_offline_sql_builds_the_same_database_as_online(tmp_path):
     """`upgrade head --sql` on SQLite is complete: batch recreates use copy_from offline."""
     ws = workbook.start("offline", "head", quiet=True)
     script = output(ws, "upgrade head --sql").stdout
-    with sqlite3.connect(tmp_path / "offline.db") as connection:
+    with closing(sqlite3.connect(tmp_path / "offline.db")) as connection:
         connection.executescript(script)
     offline, online = normalised_schema(tmp_path / "offline.db"), normalised_schema(ws.db_path)
 
@@ -201,7 +202,7 @@ def test_a_failed_migration_changes_nothing():
     error = failure(ws, "upgrade head")
     assert error.startswith("OperationalError: ") and "no such table: nowhere" in error
     assert ws.current() == ["0001"]
-    with sqlite3.connect(ws.db_path) as connection:
+    with closing(sqlite3.connect(ws.db_path)) as connection:
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
     assert "half" not in tables and not any(t.startswith("_alembic_tmp") for t in tables)
 

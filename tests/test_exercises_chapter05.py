@@ -3,6 +3,8 @@ backfill, zero-downtime order."""
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -226,9 +228,7 @@ def test_q2_reference_solution_restores_the_workspace_names(split):
     )
     q2._solve(split)
     run(split, "downgrade -1")
-    import sqlite3
-
-    with sqlite3.connect(split.db_path) as db:
+    with closing(sqlite3.connect(split.db_path)) as db:
         rows = db.execute("SELECT email, full_name FROM users ORDER BY id").fetchall()
     assert rows == [("grace@example.com", "Grace Hopper"), ("alan@example.com", None)]
 

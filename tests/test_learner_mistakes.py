@@ -21,10 +21,13 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 import workbook
+from tests.exercise_helpers import state
+from workbook import progress
 from workbook import workspace as workspace_module
 from workbook.exercises import chapter01, chapter04
+from workbook.exercises.catalogue import EXERCISES
 from workbook.runner import AlembicCommandError
-from workbook.stages import REPO_ROOT
+from workbook.stages import REPO_ROOT, STAGES
 from workbook.workspace import WorkspaceError
 
 CHAPTER = "04_schema_changes"
@@ -440,3 +443,33 @@ def test_attach_to_nothing_is_one_line():
         f"WorkspaceError: no workspace '{CHAPTER}' to continue: run the chapter's first cell "
         "to build it"
     )
+
+
+# -- row 6: an exercise's setup() straight after the chapter's first cell ------------------
+def first_cell_stage(chapter: str) -> tuple[str, str]:
+    """The workspace name and stage of ``workbook.start(...)`` in chapter ``chapter``'s
+    first cell."""
+    (notebook,) = (REPO_ROOT / "notebooks").glob(f"{chapter}_*.ipynb")
+    source = chapter_cell(notebook.stem, "workbook.start(")
+    name, stage = re.search(r'workbook\.start\("([^"]+)", stage="([^"]+)"\)', source).groups()
+    return name, stage
+
+
+@pytest.mark.parametrize(
+    "entry", [entry for entry in EXERCISES if entry.has_setup], ids=lambda entry: entry.id
+)
+def test_setup_ooo_a_setup_before_the_chapter_body_is_one_line_and_changes_nothing(entry, capsys):
+    """The exercises it waits for count as done (an earlier session): the worst case."""
+    for earlier in entry.exercise.comes_after:
+        progress.record(entry.chapter, earlier, "Correct")
+    name, stage = first_cell_stage(entry.chapter)
+    ws = workbook.start(name, stage, quiet=True)
+    before = state(ws)
+    entry.exercise.setup()
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith("Setup: ") and "could not" not in line, line
+    if list(STAGES).index(stage) < list(STAGES).index(entry.stage):  # the body builds on it
+        assert line.startswith("Setup: not yet: this exercise starts where the chapter's cells")
+        assert state(ws) == before
+    result = entry.exercise.result()
+    assert "could not read" not in result.message and "\n" not in result.message, result

@@ -1,8 +1,8 @@
 """``%alembic`` stays usable whatever the learner does: Ctrl-C, fast edits, typos, overlaps.
 
 The rows of the learner-mistakes notes these tests cover: 18-21 (argparse errors), 44
-(an apostrophe), 45-47 (Ctrl-C, and a command after it), and the bytecode, logging and
-Python 3.13 items of the same issue.
+(an apostrophe), 45-47 (Ctrl-C, and a command after it), 49 (a merge of one head), and
+the bytecode, logging and Python 3.13 items of the same issue.
 """
 
 import asyncio
@@ -544,3 +544,27 @@ def test_edit_is_refused_in_one_line_instead_of_waiting_for_a_terminal(monkeypat
     assert time.monotonic() - started < 30
     assert result.error.startswith("edit opens a terminal editor, and a notebook has no terminal")
     assert "\n" not in result.error
+
+
+# -- row 49: a merge with nothing to merge ---------------------------------------------------
+def test_merge1_a_merge_of_one_head_is_refused_in_one_line_and_writes_nothing():
+    """Alembic itself would write an ordinary revision (one parent) called "merge"."""
+    shell = InteractiveShell.instance()
+    ws = workbook.start("merge1", "0001", quiet=True)
+    versions = sorted((ws.path / "alembic" / "versions").iterdir())
+    with pytest.raises(AlembicCommandError) as raised:
+        shell.run_line_magic("alembic", 'merge heads -m "merge"')
+    assert raised.value.message == (
+        "nothing to merge: `heads` is one revision (0001); Alembic would still write an "
+        "ordinary revision on top of it, not a merge. Merge when `%alembic heads` lists two "
+        "or more (a plain new revision: `%alembic revision -m ...`)"
+    )
+    assert sorted((ws.path / "alembic" / "versions").iterdir()) == versions
+    assert ws.run("merge 0001 0001").error == "Duplicate head revisions specified"  # Alembic's
+    assert ws.run("revision -m two").ok and ws.run("revision -m three --head 0001 --splice").ok
+    assert ws.run('merge heads -m "merge"').ok and ws.heads() == ["0004"]  # a real fork
+    empty = workbook.start("merge0", "models", quiet=True)
+    assert empty.run("merge heads").error.startswith(
+        "nothing to merge: there are no revisions yet; Alembic would still write a first "
+        "revision, with no parent, not a merge."
+    )

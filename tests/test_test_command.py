@@ -313,7 +313,8 @@ def test_a_selection_runs_on_every_version_without_the_gate(recorded) -> None:
     [
         ({"lint_ok": False}, "1 failed, 9 passed"),
         ({"failing": {"3.13"}}, "1 failed, 8 passed"),
-        ({"pythons": []}, "1 failed, 3 passed"),  # CI needs two versions
+        ({"pythons": []}, "1 failed, 3 passed"),  # CI needs three versions
+        ({"pythons": OTHERS[:1]}, "1 failed, 6 passed"),
     ],
 )
 def test_any_failure_fails_the_command_and_shows_in_the_closing_line(
@@ -330,11 +331,18 @@ def test_the_table_names_each_version_with_its_result(recorded, capsys) -> None:
     recorded.run([])
     out = capsys.readouterr().out
     assert re.search(r"3\.11\.7 +\.venv +passed +3 passed +[\d.]+ +whole suite", out)
-    assert "CI=true needs the tests on at least 2 Python versions; 1 ran" in out
+    assert "CI=true needs the tests on at least 3 Python versions; 1 ran" in out
 
 
-def test_a_held_back_version_is_listed_with_its_reason(monkeypatch) -> None:
+def test_every_version_runs_and_ci_needs_three() -> None:
+    """CI machines have 3.11, 3.12 and 3.13: each must run, none is held back."""
+    assert tasks.HELD_BACK == {}
+    assert tasks.CI_MINIMUM_PYTHONS == 3
+
+
+def test_a_held_back_version_is_passed_over_with_its_reason(monkeypatch, tmp_path) -> None:
+    fake = fake_python(tmp_path / "python3.14", "3.14.0")
+    monkeypatch.setitem(tasks.HELD_BACK, (3, 14), "held back: a reason")
+    assert isinstance(tasks.probe(fake), tasks.Python)  # WORKBOOK_ALL_PYTHONS=1 runs it
     monkeypatch.delenv("WORKBOOK_ALL_PYTHONS")
-    assert (3, 13) in tasks.HELD_BACK
-    why = tasks.HELD_BACK[(3, 13)]
-    assert "issue 11" in why and why.startswith("held back")
+    assert tasks.probe(fake) == "Python 3.14.0 held back: a reason; WORKBOOK_ALL_PYTHONS=1 runs it"

@@ -19,6 +19,8 @@ Each call starts from the same state whatever ran before it, so its output is wh
   from a ``.pyc`` (an edit within the same second would not be seen);
 - new revision files get a fixed "workbook clock" for their dates, and ``merge`` gets the
   next readable id (``revision`` gets it from env.py's hook), unless ``--rev-id`` is given;
+  a ``merge`` of fewer than two revisions is refused in one line (alembic would quietly
+  write an ordinary revision);
 - absolute paths under the project are shown relative to it.
 Whatever happens (a failure, Ctrl-C, a Ctrl-C during the undoing), the kernel gets back
 its own output streams, logging and modules; one command runs at a time, and a second one
@@ -29,10 +31,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import os
 import shlex
 import sys
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -396,6 +400,36 @@ def _no_terminal_editor(argv: list[str]) -> str | None:
     )
 
 
+def _nothing_to_merge(argv: list[str], project_dir: Path) -> str | None:
+    """``alembic merge`` of fewer than two revisions (one head, or none yet) writes an
+    ordinary revision, silently: a learner expects a merge. Said in one line instead;
+    anything else about the command (a usage error, a broken history) is left to alembic."""
+    if subcommand(argv) != "merge" or not (project_dir / "alembic.ini").exists():
+        return None
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):  # argparse's usage: alembic says it
+            revisions = _command_line().parser.parse_args(argv).revisions
+        with warnings.catch_warnings():  # a broken history's: alembic's run shows them
+            warnings.simplefilter("ignore")
+            script = ScriptDirectory.from_config(Config(str(project_dir / "alembic.ini")))
+            found = [s.revision for s in script.get_revisions(revisions) if s is not None]
+    except (Exception, SystemExit):  # noqa: BLE001 - argparse exits on a usage error
+        return None
+    if len(found) > 1:
+        return None
+    plain = (
+        f"`{' '.join(revisions)}` is one revision ({found[0]}); Alembic would still write "
+        "an ordinary revision on top of it"
+        if found
+        else "there are no revisions yet; Alembic would still write a first revision, "
+        "with no parent"
+    )
+    return (
+        f"nothing to merge: {plain}, not a merge. Merge when `%alembic heads` lists two or "
+        "more (a plain new revision: `%alembic revision -m ...`)"
+    )
+
+
 def run_alembic(project_dir: Path, line: str | list[str], *, show: bool = False) -> AlembicResult:
     """Run ``alembic <line>`` with ``project_dir`` as working directory; capture everything.
 
@@ -419,6 +453,8 @@ def run_alembic(project_dir: Path, line: str | list[str], *, show: bool = False)
     _RUNNING.append(shlex.join(["alembic", *argv]))
     try:
         cache_compiled_code(project_dir)
+        if nothing := _nothing_to_merge(argv, project_dir):
+            return AlembicResult(argv, 1, [], nothing)
         run.argv = argv = with_readable_merge_id(argv, project_dir)
         _run_command(project_dir, argv, chunks, run)
     except KeyboardInterrupt:  # before the command began, or during the undoing

@@ -15,6 +15,11 @@ def url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+def unpooled(path: Path) -> sa.Engine:
+    """An engine that keeps no connection between uses (NullPool): nothing left to close."""
+    return sa.create_engine(url(path), poolclass=sa.pool.NullPool)
+
+
 def snapshot(migrated: dict[str, Path], rev: str) -> SchemaSnapshot:
     return snapshot_schema(url(migrated[rev]))
 
@@ -43,9 +48,9 @@ def small_db(path: Path) -> sa.Engine:
         sa.Column("title", sa.String(200)),
         sa.Index("ix_posts_title", "title"),
     )
-    engine = sa.create_engine(url(path))
-    md.create_all(engine)
-    return engine
+    small = unpooled(path)
+    md.create_all(small)
+    return small
 
 
 def svg_root(svg: str) -> ET.Element:

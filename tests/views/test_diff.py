@@ -4,7 +4,7 @@ import shutil
 
 import sqlalchemy as sa
 
-from tests.views.helpers import SVG, snapshot, svg_root, svg_texts, svg_width, url
+from tests.views.helpers import SVG, snapshot, svg_root, svg_texts, svg_width, unpooled, url
 from workbook.views import DiffView, schema_diff, snapshot_schema
 
 
@@ -63,9 +63,9 @@ def test_diff_detects_nullability_and_unnamed_changes(tmp_path):
         )
         if with_index:
             sa.Index("ix_t_x", table.c.x, unique=True)
-        engine = sa.create_engine(url(path))
-        md.create_all(engine)
-        return snapshot_schema(engine)
+        built = unpooled(path)
+        md.create_all(built)
+        return snapshot_schema(built)
 
     before, after = build(tmp_path / "a.db", True, False), build(tmp_path / "b.db", False, True)
     assert (

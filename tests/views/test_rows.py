@@ -3,20 +3,20 @@
 import pytest
 import sqlalchemy as sa
 
-from tests.views.helpers import url
+from tests.views.helpers import unpooled, url
 from workbook.views import QueryView, RowsView, query, rows
 
 
 @pytest.fixture
 def people(tmp_path) -> sa.Engine:
-    engine = sa.create_engine(url(tmp_path / "people.db"))
-    with engine.begin() as conn:
+    people = unpooled(tmp_path / "people.db")
+    with people.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT, score REAL)")
         conn.exec_driver_sql(
             "INSERT INTO people VALUES (3, 'Cleo', NULL), (1, 'Ada <admin>', 2.5), (2, NULL, 10.0)"
         )
         conn.exec_driver_sql("CREATE TABLE empty (k TEXT)")
-    return engine
+    return people
 
 
 def test_rows_in_primary_key_order(people):

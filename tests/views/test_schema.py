@@ -5,7 +5,7 @@ import shutil
 import pytest
 import sqlalchemy as sa
 
-from tests.views.helpers import assert_clean, small_db, svg_texts, svg_width, url
+from tests.views.helpers import assert_clean, small_db, svg_texts, svg_width, unpooled, url
 from workbook.exercises.inspect import CheckedTable, read_schema
 from workbook.views import ColumnInfo, SchemaView, schema, snapshot_schema
 
@@ -120,7 +120,7 @@ def test_schema_accepts_a_snapshot(tmp_path):
 
 
 def test_empty_database(tmp_path):
-    view = schema(sa.create_engine(url(tmp_path / "empty.db")))
+    view = schema(unpooled(tmp_path / "empty.db"))
     assert view.text == "(no tables yet)"
     assert svg_texts(view.svg) == ["(no tables yet)"]
 
