@@ -392,31 +392,6 @@ class Exercise:
                 ) from error
         return ()
 
-    def _start_missing(self, workspace: Workspace) -> str | None:
-        """What ``workspace`` lacks of where this exercise starts (its ``catalogue.py``
-        stage), in words; None when nothing is missing (or the history does not load: the
-        setup then says so itself). A setup run straight after the chapter's first cell
-        would otherwise build on a project the chapter's cells have not made yet."""
-        from workbook.exercises.catalogue import EXERCISES
-        from workbook.stages import get_stage
-
-        start = next((entry for entry in EXERCISES if entry.exercise is self), None)
-        if start is None:
-            return None
-        stage = get_stage(start.stage)
-        if stage.alembic and not workspace.ini_path.exists():
-            return "Alembic is not set up in it yet (no alembic.ini)"
-        if stage.models and not (workspace.path / "app" / "models" / "__init__.py").exists():
-            return "it has no models yet (no app/models package)"
-        if stage.revision:
-            try:
-                known = {s.revision for s in workspace.script_directory().walk_revisions()}
-            except Exception:  # noqa: BLE001 - a broken history: the setup reports it
-                return None
-            if stage.revision not in known:
-                return f"its history has no revision {stage.revision} yet"
-        return None
-
     def _waiting_for(self, workspace: Workspace) -> list[str]:
         """The exercises of ``comes_after`` not started in ``workspace`` nor ever checked
         Correct (``workbook.progress``): once done, later changes to them do not count."""
@@ -513,16 +488,8 @@ class Exercise:
         """Prepare the workspace for this exercise (some exercises start from a mistake)."""
         try:
             workspace = workspace if workspace is not None else active_workspace()
-            missing = self._start_missing(workspace)
-            waiting = [] if missing else self._waiting_for(workspace)
-            if missing:
-                note = (
-                    "not yet: this exercise starts where the chapter's cells above leave the "
-                    f"project, and {missing}: run them first (Run > Run All Above Selected "
-                    "Cell), then this cell again"
-                )
-            else:
-                note = _not_yet(waiting) if waiting else self._setup(workspace)
+            waiting = self._waiting_for(workspace)
+            note = _not_yet(waiting) if waiting else self._setup(workspace)
         except Exception as error:
             where = [workspace.path] if isinstance(workspace, Workspace) else []
             message = (
