@@ -61,3 +61,13 @@ def exercise_workspace(_exercise_workspaces_root, tmp_path, monkeypatch, request
         return workspace_module.start(f"{prefix}-{next(numbers)}", stage, quiet=True)
 
     return start
+
+
+@pytest.fixture
+def setups_do_not_wait(monkeypatch):
+    """Each exercise started on its own: a setup runs even where, in a chapter run top to
+    bottom, it waits for an earlier exercise (tests/test_run_all.py). For a whole module:
+    ``pytestmark = pytest.mark.usefixtures("setups_do_not_wait")``."""
+    from workbook.exercises.core import Exercise
+
+    monkeypatch.setattr(Exercise, "_waiting_for", lambda self, workspace: [])

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.exercise_helpers import run, state
+from tests.exercise_helpers import own_workspace, run, state, workspace_at
 from workbook.exercises import Incorrect, NotAttempted, chapter09
 from workbook.exercises.chapter09 import DONE, TEAMMATE_MESSAGE, TODO, WRONG, q2, q4
-from workbook.exercises.core import Alembic, Edit, EditRevision, Exercise, Write
+from workbook.exercises.core import Alembic, Edit, EditRevision, Write
 from workbook.exercises.inspect import find_revision
-from workbook.workspace import active_workspace
 
-
-@pytest.fixture(autouse=True)
-def _setups_do_not_wait(monkeypatch):
-    """These tests start each exercise on its own: a setup runs even where, in a chapter
-    run top to bottom, it waits for an earlier exercise (tests/test_run_all.py)."""
-    monkeypatch.setattr(Exercise, "_waiting_for", lambda self, workspace: [])
+# These tests start each exercise on its own (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("setups_do_not_wait")
 
 
 def clean_message(result) -> None:
@@ -48,9 +43,7 @@ def apply(ws, steps) -> None:
         step.apply(ws)
 
 
-@pytest.fixture
-def ws(exercise_workspace):
-    return exercise_workspace("head")
+ws = workspace_at("head")
 
 
 # The reference solution's steps, by part.
@@ -241,10 +234,7 @@ def test_q4_broken_model_file_is_one_line(ws):
 
 
 # -- q2: the broken workspace ----------------------------------------------------------------------
-@pytest.fixture
-def broken(ws):
-    q2.setup(workspace=ws)
-    return active_workspace()  # the exercise's own
+broken = own_workspace(q2)
 
 
 _FIX_ENV = Write(".env", chapter09.GOOD_ENV)

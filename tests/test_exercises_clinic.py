@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
+from tests.exercise_helpers import (
+    assert_incorrect,
+    assert_not_attempted,
+    own_workspace,
+    run,
+    workspace_at,
+)
 from workbook.exercises import Correct, clinic
 from workbook.exercises.chapter09 import q1, q3
-from workbook.workspace import active_workspace
 
-
-@pytest.fixture
-def ws(exercise_workspace):
-    return exercise_workspace("head")
+ws = workspace_at("head")
 
 
 # -- q1: env.py reads another Base ---------------------------------------------------------------
-@pytest.fixture
-def wrong_base(ws):
-    q1.setup(workspace=ws)
-    return active_workspace()  # the exercise's own
+wrong_base = own_workspace(q1)
 
 
 def test_q1_before_its_setup(ws):
@@ -56,10 +53,7 @@ def test_q1_solution(wrong_base):
 
 
 # -- q3: circular imports between models -------------------------------------------------------
-@pytest.fixture
-def circular(ws):
-    q3.setup(workspace=ws)
-    return active_workspace()
+circular = own_workspace(q3)
 
 
 def test_q3_setup_makes_a_cycle_in_a_workspace_of_its_own(ws, circular):

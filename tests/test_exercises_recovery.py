@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
+from tests.exercise_helpers import (
+    assert_incorrect,
+    assert_not_attempted,
+    own_workspace,
+    run,
+    workspace_at,
+)
 from workbook.exercises import Correct, recovery
 from workbook.exercises.chapter07 import q2, q4
 from workbook.exercises.inspect import find_revision, workspace_current, workspace_schema
-from workbook.workspace import active_workspace
 
-
-@pytest.fixture
-def ws(exercise_workspace):
-    return exercise_workspace("0011")
+ws = workspace_at("0011")
 
 
 # -- q2: adopt a database made by create_all ---------------------------------------------------
-@pytest.fixture
-def legacy(ws):
-    q2.setup(workspace=ws)
-    return active_workspace()  # the exercise's own
+legacy = own_workspace(q2)
 
 
 def test_q2_before_its_setup(ws):
@@ -57,10 +54,7 @@ def test_q2_solution(legacy):
 
 
 # -- q4: restore from a backup ---------------------------------------------------------------------
-@pytest.fixture
-def dropped(ws):
-    q4.setup(workspace=ws)
-    return active_workspace()
+dropped = own_workspace(q4)
 
 
 def test_q4_setup_drops_the_bios_after_a_backup(ws, dropped):

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
+from tests.exercise_helpers import (
+    assert_incorrect,
+    assert_not_attempted,
+    own_workspace,
+    run,
+    workspace_at,
+)
 from workbook.exercises import Correct, teamwork
 from workbook.exercises.chapter08 import q2
 from workbook.exercises.core import EditRevision
 from workbook.exercises.inspect import workspace_schema
-from workbook.workspace import active_workspace
+
+ws = workspace_at("head")
 
 
-@pytest.fixture
-def ws(exercise_workspace):
-    return exercise_workspace("head")
-
-
-@pytest.fixture
-def teammate(ws):
-    q2.setup(workspace=ws)
-    return active_workspace()  # the exercise's own
+teammate = own_workspace(q2)
 
 
 def test_q2_before_its_setup(ws):
