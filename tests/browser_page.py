@@ -21,6 +21,18 @@ STDERR = "application/vnd.jupyter.stderr"
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 PAGE_COLOUR = {"light": "white", "dark": "#111"}  # each theme's --jp-layout-color0
 MIN_CONTRAST = 4.5  # WCAG 2, normal text (AA)
+# The notes' flags for a headless machine without network (both browser tests); the fresh
+# --user-data-dir is the persistent context's folder (Playwright refuses the flag itself).
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 CELL_STATE = """() => {

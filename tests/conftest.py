@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -29,6 +31,19 @@ def postgres_database_url(postgres_url: str) -> Iterator[str]:
     """Like ``postgres_url``, but a new empty database, dropped after the test."""
     with url_or_skip("PostgreSQL leg", postgres.fresh_database(make_url(postgres_url))) as url:
         yield url
+
+
+@pytest.fixture
+def reference_project(tmp_path: Path) -> Path:
+    """``tmp_path/project``: the repository's alembic.ini, alembic/ and app/ copied, so a
+    throwaway revision never lands in the repository."""
+    root, project = Path(__file__).resolve().parents[1], tmp_path / "project"
+    project.mkdir()
+    shutil.copy(root / "alembic.ini", project / "alembic.ini")
+    ignore = shutil.ignore_patterns("__pycache__")
+    for folder in ("alembic", "app"):
+        shutil.copytree(root / folder, project / folder, ignore=ignore)
+    return project
 
 
 # -- exercises (tests/test_exercises_*.py) ------------------------------------------------

@@ -1,42 +1,9 @@
-"""What every exercise-checker test needs: its workspaces, the workspace's fingerprint and
-short asserts."""
+"""What every exercise-checker test needs: the workspace's fingerprint and short asserts."""
 
 import hashlib
 
-import pytest
-
 from workbook.exercises import Incorrect, NotAttempted
 from workbook.exercises.catalogue import EXERCISES
-from workbook.workspace import active_workspace
-
-
-def workspace_at(stage: str):
-    """A fixture: a fresh, active workspace at ``stage`` for each test (conftest's
-    ``exercise_workspace``). Name it by assignment: ``ws = workspace_at("0011")``."""
-
-    @pytest.fixture
-    def workspace(exercise_workspace):
-        return exercise_workspace(stage)
-
-    return workspace
-
-
-def set_up(exercise, ws):
-    """``exercise.setup()`` run from ``ws``: the workspace of the exercise's own it builds
-    (``<ws>-qN``, active now)."""
-    exercise.setup(workspace=ws)
-    return active_workspace()
-
-
-def own_workspace(exercise, start: str = "ws"):
-    """A fixture: :func:`set_up` of ``exercise`` from the workspace of the fixture ``start``.
-    Name it by assignment: ``teammate = own_workspace(q2)``."""
-
-    @pytest.fixture
-    def own(request):
-        return set_up(exercise, request.getfixturevalue(start))
-
-    return own
 
 
 def state(ws) -> str:

@@ -51,6 +51,7 @@ import pytest
 
 from tests.browser_page import (
     CELL_STATE,
+    CHROMIUM_FLAGS,
     DRAWN,
     RAISES,
     SCREENSHOTS,
@@ -81,18 +82,6 @@ CHROMIUM = Path("/usr/bin/chromium")
 JUPYTER = Path(sys.executable).parent / "jupyter"
 HTML = "text/html"
 WIDGET = "application/vnd.jupyter.widget-view+json"
-# The notes' flags for a headless machine without network; the fresh --user-data-dir is
-# the persistent context's folder (Playwright refuses the flag itself).
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # JupyterLab's user settings for the throwaway settings folder (the news prompt is off by
 # the lab's own overrides, which prepare_lab writes).
 LAB_SETTINGS = {

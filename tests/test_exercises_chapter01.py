@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.exercise_helpers import assert_incorrect, assert_not_attempted, set_up
+from tests.exercise_helpers import assert_incorrect, assert_not_attempted
+from tests.exercise_workspaces import set_up
 from workbook.exercises import Correct, chapter01
 from workbook.exercises.chapter01 import GUIDE_ENV_PY, q1, q2
 from workbook.project_state import project_state

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.exercise_helpers import assert_incorrect, own_workspace, set_up, workspace_at
+from tests.exercise_helpers import assert_incorrect
+from tests.exercise_workspaces import fresh_workspace, own_workspace, set_up
 from workbook.exercises import Correct
 from workbook.exercises.chapter02 import REVIEW_PY, q1, q2
 from workbook.project_state import project_state
@@ -24,7 +25,7 @@ _OWN_BASE = (
 )
 
 
-ws = workspace_at("models")
+ws = fresh_workspace("models")
 
 
 # -- both: practice in a workspace of the exercise's own ------------------------------

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.exercise_helpers import assert_incorrect, run, set_up
+from tests.exercise_helpers import assert_incorrect, run
+from tests.exercise_workspaces import set_up
 from workbook.exercises import Correct, NotAttempted, chapter03
 from workbook.exercises.chapter03 import RENAME_MESSAGE, q1, q2
 from workbook.exercises.inspect import find_revision

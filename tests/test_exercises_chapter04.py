@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.exercise_helpers import (
-    assert_incorrect,
-    assert_not_attempted,
-    own_workspace,
-    run,
-    workspace_at,
-)
+from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
+from tests.exercise_workspaces import fresh_workspace, own_workspace
 from workbook.exercises import Correct, chapter04
 from workbook.exercises.chapter04 import DROP_MESSAGE, q1, q2, q3
 from workbook.exercises.inspect import find_revision, workspace_schema
 from workbook.workspace import active_workspace
 
-ws = workspace_at("0001")
+ws = fresh_workspace("0001")
 
 
 # -- q1: full_name NOT NULL --------------------------------------------------------------------

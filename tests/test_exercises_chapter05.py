@@ -7,24 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.exercise_helpers import (
-    assert_incorrect,
-    assert_not_attempted,
-    own_workspace,
-    run,
-    workspace_at,
-)
+from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
+from tests.exercise_workspaces import fresh_workspace, own_workspace
 from workbook.exercises import Correct, chapter05
 from workbook.exercises.chapter05 import HISTORY_MESSAGE, SPLIT_MESSAGE, q1, q2, q3, q4
 from workbook.exercises.inspect import find_revision, workspace_schema
 from workbook.workspace import active_workspace
 
 # Where exercises 3 and 4 start: categories and users.display_name (stage 0007).
-ws = workspace_at("0007")
+ws = fresh_workspace("0007")
 
 
 # Where exercises 1 and 2 start: the categories and their rows (stage 0006).
-seeded = workspace_at("0006")
+seeded = fresh_workspace("0006")
 
 
 # -- q1: seed a row without the models -----------------------------------------------------------

@@ -6,19 +6,14 @@ import os
 
 import pytest
 
-from tests.exercise_helpers import (
-    assert_incorrect,
-    assert_not_attempted,
-    own_workspace,
-    run,
-    workspace_at,
-)
+from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
+from tests.exercise_workspaces import fresh_workspace, own_workspace
 from workbook.exercises import Correct, NotAttempted, ____, chapter06
 from workbook.exercises.chapter06 import BRANCH_POINT, MINE, THEIRS, q1, q2
 from workbook.exercises.inspect import find_revision, workspace_schema
 from workbook.workspace import active_workspace
 
-ws = workspace_at("0007")
+ws = fresh_workspace("0007")
 
 
 # -- q1: two heads -----------------------------------------------------------------------------

@@ -6,13 +6,8 @@ import os
 
 import pytest
 
-from tests.exercise_helpers import (
-    assert_incorrect,
-    assert_not_attempted,
-    own_workspace,
-    run,
-    workspace_at,
-)
+from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
+from tests.exercise_workspaces import fresh_workspace, own_workspace
 from workbook.exercises import chapter07
 from workbook.exercises.chapter07 import LEFTOVER, SLUG_MESSAGE, TARGET, q1, q3
 from workbook.exercises.inspect import find_revision, workspace_schema
@@ -23,7 +18,7 @@ from workbook.workspace import active_workspace
 pytestmark = pytest.mark.usefixtures("setups_do_not_wait")
 
 
-ws = workspace_at("0011")
+ws = fresh_workspace("0011")
 
 
 # -- q1: roll back to 0005 -----------------------------------------------------------------------

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.exercise_helpers import own_workspace, run, state, workspace_at
+from tests.exercise_helpers import run, state
+from tests.exercise_workspaces import fresh_workspace, own_workspace
 from workbook.exercises import Incorrect, NotAttempted, chapter09
 from workbook.exercises.chapter09 import DONE, TEAMMATE_MESSAGE, TODO, WRONG, q2, q4
 from workbook.exercises.core import Alembic, Edit, EditRevision, Write
@@ -43,7 +44,7 @@ def apply(ws, steps) -> None:
         step.apply(ws)
 
 
-ws = workspace_at("head")
+ws = fresh_workspace("head")
 
 
 # The reference solution's steps, by part.

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser_page import CHROMIUM_FLAGS
 from workbook import browser as browser_module
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,16 +46,6 @@ SCREENSHOTS = ROOT / "build" / "screenshots" / "lite"
 CHROMIUM = Path("/usr/bin/chromium")
 LESSONS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 IN_CI = os.environ.get("CI") == "true"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 KERNEL_SECONDS = 180  # a cold Pyodide start on a busy 2-core machine
 LESSON_SECONDS = 600  # one lesson's Run All, at most
 SVG = "image/svg+xml"
