@@ -175,18 +175,21 @@ def test_q4_table_and_column_in_one_revision(ws):
     )
 
 
-def test_q4_two_heads_not_merged(ws):
+@pytest.fixture
+def two_heads(ws):
+    """Parts A and B done, then ``q4.setup()``: the teammate's revision is a second head."""
     apply(ws, PART_A + PART_B)
     q4.setup(workspace=ws)
+
+
+def test_q4_two_heads_not_merged(ws, two_heads):
     result = q4.result(workspace=ws)
     assert_part(result, "A", DONE, "creates reviews")
     assert_part(result, "B", DONE, "backfills it")
     assert_part(result, "C", WRONG, "there are 2 heads (0014, 0015): `%alembic merge heads")
 
 
-def test_q4_merged_but_not_applied(ws):
-    apply(ws, PART_A + PART_B)
-    q4.setup(workspace=ws)
+def test_q4_merged_but_not_applied(ws, two_heads):
     run(ws, 'merge heads -m "Merge"')
     assert_part(
         q4.result(workspace=ws),
@@ -196,9 +199,7 @@ def test_q4_merged_but_not_applied(ws):
     )
 
 
-def test_q4_a_rebase_instead_of_a_merge(ws):
-    apply(ws, PART_A + PART_B)
-    q4.setup(workspace=ws)
+def test_q4_a_rebase_instead_of_a_merge(ws, two_heads):
     teammate = find_revision(ws, TEAMMATE_MESSAGE)
     ws.edit(
         teammate.path,
