@@ -272,32 +272,22 @@ def test_q2_only_the_url_fixed(broken):
     assert_part(result, "Tag visible", TODO, "is it imported?")
 
 
-def test_q2_another_file_is_an_empty_database(broken):
-    broken.write(".env", "DATABASE_URL=sqlite+aiosqlite:///library.db\n")
-    assert_part(
-        q2.result(workspace=broken),
-        "the database URL",
-        WRONG,
-        "library.db is an empty database (no revision, no tables)",
-    )
-
-
-def test_q2_a_missing_folder_is_named_without_connecting(broken):
-    broken.write(".env", "DATABASE_URL=sqlite+aiosqlite:///db/app.db\n")
-    assert_part(
-        q2.result(workspace=broken),
-        "the database URL",
-        WRONG,
-        "a SQLite file in db/, a folder that does not exist",
-    )
-    assert not broken.file("db").exists()
-
-
-def test_q2_a_sync_driver_is_still_wrong(broken):
-    broken.write(".env", "DATABASE_URL=sqlite:///app.db\n")
-    assert_part(
-        q2.result(workspace=broken), "the database URL", WRONG, "which is not an async driver"
-    )
+@pytest.mark.parametrize(
+    "url, phrase",
+    [
+        (
+            "sqlite+aiosqlite:///library.db",
+            "library.db is an empty database (no revision, no tables)",
+        ),
+        ("sqlite+aiosqlite:///db/app.db", "a SQLite file in db/, a folder that does not exist"),
+        ("sqlite:///app.db", "which is not an async driver"),
+    ],
+    ids=["another-file-is-empty", "missing-folder", "sync-driver"],
+)
+def test_q2_wrong_database_urls(broken, url, phrase):
+    broken.write(".env", f"DATABASE_URL={url}\n")
+    assert_part(q2.result(workspace=broken), "the database URL", WRONG, phrase)
+    assert not broken.file("db").exists()  # named without connecting: the check creates nothing
 
 
 def test_q2_autogenerate_before_the_import_is_empty(broken):
