@@ -1,4 +1,5 @@
-"""The JupyterLab page as the browser test drives and reads it (tests/test_browser.py).
+"""The JupyterLab page as the browser test drives and reads it (tests/test_browser.py);
+the browser itself, for the in-browser edition's test too (tests/test_lite.py).
 
 Everything goes through what a learner has (the menus) or through JupyterLab's own
 commands and models (``window.jupyterapp``, exposed by ``--LabApp.expose_app_in_browser``):
@@ -8,7 +9,9 @@ write it, measure the contrast of every text in the outputs, take screenshots.
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,19 @@ STDERR = "application/vnd.jupyter.stderr"
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 PAGE_COLOUR = {"light": "white", "dark": "#111"}  # each theme's --jp-layout-color0
 MIN_CONTRAST = 4.5  # WCAG 2, normal text (AA)
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's: Playwright downloads no browser here
+# The notes' flags for a headless machine without network (both browser tests); the fresh
+# --user-data-dir is the persistent context's folder (Playwright refuses the flag itself).
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 CELL_STATE = """() => {
@@ -125,6 +141,25 @@ def use_theme(page, theme: str) -> None:
         "document.body).getPropertyValue('--jp-layout-color0').trim() === colour",
         arg=[name, PAGE_COLOUR[theme]],
     )
+
+
+@contextlib.contextmanager
+def chromium(playwright, profile: Path) -> Iterator:
+    """A Playwright browser context of the system Chromium (headless, CHROMIUM_FLAGS) with
+    its data in the fresh folder ``profile``: a 1400x1000 viewport, 30 s for each action;
+    closed on exit."""
+    context = playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=CHROMIUM_FLAGS,
+        viewport={"width": 1400, "height": 1000},
+    )
+    context.set_default_timeout(30_000)
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 def current_theme(page) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -29,6 +31,19 @@ def postgres_database_url(postgres_url: str) -> Iterator[str]:
     """Like ``postgres_url``, but a new empty database, dropped after the test."""
     with url_or_skip("PostgreSQL leg", postgres.fresh_database(make_url(postgres_url))) as url:
         yield url
+
+
+@pytest.fixture
+def reference_project(tmp_path: Path) -> Path:
+    """``tmp_path/project``: the repository's alembic.ini, alembic/ and app/ copied, so a
+    throwaway revision never lands in the repository."""
+    root, project = Path(__file__).resolve().parents[1], tmp_path / "project"
+    project.mkdir()
+    shutil.copy(root / "alembic.ini", project / "alembic.ini")
+    ignore = shutil.ignore_patterns("__pycache__")
+    for folder in ("alembic", "app"):
+        shutil.copytree(root / folder, project / folder, ignore=ignore)
+    return project
 
 
 # -- exercises (tests/test_exercises_*.py) ------------------------------------------------
@@ -61,3 +76,13 @@ def exercise_workspace(_exercise_workspaces_root, tmp_path, monkeypatch, request
         return workspace_module.start(f"{prefix}-{next(numbers)}", stage, quiet=True)
 
     return start
+
+
+@pytest.fixture
+def setups_do_not_wait(monkeypatch):
+    """Each exercise started on its own: a setup runs even where, in a chapter run top to
+    bottom, it waits for an earlier exercise (tests/test_run_all.py). For a whole module:
+    ``pytestmark = pytest.mark.usefixtures("setups_do_not_wait")``."""
+    from workbook.exercises.core import Exercise
+
+    monkeypatch.setattr(Exercise, "_waiting_for", lambda self, workspace: [])

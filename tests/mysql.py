@@ -28,7 +28,6 @@ import pwd
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -40,7 +39,14 @@ import pymysql
 import pytest
 from sqlalchemy.engine import URL, make_url
 
-from tests.servers import ServerUnavailable, given_or_throwaway, skip_or_fail, url_or_skip
+from tests.servers import (
+    ServerUnavailable,
+    free_port,
+    given_or_throwaway,
+    last_line,
+    skip_or_fail,
+    url_or_skip,
+)
 
 # Debian keeps the server in /usr/sbin, which a bare PATH (env -i) leaves out.
 SEARCH_PATH = os.pathsep.join(filter(None, [os.environ.get("PATH"), "/usr/sbin", "/usr/bin"]))
@@ -107,19 +113,8 @@ def find_tool(*names: str) -> str:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def sql_string(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
-def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "(no output)"
 
 
 class ThrowawayServer:
@@ -175,7 +170,7 @@ class ThrowawayServer:
         if result.returncode != 0:
             raise MysqlUnavailable(
                 f"mariadb-install-db failed ({result.returncode}): "
-                f"{_last_line(result.stderr or result.stdout)}"
+                f"{last_line(result.stderr or result.stdout)}"
             )
 
     def _init_file(self) -> Path:
@@ -245,7 +240,7 @@ class ThrowawayServer:
         if not self.log_file.exists():
             return ""
         errors = [line for line in self.log_file.read_text().splitlines() if "[ERROR]" in line]
-        return f"; server log: {errors[0] if errors else _last_line(self.log_file.read_text())}"
+        return f"; server log: {errors[0] if errors else last_line(self.log_file.read_text())}"
 
     def _terminate(self) -> None:
         if self.process is not None:

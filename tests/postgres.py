@@ -16,7 +16,6 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import URL, make_url
 
-from tests.servers import ServerUnavailable, given_or_throwaway
+from tests.servers import ServerUnavailable, free_port, given_or_throwaway, last_line
 
 POSTGRES_BIN_GLOB = "/usr/lib/postgresql/*/bin"
 SYSTEM_USER = "postgres"  # initdb refuses to run as root; Debian's package creates this user
@@ -86,12 +85,6 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split(".") if part.isdigit())
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class ThrowawayCluster:
     """initdb + pg_ctl in a temporary folder; ``stop()`` removes every trace."""
 
@@ -132,7 +125,7 @@ class ThrowawayCluster:
         )
         if result.returncode != 0:
             raise PostgresUnavailable(
-                f"{tool} failed ({result.returncode}): {_last_line(result.stderr or result.stdout)}"
+                f"{tool} failed ({result.returncode}): {last_line(result.stderr or result.stdout)}"
                 f"{self._log_tail()}"
             )
 
@@ -144,7 +137,7 @@ class ThrowawayCluster:
     def _log_tail(self) -> str:
         if not self.log_file.exists():
             return ""
-        return f"; server log: {_last_line(self.log_file.read_text())}"
+        return f"; server log: {last_line(self.log_file.read_text())}"
 
     def initdb(self) -> None:
         password_file = self.base / "superuser-password"
@@ -209,11 +202,6 @@ class ThrowawayCluster:
             port=self.port,
             database="postgres",
         )
-
-
-def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "(no output)"
 
 
 async def _create_app_role_and_database(superuser: URL, password: str) -> None:

@@ -8,11 +8,25 @@ pytest's summary, except under ``CI=true``, where a green run must include every
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 
 import pytest
 from sqlalchemy.engine import URL
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def last_line(text: str) -> str:
+    """The last non-blank line of a tool's output, for a one-line error."""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "(no output)"
 
 
 class ServerUnavailable(RuntimeError):

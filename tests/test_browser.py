@@ -51,6 +51,7 @@ import pytest
 
 from tests.browser_page import (
     CELL_STATE,
+    CHROMIUM,
     DRAWN,
     RAISES,
     SCREENSHOTS,
@@ -58,6 +59,7 @@ from tests.browser_page import (
     THEMES,
     add_and_run_cell,
     cell_locator,
+    chromium,
     current_theme,
     first_line,
     give_up,
@@ -77,22 +79,9 @@ from workbook.half_applied import NEEDS_SERVER
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-CHROMIUM = Path("/usr/bin/chromium")
 JUPYTER = Path(sys.executable).parent / "jupyter"
 HTML = "text/html"
 WIDGET = "application/vnd.jupyter.widget-view+json"
-# The notes' flags for a headless machine without network; the fresh --user-data-dir is
-# the persistent context's folder (Playwright refuses the flag itself).
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # JupyterLab's user settings for the throwaway settings folder (the news prompt is off by
 # the lab's own overrides, which prepare_lab writes).
 LAB_SETTINGS = {
@@ -354,20 +343,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 def page(lab: Lab, tmp_path_factory: pytest.TempPathFactory):
     os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")  # Debian's, never a download
     sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1400, "height": 1000},
-        )
-        context.set_default_timeout(30_000)
-        page = context.pages[0] if context.pages else context.new_page()
-        try:
-            yield page
-        finally:
-            context.close()
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_api.sync_playwright() as playwright, chromium(playwright, profile) as context:
+        yield context.pages[0] if context.pages else context.new_page()
 
 
 def model_typed_in_the_editor(page, lab: Lab, chapter: Path) -> list[str]:

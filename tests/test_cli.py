@@ -8,7 +8,6 @@ explicitly, so neither the shell nor a developer's .env can change what is teste
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -102,18 +101,10 @@ def test_the_command_line_logs_as_alembic_ini_says(empty_db: Path) -> None:
     assert "INFO  [alembic.runtime.migration] Context impl SQLiteImpl.\n" in result.stderr
 
 
-def copy_of_reference_project(destination: Path) -> Path:
-    destination.mkdir()
-    shutil.copy(ROOT / "alembic.ini", destination / "alembic.ini")
-    for folder in ("alembic", "app"):
-        shutil.copytree(
-            ROOT / folder, destination / folder, ignore=shutil.ignore_patterns("__pycache__")
-        )
-    return destination
-
-
-def test_merge_heads_gets_the_next_number_like_revision(tmp_path: Path) -> None:
-    project = copy_of_reference_project(tmp_path / "project")
+def test_merge_heads_gets_the_next_number_like_revision(
+    reference_project: Path, tmp_path: Path
+) -> None:
+    project = reference_project
     url = sqlite_url(tmp_path / "workbook.db")
     succeeds("revision", "-m", "feature a", url=url, cwd=project)
     succeeds("revision", "-m", "feature b", "--head", "0012", "--splice", url=url, cwd=project)
@@ -230,14 +221,12 @@ def test_bad_settings_fail_in_one_line(variables: dict, first_words: str, empty_
     assert "s3cret" not in output
 
 
-def test_the_project_is_found_from_another_working_directory(tmp_path: Path) -> None:
+def test_the_project_is_found_from_another_working_directory(
+    reference_project: Path, tmp_path: Path
+) -> None:
     """`prepend_sys_path = %(here)s`: `alembic -c project/alembic.ini` from the parent folder
     imports the project's `app` (with `.` it looked in the working directory and failed)."""
-    project = tmp_path / "project"
-    ignore = shutil.ignore_patterns("__pycache__")
-    shutil.copytree(ROOT / "app", project / "app", ignore=ignore)
-    shutil.copytree(ROOT / "alembic", project / "alembic", ignore=ignore)
-    shutil.copy(ROOT / "alembic.ini", project / "alembic.ini")
+    assert reference_project == tmp_path / "project"  # run as project/alembic.ini below
     database = tmp_path / "elsewhere.db"
     code = (  # a Python that cannot import the repository's own `app`, as in any other project
         "import sys; from pathlib import Path; "

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tests.exercise_helpers import assert_incorrect, assert_not_attempted
+from tests.exercise_workspaces import set_up
 from workbook.exercises import Correct, chapter01
 from workbook.exercises.chapter01 import GUIDE_ENV_PY, q1, q2
 from workbook.project_state import project_state
-from workbook.workspace import active_workspace
 
 
 # -- both: practice in a workspace of the exercise's own ------------------------------
@@ -19,8 +19,7 @@ def test_setup_and_solution_leave_the_lessons_project_alone(exercise_workspace, 
     lesson = exercise_workspace("configured")
     files = {name: lesson.read(name) for name in (".env", "alembic/env.py")}
     state = project_state(lesson.path)
-    exercise.setup(workspace=lesson)
-    own = active_workspace()
+    own = set_up(exercise, lesson)
     assert own.name == f"{lesson.name}-{'q1' if exercise is q1 else 'q2'}"
     exercise._solve(own)
     assert isinstance(exercise.result(workspace=own), Correct)
@@ -45,8 +44,7 @@ def test_q2_in_the_lessons_project_says_to_run_the_setup_first(exercise_workspac
 # -- q1: DATABASE_URL ------------------------------------------------------------------------
 def test_q1_after_the_solution_alembic_upgrade_creates_library_db(exercise_workspace):
     """What the solution's note says: `%alembic upgrade head` now creates library.db."""
-    q1.setup(workspace=exercise_workspace("configured"))
-    own = active_workspace()
+    own = set_up(q1, exercise_workspace("configured"))
     q1._solve(own)
     result = own.run("upgrade head")
     assert result.ok, result.error
@@ -120,9 +118,7 @@ def run_migrations_online() -> None:
 
 @pytest.fixture
 def guide_env(exercise_workspace):
-    ws = exercise_workspace("configured")
-    q2.setup(workspace=ws)
-    ws = active_workspace()  # the exercise's own
+    ws = set_up(q2, exercise_workspace("configured"))
     assert ws.read("alembic/env.py") == GUIDE_ENV_PY
     return ws
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tests.exercise_helpers import assert_incorrect
+from tests.exercise_workspaces import fresh_workspace, own_workspace, set_up
 from workbook.exercises import Correct
 from workbook.exercises.chapter02 import REVIEW_PY, q1, q2
 from workbook.project_state import project_state
-from workbook.workspace import active_workspace
 
 _IMPORT_REVIEW = (
     "from app.models.user import User\n",
@@ -25,9 +25,7 @@ _OWN_BASE = (
 )
 
 
-@pytest.fixture
-def ws(exercise_workspace):
-    return exercise_workspace("models")
+ws = fresh_workspace("models")
 
 
 # -- both: practice in a workspace of the exercise's own ------------------------------
@@ -37,8 +35,7 @@ def test_setup_and_solution_leave_the_lessons_project_alone(ws, exercise, capsys
     works in ``<workspace>-qN``, built with those models, whatever the lesson's stage."""
     lesson = ws
     before = project_state(lesson.path)
-    exercise.setup(workspace=lesson)
-    own = active_workspace()
+    own = set_up(exercise, lesson)
     assert own.name == f"{lesson.name}-{exercise is q1 and 'q1' or 'q2'}"
     assert own.stage.name == "models"
     assert capsys.readouterr().out.startswith(f"Setup: workspace {own.name!r} holds")
@@ -125,36 +122,33 @@ def test_q1_broken_model_file(ws):
 
 
 # -- q2: Tag -----------------------------------------------------------------------------------
-def test_q2_a_second_base_is_wrong(ws):
-    q2.setup(workspace=ws)
-    ws = active_workspace()  # the exercise's own
-    ws.edit("app/models/tag.py", *_OWN_BASE)
-    ws.edit("app/models/__init__.py", *_IMPORT_TAG)
+tags = own_workspace(q2)
+
+
+def test_q2_a_second_base_is_wrong(tags):
+    tags.edit("app/models/tag.py", *_OWN_BASE)
+    tags.edit("app/models/__init__.py", *_IMPORT_TAG)
     assert_incorrect(
-        q2.result(workspace=ws), "Tag uses its own Base; import Base from app.models.base"
+        q2.result(workspace=tags), "Tag uses its own Base; import Base from app.models.base"
     )
 
 
-def test_q2_mentioning_tag_without_importing_it_is_wrong(ws):
-    q2.setup(workspace=ws)
-    ws = active_workspace()  # the exercise's own
-    ws.edit(
+def test_q2_mentioning_tag_without_importing_it_is_wrong(tags):
+    tags.edit(
         "app/models/__init__.py",
         "from app.models.user import User\n",
         "from app.models.user import User\n# TODO: Tag\n",
     )
-    assert_incorrect(q2.result(workspace=ws), "does not import app.models.tag")
+    assert_incorrect(q2.result(workspace=tags), "does not import app.models.tag")
 
 
-def test_q2_a_typo_in_the_import_is_wrong_and_one_line(ws):
-    q2.setup(workspace=ws)
-    ws = active_workspace()  # the exercise's own
-    ws.edit(
+def test_q2_a_typo_in_the_import_is_wrong_and_one_line(tags):
+    tags.edit(
         "app/models/__init__.py",
         "from app.models.user import User\n",
         "from app.models.tags import Tag\nfrom app.models.user import User\n",
     )
     assert_incorrect(
-        q2.result(workspace=ws),
+        q2.result(workspace=tags),
         "your models do not import: ModuleNotFoundError: No module named 'app.models.tags'",
     )

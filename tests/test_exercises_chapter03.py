@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.exercise_helpers import assert_incorrect, run
+from tests.exercise_workspaces import set_up
 from workbook.exercises import Correct, NotAttempted, chapter03
 from workbook.exercises.chapter03 import RENAME_MESSAGE, q1, q2
 from workbook.exercises.inspect import find_revision
@@ -92,9 +93,7 @@ _UPGRADE_KEEPS_BOTH = """\
 
 @pytest.fixture
 def renamed(exercise_workspace):
-    ws = exercise_workspace("0001")
-    q2.setup(workspace=ws)
-    return active_workspace()  # the exercise's own
+    return set_up(q2, exercise_workspace("0001"))
 
 
 def test_q2_setup_autogenerates_without_applying_and_again_starts_over(renamed, capsys):

@@ -5,15 +5,13 @@ from __future__ import annotations
 import pytest
 
 from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
+from tests.exercise_workspaces import fresh_workspace, own_workspace
 from workbook.exercises import Correct, chapter04
 from workbook.exercises.chapter04 import DROP_MESSAGE, q1, q2, q3
 from workbook.exercises.inspect import find_revision, workspace_schema
 from workbook.workspace import active_workspace
 
-
-@pytest.fixture
-def ws(exercise_workspace):
-    return exercise_workspace("0001")
+ws = fresh_workspace("0001")
 
 
 # -- q1: full_name NOT NULL --------------------------------------------------------------------
@@ -155,10 +153,7 @@ def test_q2_broken_database(ws):
 _RESTORE = chapter04._RESTORING_DOWNGRADE
 
 
-@pytest.fixture
-def dropped(ws):
-    q3.setup(workspace=ws)
-    return active_workspace()  # the exercise's own
+dropped = own_workspace(q3)
 
 
 def test_q3_setup_drops_the_column_and_again_starts_over(dropped, capsys):

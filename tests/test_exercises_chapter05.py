@@ -10,29 +10,22 @@ from pathlib import Path
 import pytest
 
 from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
+from tests.exercise_workspaces import fresh_workspace, own_workspace
 from workbook.exercises import Correct, chapter05
 from workbook.exercises.chapter05 import HISTORY_MESSAGE, SPLIT_MESSAGE, q1, q2, q3, q4
 from workbook.exercises.inspect import find_revision, workspace_schema
 from workbook.workspace import active_workspace
 
-
-@pytest.fixture
-def ws(exercise_workspace):
-    """Where exercises 3 and 4 start: categories and users.display_name (stage 0007)."""
-    return exercise_workspace("0007")
+# Where exercises 3 and 4 start: categories and users.display_name (stage 0007).
+ws = fresh_workspace("0007")
 
 
-@pytest.fixture
-def seeded(exercise_workspace):
-    """Where exercises 1 and 2 start: the categories and their rows (stage 0006)."""
-    return exercise_workspace("0006")
+# Where exercises 1 and 2 start: the categories and their rows (stage 0006).
+seeded = fresh_workspace("0006")
 
 
 # -- q1: seed a row without the models -----------------------------------------------------------
-@pytest.fixture
-def history(seeded):
-    q1.setup(workspace=seeded)
-    return active_workspace()  # the exercise's own
+history = own_workspace(q1, start="seeded")
 
 
 def test_q1_setup_makes_a_revision_that_imports_the_models(seeded, history):
@@ -198,10 +191,7 @@ def test_q3_broken_database(ws):
 _JOIN = chapter05._JOINING_DOWNGRADE
 
 
-@pytest.fixture
-def split(seeded):
-    q2.setup(workspace=seeded)
-    return active_workspace()  # the exercise's own
+split = own_workspace(q2, start="seeded")
 
 
 def test_q2_setup_works_in_a_workspace_of_its_own_and_starts_over(seeded, split, capsys):

@@ -7,22 +7,17 @@ import os
 import pytest
 
 from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
+from tests.exercise_workspaces import fresh_workspace, own_workspace
 from workbook.exercises import Correct, NotAttempted, ____, chapter06
 from workbook.exercises.chapter06 import BRANCH_POINT, MINE, THEIRS, q1, q2
 from workbook.exercises.inspect import find_revision, workspace_schema
 from workbook.workspace import active_workspace
 
-
-@pytest.fixture
-def ws(exercise_workspace):
-    return exercise_workspace("0007")
+ws = fresh_workspace("0007")
 
 
 # -- q1: two heads -----------------------------------------------------------------------------
-@pytest.fixture
-def conflict(ws):
-    q1.setup(workspace=ws)
-    return active_workspace()  # the exercise's own
+conflict = own_workspace(q1)
 
 
 def test_q1_setup_makes_two_heads_from_0007(conflict, capsys):
@@ -128,10 +123,7 @@ def test_setups_leave_the_chapter_workspace_as_it_is(ws, capsys):
 
 
 # -- q2: the branch point ---------------------------------------------------------------------
-@pytest.fixture
-def history(ws):
-    q2.setup(workspace=ws)
-    return active_workspace()  # the exercise's own
+history = own_workspace(q2)
 
 
 def test_q2_setup_builds_one_branch_point(history):

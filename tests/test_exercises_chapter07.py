@@ -7,31 +7,22 @@ import os
 import pytest
 
 from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
+from tests.exercise_workspaces import fresh_workspace, own_workspace
 from workbook.exercises import chapter07
 from workbook.exercises.chapter07 import LEFTOVER, SLUG_MESSAGE, TARGET, q1, q3
-from workbook.exercises.core import Exercise
 from workbook.exercises.inspect import find_revision, workspace_schema
 from workbook.stages import REPO_ROOT
 from workbook.workspace import active_workspace
 
-
-@pytest.fixture(autouse=True)
-def _setups_do_not_wait(monkeypatch):
-    """These tests start each exercise on its own: a setup runs even where, in a chapter
-    run top to bottom, it waits for an earlier exercise (tests/test_run_all.py)."""
-    monkeypatch.setattr(Exercise, "_waiting_for", lambda self, workspace: [])
+# These tests start each exercise on its own (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("setups_do_not_wait")
 
 
-@pytest.fixture
-def ws(exercise_workspace):
-    return exercise_workspace("0011")
+ws = fresh_workspace("0011")
 
 
 # -- q1: roll back to 0005 -----------------------------------------------------------------------
-@pytest.fixture
-def seeded(ws):
-    q1.setup(workspace=ws)
-    return active_workspace()  # the exercise's own
+seeded = own_workspace(q1)
 
 
 def test_q1_setup_adds_the_rows_in_a_workspace_of_its_own(ws, seeded):

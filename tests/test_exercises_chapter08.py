@@ -80,26 +80,34 @@ def test_q1_broken_workspace(ws):
     assert_incorrect(q1.result(workspace=ws), "the checks need the workspace's SQLite file")
 
 
+# -- q3 and q4: a script made with the wrong command -------------------------------------------
+@pytest.mark.parametrize(
+    "exercise, file, line, url, phrase",
+    [
+        (q3, SQL_FILE, "upgrade head --sql", None, "the script starts from an empty database"),
+        (
+            q3,
+            SQL_FILE,
+            "upgrade 0010:head --sql",
+            None,
+            "a database that was at 0009 is at 0009, not at head",
+        ),
+        (q3, SQL_FILE, "upgrade 0009:head --sql", POSTGRES, "this is PostgreSQL's SQL"),
+        (q4, ROLLBACK_FILE, "upgrade 0009:0011 --sql", None, "this is SQLite's SQL"),
+        (q4, ROLLBACK_FILE, "upgrade 0010:head --sql", POSTGRES, "the script does not downgrade"),
+    ],
+    ids=["q3-whole-history", "q3-wrong-start", "q3-postgresql", "q4-sqlite", "q4-an-upgrade"],
+)
+def test_scripts_from_the_wrong_command(ws, monkeypatch, exercise, file, line, url, phrase):
+    ws.write(file, offline_sql(ws, line, monkeypatch, url))
+    assert_incorrect(exercise.result(workspace=ws), phrase)
+
+
 # -- q3: the SQL for a DBA -------------------------------------------------------------------------
 def test_q3_a_file_made_before_the_last_revision(ws):
     q3._solve(ws)  # 0009 to 0011
     start(ws, "08", "q3")  # then the chapter's revision 0012
     assert_incorrect(q3.result(workspace=ws), "is at 0011, not at head (0012)")
-
-
-def test_q3_the_whole_history(ws):
-    ws.write(SQL_FILE, offline_sql(ws, "upgrade head --sql"))
-    assert_incorrect(q3.result(workspace=ws), "the script starts from an empty database")
-
-
-def test_q3_the_wrong_start(ws):
-    ws.write(SQL_FILE, offline_sql(ws, "upgrade 0010:head --sql"))
-    assert_incorrect(q3.result(workspace=ws), "a database that was at 0009 is at 0009, not at head")
-
-
-def test_q3_postgresql_sql(ws, monkeypatch):
-    ws.write(SQL_FILE, offline_sql(ws, "upgrade 0009:head --sql", monkeypatch, POSTGRES))
-    assert_incorrect(q3.result(workspace=ws), "this is PostgreSQL's SQL")
 
 
 def test_q3_log_lines_in_the_file(ws):
@@ -131,16 +139,6 @@ def test_q4_the_solution_sets_the_url_for_one_command_only(chapter_end):
     sql = chapter_end.read(ROLLBACK_FILE)
     assert "ALTER TABLE books DROP COLUMN language" in sql
     assert "ALTER TABLE users ALTER COLUMN display_name DROP NOT NULL" in sql
-
-
-def test_q4_sqlite_sql(ws):
-    ws.write(ROLLBACK_FILE, offline_sql(ws, "upgrade 0009:0011 --sql"))
-    assert_incorrect(q4.result(workspace=ws), "this is SQLite's SQL")
-
-
-def test_q4_an_upgrade(ws, monkeypatch):
-    ws.write(ROLLBACK_FILE, offline_sql(ws, "upgrade 0010:head --sql", monkeypatch, POSTGRES))
-    assert_incorrect(q4.result(workspace=ws), "the script does not downgrade")
 
 
 def test_q4_one_revision_too_far(ws, monkeypatch):

@@ -5,18 +5,14 @@ from __future__ import annotations
 import pytest
 
 from tests.exercise_helpers import run, state
+from tests.exercise_workspaces import fresh_workspace, own_workspace
 from workbook.exercises import Incorrect, NotAttempted, chapter09
 from workbook.exercises.chapter09 import DONE, TEAMMATE_MESSAGE, TODO, WRONG, q2, q4
-from workbook.exercises.core import Alembic, Edit, EditRevision, Exercise, Write
+from workbook.exercises.core import Alembic, Edit, EditRevision, Write
 from workbook.exercises.inspect import find_revision
-from workbook.workspace import active_workspace
 
-
-@pytest.fixture(autouse=True)
-def _setups_do_not_wait(monkeypatch):
-    """These tests start each exercise on its own: a setup runs even where, in a chapter
-    run top to bottom, it waits for an earlier exercise (tests/test_run_all.py)."""
-    monkeypatch.setattr(Exercise, "_waiting_for", lambda self, workspace: [])
+# These tests start each exercise on its own (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("setups_do_not_wait")
 
 
 def clean_message(result) -> None:
@@ -48,9 +44,7 @@ def apply(ws, steps) -> None:
         step.apply(ws)
 
 
-@pytest.fixture
-def ws(exercise_workspace):
-    return exercise_workspace("head")
+ws = fresh_workspace("head")
 
 
 # The reference solution's steps, by part.
@@ -181,18 +175,21 @@ def test_q4_table_and_column_in_one_revision(ws):
     )
 
 
-def test_q4_two_heads_not_merged(ws):
+@pytest.fixture
+def two_heads(ws):
+    """Parts A and B done, then ``q4.setup()``: the teammate's revision is a second head."""
     apply(ws, PART_A + PART_B)
     q4.setup(workspace=ws)
+
+
+def test_q4_two_heads_not_merged(ws, two_heads):
     result = q4.result(workspace=ws)
     assert_part(result, "A", DONE, "creates reviews")
     assert_part(result, "B", DONE, "backfills it")
     assert_part(result, "C", WRONG, "there are 2 heads (0014, 0015): `%alembic merge heads")
 
 
-def test_q4_merged_but_not_applied(ws):
-    apply(ws, PART_A + PART_B)
-    q4.setup(workspace=ws)
+def test_q4_merged_but_not_applied(ws, two_heads):
     run(ws, 'merge heads -m "Merge"')
     assert_part(
         q4.result(workspace=ws),
@@ -202,9 +199,7 @@ def test_q4_merged_but_not_applied(ws):
     )
 
 
-def test_q4_a_rebase_instead_of_a_merge(ws):
-    apply(ws, PART_A + PART_B)
-    q4.setup(workspace=ws)
+def test_q4_a_rebase_instead_of_a_merge(ws, two_heads):
     teammate = find_revision(ws, TEAMMATE_MESSAGE)
     ws.edit(
         teammate.path,
@@ -241,10 +236,7 @@ def test_q4_broken_model_file_is_one_line(ws):
 
 
 # -- q2: the broken workspace ----------------------------------------------------------------------
-@pytest.fixture
-def broken(ws):
-    q2.setup(workspace=ws)
-    return active_workspace()  # the exercise's own
+broken = own_workspace(q2)
 
 
 _FIX_ENV = Write(".env", chapter09.GOOD_ENV)
@@ -280,32 +272,22 @@ def test_q2_only_the_url_fixed(broken):
     assert_part(result, "Tag visible", TODO, "is it imported?")
 
 
-def test_q2_another_file_is_an_empty_database(broken):
-    broken.write(".env", "DATABASE_URL=sqlite+aiosqlite:///library.db\n")
-    assert_part(
-        q2.result(workspace=broken),
-        "the database URL",
-        WRONG,
-        "library.db is an empty database (no revision, no tables)",
-    )
-
-
-def test_q2_a_missing_folder_is_named_without_connecting(broken):
-    broken.write(".env", "DATABASE_URL=sqlite+aiosqlite:///db/app.db\n")
-    assert_part(
-        q2.result(workspace=broken),
-        "the database URL",
-        WRONG,
-        "a SQLite file in db/, a folder that does not exist",
-    )
-    assert not broken.file("db").exists()
-
-
-def test_q2_a_sync_driver_is_still_wrong(broken):
-    broken.write(".env", "DATABASE_URL=sqlite:///app.db\n")
-    assert_part(
-        q2.result(workspace=broken), "the database URL", WRONG, "which is not an async driver"
-    )
+@pytest.mark.parametrize(
+    "url, phrase",
+    [
+        (
+            "sqlite+aiosqlite:///library.db",
+            "library.db is an empty database (no revision, no tables)",
+        ),
+        ("sqlite+aiosqlite:///db/app.db", "a SQLite file in db/, a folder that does not exist"),
+        ("sqlite:///app.db", "which is not an async driver"),
+    ],
+    ids=["another-file-is-empty", "missing-folder", "sync-driver"],
+)
+def test_q2_wrong_database_urls(broken, url, phrase):
+    broken.write(".env", f"DATABASE_URL={url}\n")
+    assert_part(q2.result(workspace=broken), "the database URL", WRONG, phrase)
+    assert not broken.file("db").exists()  # named without connecting: the check creates nothing
 
 
 def test_q2_autogenerate_before_the_import_is_empty(broken):

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
-from workbook.exercises import Correct, recovery
+from tests.exercise_workspaces import fresh_workspace, own_workspace
+from workbook.exercises import recovery
 from workbook.exercises.chapter07 import q2, q4
 from workbook.exercises.inspect import find_revision, workspace_current, workspace_schema
-from workbook.workspace import active_workspace
 
-
-@pytest.fixture
-def ws(exercise_workspace):
-    return exercise_workspace("0011")
+ws = fresh_workspace("0011")
 
 
 # -- q2: adopt a database made by create_all ---------------------------------------------------
-@pytest.fixture
-def legacy(ws):
-    q2.setup(workspace=ws)
-    return active_workspace()  # the exercise's own
-
-
-def test_q2_before_its_setup(ws):
-    assert_not_attempted(q2.result(workspace=ws), "run `q2.setup()` first")
+legacy = own_workspace(q2)
 
 
 def test_q2_setup_makes_a_database_without_alembic_version(ws, legacy):
@@ -32,6 +20,7 @@ def test_q2_setup_makes_a_database_without_alembic_version(ws, legacy):
     assert workspace_current(legacy) == [] and "users" in workspace_schema(legacy)
     assert "table books already exists" in legacy.run("upgrade head").error  # the symptom
     assert_not_attempted(q2.result(workspace=legacy), "alembic_version holds no revision")
+    assert_not_attempted(q2.result(workspace=ws), "run `q2.setup()` first")  # the lesson's project
 
 
 def test_q2_stamped_at_another_revision(legacy):
@@ -51,16 +40,8 @@ def test_q2_stamped_head_but_the_schema_differs(legacy):
     assert_incorrect(q2.result(workspace=legacy), "the models and the database differ")
 
 
-def test_q2_solution(legacy):
-    q2._solve(legacy)
-    assert isinstance(q2.result(workspace=legacy), Correct)
-
-
 # -- q4: restore from a backup ---------------------------------------------------------------------
-@pytest.fixture
-def dropped(ws):
-    q4.setup(workspace=ws)
-    return active_workspace()
+dropped = own_workspace(q4)
 
 
 def test_q4_setup_drops_the_bios_after_a_backup(ws, dropped):
@@ -93,8 +74,3 @@ def test_q4_bios_copied_back_by_hand_but_still_at_the_drop_revision(dropped):
         dropped.sql(f"UPDATE users SET bio = '{bio}' WHERE email = '{email}'")
     run(dropped, "upgrade head")
     assert_not_attempted(q4.result(workspace=dropped), "the bios are still gone")
-
-
-def test_q4_solution(dropped):
-    q4._solve(dropped)
-    assert isinstance(q4.result(workspace=dropped), Correct)

@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.exercise_helpers import assert_incorrect, assert_not_attempted, run
-from workbook.exercises import Correct, teamwork
+from tests.exercise_workspaces import fresh_workspace, own_workspace
+from workbook.exercises import teamwork
 from workbook.exercises.chapter08 import q2
 from workbook.exercises.core import EditRevision
 from workbook.exercises.inspect import workspace_schema
-from workbook.workspace import active_workspace
 
-
-@pytest.fixture
-def ws(exercise_workspace):
-    return exercise_workspace("head")
-
-
-@pytest.fixture
-def teammate(ws):
-    q2.setup(workspace=ws)
-    return active_workspace()  # the exercise's own
-
-
-def test_q2_before_its_setup(ws):
-    assert_not_attempted(q2.result(workspace=ws), "run `q2.setup()` first")
+ws = fresh_workspace("head")
+teammate = own_workspace(q2)  # the exercise's own
 
 
 def test_q2_setup_applies_a_revision_whose_downgrade_does_nothing(ws, teammate):
@@ -34,6 +20,7 @@ def test_q2_setup_applies_a_revision_whose_downgrade_does_nothing(ws, teammate):
     assert "duplicate column name: subtitle" in teammate.run("upgrade head").error  # the bug
     run(teammate, "stamp head")
     assert_not_attempted(q2.result(workspace=teammate), "downgrade() still does nothing")
+    assert_not_attempted(q2.result(workspace=ws), "run `q2.setup()` first")  # the lesson's project
 
 
 def test_q2_a_downgrade_that_drops_the_wrong_column(teammate):
@@ -58,8 +45,3 @@ def test_q2_fixed_but_left_downgraded(teammate):
 def test_q2_revision_deleted(teammate):
     teammate.revision_file("head").unlink()
     assert_incorrect(q2.result(workspace=teammate), "is gone: fix its downgrade instead")
-
-
-def test_q2_solution(teammate):
-    q2._solve(teammate)
-    assert isinstance(q2.result(workspace=teammate), Correct)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers import free_port
 from workbook import lessons
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,12 +111,6 @@ def test_lab_serves_the_workspace_and_opens_lesson_00():
     command = load_tasks().lab_command([], Path("/somewhere/workspace"))
     assert "--ServerApp.root_dir=/somewhere/workspace" in command
     assert "--LabApp.default_url=/lab/tree/lessons/00_welcome.ipynb" in command
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(url: str):

@@ -38,23 +38,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser_page import CHROMIUM, chromium
 from workbook import browser as browser_module
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "build" / "screenshots" / "lite"
-CHROMIUM = Path("/usr/bin/chromium")
 LESSONS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 IN_CI = os.environ.get("CI") == "true"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 KERNEL_SECONDS = 180  # a cold Pyodide start on a busy 2-core machine
 LESSON_SECONDS = 600  # one lesson's Run All, at most
 SVG = "image/svg+xml"
@@ -372,19 +362,9 @@ def browser(base_url: str, tmp_path_factory: pytest.TempPathFactory):
     os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1400, "height": 1000},
-        )
-        context.set_default_timeout(30_000)
-        try:
-            yield Browser(context, base_url)
-        finally:
-            context.close()
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as playwright, chromium(playwright, profile) as context:
+        yield Browser(context, base_url)
 
 
 # -- the page -----------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -371,17 +370,6 @@ def test_offline_downgrade_sql(offline_dialect: str) -> None:
     assert "DELETE FROM alembic_version WHERE alembic_version.version_num = '0001'" in sql
 
 
-def copy_of_reference_project(destination: Path) -> Path:
-    """alembic.ini, alembic/ and app/ copied, so a throwaway revision never lands in the repo."""
-    destination.mkdir()
-    shutil.copy(ROOT / "alembic.ini", destination / "alembic.ini")
-    for folder in ("alembic", "app"):
-        shutil.copytree(
-            ROOT / folder, destination / folder, ignore=shutil.ignore_patterns("__pycache__")
-        )
-    return destination
-
-
 # What a migration that fails halfway leaves: nothing where DDL is transactional
 # (PostgreSQL; SQLite through env.py), its first statements on MySQL, which commits each
 # DDL statement implicitly. alembic_version stays at the last revision that succeeded.
@@ -398,9 +386,9 @@ DDL_LOG = {
 
 
 def test_failed_migration_leaves_what_the_database_commits(
-    database_url: str, tmp_path: Path
+    database_url: str, reference_project: Path
 ) -> None:
-    project = copy_of_reference_project(tmp_path / "project")
+    project = reference_project
     command.upgrade(reference_config(project / "alembic.ini"), HEAD)
 
     leftovers = half_applied.fail_halfway(project, database_url, down_revision=HEAD)

@@ -29,11 +29,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-import twins  # noqa: E402  (a sibling script of run_notebooks.py)
+import run_notebooks  # noqa: E402  (scripts, not a package)
+import twins  # noqa: E402
 
 from workbook.exercises.catalogue import EXERCISES  # noqa: E402
 from workbook.project_state import differences, project_state  # noqa: E402
@@ -143,14 +143,8 @@ def run_all(lesson: Path, workspaces: Path) -> tuple[dict, list[str]]:
     )
     notebook.cells += closing_cells(notebook)  # run twice: it must not break the project
     notebook.cells.append(nbformat.v4.new_code_cell(probe))
-    client = NotebookClient(
-        notebook,
-        kernel_name="python3",
-        timeout=600,
-        allow_errors=True,
-        resources={"metadata": {"path": str(lesson.parent)}},
-    )
-    client.execute(env={**os.environ, "WORKBOOK_WORKSPACES": str(workspaces)})
+    env = {**os.environ, "WORKBOOK_WORKSPACES": str(workspaces)}
+    run_notebooks.execute(notebook, lesson.parent, timeout=600, env=env)
     errors = []
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":

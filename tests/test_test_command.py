@@ -21,6 +21,8 @@ import tasks
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="fake interpreters are shell scripts")
+# A pytest of its own, quiet, with no cache folder and no workers.
+PYTEST = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-q"]
 
 
 @pytest.fixture(autouse=True)
@@ -146,14 +148,7 @@ def test_resource_warning_fails_a_test(tmp_path: Path) -> None:
     )
     result = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:xdist",
-            "-q",
+            *PYTEST,
             "-c",
             str(ROOT / "pyproject.toml"),
             "--rootdir",
@@ -184,14 +179,7 @@ def test_the_other_pythons_skip_the_server_and_browser_legs_and_say_why() -> Non
     env["WORKBOOK_SKIP_SERVER_LEGS"] = "server legs run on the primary Python only"
     result = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:xdist",
-            "-q",
+            *PYTEST,
             "-rs",
             "tests/test_reference_migrations.py",
             "tests/test_browser.py",

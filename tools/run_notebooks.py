@@ -139,6 +139,20 @@ def unexpected_errors(notebook: nbformat.NotebookNode) -> list[str]:
     return problems
 
 
+def execute(notebook: nbformat.NotebookNode, folder: Path, timeout: int, **kernel) -> None:
+    """Run every cell of ``notebook`` in a fresh python3 kernel whose working directory is
+    ``folder``; errors stay in the outputs. ``timeout``: seconds for one cell; ``kernel``:
+    passed to the kernel's start (``env=...``)."""
+    client = NotebookClient(
+        notebook,
+        kernel_name="python3",
+        timeout=timeout,
+        allow_errors=True,
+        resources={"metadata": {"path": str(folder)}},
+    )
+    client.execute(**kernel)
+
+
 def run(path: Path, workspaces: Path) -> float:
     stored = nbformat.read(path, as_version=4) if path.exists() else None
     notebook = twins.with_twin_cells(twins.read_twin(twins.twin_of(path)), stored)
@@ -147,14 +161,7 @@ def run(path: Path, workspaces: Path) -> float:
             cell.outputs, cell.execution_count = [], None
     os.environ["WORKBOOK_WORKSPACES"] = str(workspaces)
     started = time.perf_counter()
-    client = NotebookClient(
-        notebook,
-        kernel_name="python3",
-        timeout=300,
-        allow_errors=True,
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    client.execute()
+    execute(notebook, path.parent, timeout=300)
     elapsed = time.perf_counter() - started
     problems = unexpected_errors(notebook)
     if problems:

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
+from workbook.exercises import PLACEHOLDER, Correct, Exercise, Incorrect, NotAttempted, Result
 from workbook.exercises.checks import rebuild
-from workbook.exercises.core import (
-    PLACEHOLDER,
-    Alembic,
-    Correct,
-    Exercise,
-    Incorrect,
-    NotAttempted,
-    Note,
-    Result,
-)
+from workbook.exercises.core import Alembic, Note
 from workbook.exercises.inspect import workspace_current
 from workbook.workspace import Workspace
 

@@ -18,17 +18,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from workbook.exercises.core import (
-    Correct,
-    Edit,
-    Exercise,
-    Incorrect,
-    NotAttempted,
-    Note,
-    Problem,
-    Result,
-    Write,
-)
+from workbook.exercises import Correct, Exercise, Incorrect, NotAttempted, Result
+from workbook.exercises.core import Edit, Note, Problem, Write
 from workbook.exercises.inspect import Scratch, env_values
 from workbook.exercises.practice import practice_workspace, setup_first
 from workbook.runner import isolated_logging, project_imports, working_directory

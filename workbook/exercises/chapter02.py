@@ -12,16 +12,8 @@ import sys
 
 import sqlalchemy as sa
 
-from workbook.exercises.core import (
-    Correct,
-    Edit,
-    Exercise,
-    Incorrect,
-    NotAttempted,
-    Note,
-    Result,
-    Write,
-)
+from workbook.exercises import Correct, Exercise, Incorrect, NotAttempted, Result
+from workbook.exercises.core import Edit, Note, Write
 from workbook.exercises.inspect import models
 from workbook.exercises.practice import practice_workspace
 from workbook.text import one_line

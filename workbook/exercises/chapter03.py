@@ -9,18 +9,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from workbook.exercises import Correct, Exercise, Incorrect, NotAttempted, Result
 from workbook.exercises.checks import bring_copy, revisions_touching
-from workbook.exercises.core import (
-    Alembic,
-    Correct,
-    Edit,
-    EditRevision,
-    Exercise,
-    Incorrect,
-    NotAttempted,
-    Note,
-    Result,
-)
+from workbook.exercises.core import Alembic, Edit, EditRevision, Note
 from workbook.exercises.inspect import (
     Scratch,
     find_revision,

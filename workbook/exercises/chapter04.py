@@ -9,23 +9,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from workbook.exercises import Correct, Exercise, Incorrect, NotAttempted, Result
 from workbook.exercises.checks import (
     bring_copy,
     new_revision,
     require_table,
     revisions_touching,
 )
-from workbook.exercises.core import (
-    Alembic,
-    Correct,
-    Edit,
-    EditRevision,
-    Exercise,
-    Incorrect,
-    NotAttempted,
-    Note,
-    Result,
-)
+from workbook.exercises.core import Alembic, Edit, EditRevision, Note
 from workbook.exercises.inspect import (
     Scratch,
     database_at_head,

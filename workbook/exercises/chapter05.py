@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from workbook.exercises import PLACEHOLDER, Correct, Exercise, Incorrect, NotAttempted, Result
 from workbook.exercises.checks import (
     FillRevision,
     bring_copy,
@@ -21,18 +22,7 @@ from workbook.exercises.checks import (
     require_table,
     revisions_touching,
 )
-from workbook.exercises.core import (
-    PLACEHOLDER,
-    Alembic,
-    Correct,
-    Edit,
-    EditRevision,
-    Exercise,
-    Incorrect,
-    NotAttempted,
-    Note,
-    Result,
-)
+from workbook.exercises.core import Alembic, Edit, EditRevision, Note
 from workbook.exercises.inspect import (
     Scratch,
     database_at_head,

@@ -13,17 +13,9 @@ import re
 
 from alembic.util import CommandError
 
+from workbook.exercises import PLACEHOLDER, Correct, Exercise, Incorrect, NotAttempted, Result
 from workbook.exercises.checks import new_revision
-from workbook.exercises.core import (
-    PLACEHOLDER,
-    Alembic,
-    Correct,
-    Exercise,
-    Incorrect,
-    NotAttempted,
-    Note,
-    Result,
-)
+from workbook.exercises.core import Alembic, Note
 from workbook.exercises.inspect import (
     differences,
     differences_message,

@@ -20,19 +20,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from workbook.exercises import Correct, Exercise, Incorrect, NotAttempted, Result
 from workbook.exercises.checks import new_revision
-from workbook.exercises.core import (
-    Alembic,
-    Correct,
-    EditRevision,
-    Exercise,
-    Incorrect,
-    NotAttempted,
-    Note,
-    Problem,
-    Result,
-    Sql,
-)
+from workbook.exercises.core import Alembic, EditRevision, Note, Problem, Sql
 from workbook.exercises.inspect import (
     CheckedTable as TableInfo,
 )

@@ -18,19 +18,9 @@ from unittest import mock
 
 from alembic.util import to_tuple
 
+from workbook.exercises import Correct, Exercise, Incorrect, NotAttempted, Result
 from workbook.exercises.checks import bring_copy, rebuild
-from workbook.exercises.core import (
-    Correct,
-    Exercise,
-    Incorrect,
-    NotAttempted,
-    Note,
-    Problem,
-    Result,
-    Step,
-    Write,
-    clean,
-)
+from workbook.exercises.core import Note, Problem, Step, Write, clean
 from workbook.exercises.inspect import Scratch, database_file, insert_row
 from workbook.exercises.teamwork import FixTheDowngrade
 from workbook.runner import run_alembic

@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from workbook.exercises import Exercise, NotAttempted, Result
 from workbook.exercises.capstone import (
     FEATURE_BASE,
     TEAMMATE_MESSAGE,
@@ -29,18 +30,7 @@ from workbook.exercises.capstone import (
 from workbook.exercises.checklist import DONE, TODO, WRONG, checklist
 from workbook.exercises.checks import new_revision
 from workbook.exercises.clinic import CircularModels, EnvReadsAnotherBase
-from workbook.exercises.core import (
-    Alembic,
-    Edit,
-    EditRevision,
-    Exercise,
-    NotAttempted,
-    Note,
-    Result,
-    Sql,
-    Step,
-    Write,
-)
+from workbook.exercises.core import Alembic, Edit, EditRevision, Note, Sql, Step, Write
 from workbook.exercises.inspect import (
     database_file,
     differences,

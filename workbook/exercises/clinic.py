@@ -15,17 +15,8 @@ the lesson's project stays as it is (``tests/test_run_all.py``'s continuity test
 
 from __future__ import annotations
 
-from workbook.exercises.core import (
-    Alembic,
-    Correct,
-    Edit,
-    Exercise,
-    Incorrect,
-    NotAttempted,
-    Note,
-    Result,
-    Step,
-)
+from workbook.exercises import Correct, Exercise, Incorrect, NotAttempted, Result
+from workbook.exercises.core import Alembic, Edit, Note, Step
 from workbook.exercises.inspect import learner_revisions, models
 from workbook.exercises.practice import practice_workspace
 from workbook.workspace import Workspace

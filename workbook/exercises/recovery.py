@@ -22,18 +22,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from workbook.exercises import Correct, Exercise, Incorrect, NotAttempted, Result
 from workbook.exercises.checks import new_revision
-from workbook.exercises.core import (
-    Alembic,
-    Correct,
-    Edit,
-    Exercise,
-    Incorrect,
-    NotAttempted,
-    Note,
-    Result,
-    Step,
-)
+from workbook.exercises.core import Alembic, Edit, Note, Step
 from workbook.exercises.inspect import (
     database_file,
     differences,

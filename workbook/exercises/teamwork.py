@@ -9,17 +9,9 @@ in a workspace of its own, built fresh at the head stage by ``setup()``.
 
 from __future__ import annotations
 
+from workbook.exercises import Correct, Exercise, Incorrect, NotAttempted, Result
 from workbook.exercises.checks import new_revision
-from workbook.exercises.core import (
-    Alembic,
-    Correct,
-    EditRevision,
-    Exercise,
-    Incorrect,
-    NotAttempted,
-    Note,
-    Result,
-)
+from workbook.exercises.core import Alembic, EditRevision, Note
 from workbook.exercises.inspect import (
     Scratch,
     does_nothing,
