@@ -219,7 +219,9 @@ def main(arguments: list[str]) -> None:
         workspaces = Path(folder)
         times = bench_alembic(workspaces)
         in_kernel, new_process, floor = times["in_kernel"], times["new_process"], times["floor"]
-        print("upgrade head, base -> 0011 (median of 5):")
+        from workbook.stages import STAGES  # importable once bench_alembic has run
+
+        print(f"upgrade head, base -> {STAGES['head'].revision} (median of 5):")
         print(f"  alembic.command (the floor)  {floor * 1000:7.0f} ms  (direct, shared connection)")
         print(f"  %alembic (in the kernel)     {in_kernel * 1000:7.0f} ms")
         print(f"  !alembic (new process)       {new_process * 1000:7.0f} ms")
