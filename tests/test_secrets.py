@@ -53,6 +53,22 @@ CORPUS = [
     ("sync-driver", "postgresql://learner:Zq7x@Kw3y@127.0.0.1:5999/library", ["Zq7x", "Kw3y"]),
     ("unknown-driver", "nosuchdb+nodriver://learner:Zq7x:Kw3y@127.0.0.1/library", ["Zq7x", "Kw3y"]),
     ("mysql", "mysql+aiomysql://learner:Zq7x@Kw3y@127.0.0.1:5999/library", ["Zq7x", "Kw3y"]),
+    ("space", "postgresql+asyncpg://learner:Zq7x Kw3y@127.0.0.1:5999/library", ["Zq7x", "Kw3y"]),
+    (
+        "space-and-at",
+        "postgresql+asyncpg://learner:Zq7x@Kw3y Jm5w@127.0.0.1:5999/library",
+        ["Zq7x", "Kw3y", "Jm5w"],
+    ),
+    (
+        "query-password",
+        "postgresql+asyncpg://learner@127.0.0.1:5999/library?password=Zq7xKw3y",
+        ["Zq7x"],
+    ),
+    (
+        "query-password-after-another",
+        "postgresql+asyncpg://learner@127.0.0.1:5999/library?ssl=disable&password=Zq7xKw3y",
+        ["Zq7x"],
+    ),
     (
         "quoted-in-env-file",
         '"postgresql+asyncpg://learner:Zq7x@Kw3y@127.0.0.1:5999/library"',
@@ -168,3 +184,12 @@ def test_exercise_checkers_that_read_the_env_file(url, fragments, capsys):
         exercise.check(workspace=ws)
     shown.append(capsys.readouterr().out)
     assert_secret_free("\n".join(shown), fragments)
+
+
+def test_a_url_object_hides_a_query_password_too():
+    """SQLAlchemy's hide_password covers the password field only; asyncpg and others also
+    take ?password=... (the masking rule is the same for text and URL objects)."""
+    from sqlalchemy import make_url
+
+    url = make_url("postgresql+asyncpg://learner:Zq7x@127.0.0.1/library?password=Kw3y")
+    assert mask_password(url) == "postgresql+asyncpg://learner:***@127.0.0.1/library?password=***"

@@ -34,8 +34,8 @@ class Settings:
 
     @property
     def safe_url(self) -> str:
-        """The URL as it may be printed: password replaced by ***."""
-        return self.database_url.render_as_string(hide_password=True)
+        """The URL as it may be printed: password replaced by ***, also in the query."""
+        return mask_password(self.database_url.render_as_string(hide_password=True))
 
 
 # A word of text that may hold a URL: it has an "@" or a "scheme:/".
@@ -56,14 +56,33 @@ def mask_password(text: str | URL) -> str:
     after the user name to the LAST ``@`` of the word: ``scheme://user:p@s:s/w%d@host`` ->
     ``scheme://user:***@host``, also without ``//`` or without a scheme at all. A word
     with ``scheme:/`` and no ``@`` is masked from a ``:`` that is not followed by a port
-    number (``postgresql://user:secret/db`` -> ``postgresql://user:***/db``). Passwords
-    with whitespace are out of reach: a URL cannot hold whitespace unencoded.
+    number (``postgresql://user:secret/db`` -> ``postgresql://user:***/db``). A password
+    with whitespace in it (pasted unencoded) runs, on the same line, to the last ``@``
+    before the next URL. A ``password=`` (or ``pass=``, ``passwd=``, ``pwd=``) query
+    parameter is masked too.
     """
-    if isinstance(text, URL):
-        if "@" not in f"{text.host or ''}{text.database or ''}":
-            return text.render_as_string(hide_password=True)
-        text = text.render_as_string(hide_password=False)  # parsed at the wrong "@"
+    if isinstance(text, URL):  # rendered; when parsed at the wrong "@", as it was written
+        hide = "@" not in f"{text.host or ''}{text.database or ''}"
+        text = text.render_as_string(hide_password=hide)
+    text = _SPACED_PASSWORD.sub(_masked_spaced, text)
+    text = _QUERY_PASSWORD.sub(r"\1***", text)
     return _URL_WORD.sub(lambda match: _masked_word(match.group()), text)
+
+
+# "scheme://user:" then, on the same line and before the next "scheme:/", a stretch with
+# whitespace in it that ends at the last "@": a password pasted with spaces.
+_SPACED_PASSWORD = re.compile(
+    r"([A-Za-z][A-Za-z0-9+.\-]*:/+[^\s:/@'\"=(,;]*:)"
+    r"((?:(?![A-Za-z][A-Za-z0-9+.\-]*:/)[^\n])*?\s(?:(?![A-Za-z][A-Za-z0-9+.\-]*:/)[^\n])*)@"
+    r"(?=[A-Za-z0-9\[][A-Za-z0-9.\-\[\]]*(?::\d+)?(?:[/?\s'\"),;]|$))"  # a host follows
+)
+_QUERY_PASSWORD = re.compile(
+    r"([?&;](?:password|passwd|pass|pwd)=)[^&\s'\"#;]*?(?=:?(?:\s|$)|[&'\"#;])", re.IGNORECASE
+)
+
+
+def _masked_spaced(match: re.Match) -> str:
+    return f"{match.group(1)}***@"
 
 
 def _masked_word(word: str) -> str:
