@@ -1,6 +1,8 @@
 """What every exercise-checker test needs: the workspace's fingerprint and short asserts."""
 
 import hashlib
+import re
+from pathlib import Path
 
 from workbook.exercises import Incorrect, NotAttempted
 from workbook.exercises.catalogue import EXERCISES
@@ -41,3 +43,20 @@ def start(ws, chapter: str, name: str, setup: bool = True):
     entry = next(e for e in EXERCISES if (e.chapter, e.name) == (chapter, name))
     entry.prepare(ws, setup=setup)
     return entry
+
+
+_IMPORT = re.compile(r"from workbook\.exercises\.chapter(\d\d) import ([\w, ]+)")
+
+
+def lesson_exercises(lesson: Path) -> list[str]:
+    """The exercises a lesson imports (q1, q2, ...): a chapter in several lessons shares
+    its exercise module, each lesson imports its own."""
+    chapter = lesson.name[:2]
+    imported = [
+        name.strip()
+        for found, names in _IMPORT.findall(lesson.read_text())
+        if found == chapter
+        for name in names.split(",")
+        if re.fullmatch(r"q\d+", name.strip())
+    ]
+    return list(dict.fromkeys(imported))  # a setup cell imports its exercise again

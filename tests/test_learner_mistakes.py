@@ -21,7 +21,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 import workbook
-from tests.exercise_helpers import state
+from tests.exercise_helpers import lesson_exercises, state
 from workbook import progress
 from workbook import workspace as workspace_module
 from workbook.exercises import chapter01, chapter04
@@ -449,15 +449,12 @@ def test_attach_to_nothing_is_one_line():
 def first_cell_stage(chapter: str, exercise: str) -> tuple[str, str]:
     """The workspace name and stage of ``workbook.start(...)`` in the first cell of the
     lesson of chapter ``chapter`` that imports ``exercise`` (a chapter may have two)."""
-    imports = re.compile(
-        rf"from workbook\.exercises\.chapter{chapter} import [\w, ]*\b{exercise}\b"
-    )
-    (notebook,) = [
+    (twin,) = [
         path
-        for path in (REPO_ROOT / "notebooks").glob(f"{chapter}_*.ipynb")
-        if imports.search(path.read_text())
+        for path in (REPO_ROOT / "notebooks").glob(f"{chapter}_*.md")
+        if exercise in lesson_exercises(path)
     ]
-    source = chapter_cell(notebook.stem, "workbook.start(")
+    source = chapter_cell(twin.stem, "workbook.start(")
     name, stage = re.search(r'workbook\.start\("([^"]+)", stage="([^"]+)"\)', source).groups()
     return name, stage
 

@@ -32,9 +32,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-import run_notebooks  # noqa: E402  (scripts, not a package)
+import instructor_guide  # noqa: E402  (scripts, not a package)
+import run_notebooks  # noqa: E402
 import twins  # noqa: E402
 
+from tests.exercise_helpers import lesson_exercises  # noqa: E402
 from workbook.exercises.catalogue import EXERCISES  # noqa: E402
 from workbook.project_state import differences, project_state  # noqa: E402
 
@@ -100,27 +102,8 @@ def _lessons() -> list[Path]:
     return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.md"))
 
 
-def lesson_key(lesson: Path) -> str:
-    """ "05" for 05_data_migrations.md, "05_1" for 05_1_data_migrations.md (a chapter in
-    numbered lessons): the part of names that tells the lessons apart."""
-    return re.match(r"\d\d(?:_\d(?=_))?", lesson.stem).group()
-
-
-_IMPORT = re.compile(r"from workbook\.exercises\.chapter(\d\d) import ([\w, ]+)")
-
-
-def lesson_exercises(lesson: Path) -> list[str]:
-    """The exercises a lesson imports (q1, q2, ...): a chapter in several lessons shares
-    its exercise module, each lesson imports its own."""
-    chapter = lesson.name[:2]
-    imported = [
-        name.strip()
-        for found, names in _IMPORT.findall(lesson.read_text())
-        if found == chapter
-        for name in names.split(",")
-        if re.fullmatch(r"q\d+", name.strip())
-    ]
-    return list(dict.fromkeys(imported))  # a setup cell imports its exercise again
+# "05" of 05_data_migrations.md, "05_1" of 05_1_data_migrations.md: as the guide numbers them.
+lesson_key = instructor_guide.lesson_number
 
 
 def run_all(lesson: Path, workspaces: Path) -> tuple[dict, list[str]]:
@@ -197,14 +180,11 @@ _START = re.compile(r"workbook\.start\(\s*\"([^\"]+)\",\s*stage=\"([^\"]+)\"")
 def lesson_start(lesson: Path, folder: Path) -> dict:
     """The project state at the start of ``lesson``: its first ``workbook.start(...)``,
     built into ``folder`` as that call would build it."""
-    from workbook.building import populate, stage_database
+    from workbook.building import build
     from workbook.stages import get_stage
 
     name, stage_name = _START.search(lesson.read_text()).groups()
-    stage = get_stage(stage_name)
-    populate(folder / name, stage)
-    if stage.revision is not None:
-        stage_database(folder / name, stage, folder / ".cache")
+    build(folder / name, get_stage(stage_name), folder / ".cache")
     return project_state(folder / name)
 
 

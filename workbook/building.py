@@ -3,7 +3,7 @@
 ``populate`` copies the reference files of a stage (see ``workbook.stages``) into an empty
 folder; ``stage_database`` brings that folder's SQLite file to the stage's revision,
 from a cache keyed by ``fingerprint`` (the files copied and the library versions), so a
-second start of the same stage costs a file copy.
+second start of the same stage costs a file copy. ``build`` does both.
 """
 
 from __future__ import annotations
@@ -58,6 +58,14 @@ def populate(path: Path, stage: Stage) -> None:
     if stage.revision is not None:
         for source in _revision_files(stage.revision):
             _copy(source, path / "alembic" / "versions" / source.name)
+
+
+def build(path: Path, stage: Stage, cache: Path) -> None:
+    """The whole of ``stage`` in the empty folder ``path``: its files (``populate``), then
+    its database when it has a revision (``stage_database``, cached in ``cache``)."""
+    populate(path, stage)
+    if stage.revision is not None:
+        stage_database(path, stage, cache)
 
 
 def _imports_model(init: Path, file_name: str) -> bool:

@@ -26,15 +26,19 @@ class Stage:
 
     def model_files(self) -> dict[str, Path]:
         """File name -> source. A starting point holds only the files that changed since
-        the one before it; the rest come from earlier starting points."""
+        the one before it; the rest come from earlier starting points, or from the
+        reference's ``app/models`` once they reach their final form (``FINAL_FROM``)."""
         if self.models is None:
             return {}
+        final = {p.name: p for p in sorted((REPO_ROOT / "app" / "models").glob("*.py"))}
         if self.models == "repo":
-            return {p.name: p for p in sorted((REPO_ROOT / "app" / "models").glob("*.py"))}
+            return final
         files: dict[str, Path] = {}
         for folder in sorted(STARTING_POINTS.iterdir()):  # 0001, 0005, 0006, ... in order
             if folder.name <= self.models:
                 files.update({p.name: p for p in sorted((folder / "app" / "models").glob("*.py"))})
+        reached = [name for name, since in FINAL_FROM.items() if since <= self.models]
+        files.update({name: final[name] for name in reached})
         return files
 
 
@@ -81,6 +85,8 @@ APP_FILES = [
     "app/core/config.py",
     "app/core/database.py",
 ]
+# Model files that reach their final form (app/models) at a starting point, and keep it.
+FINAL_FROM = {"__init__.py": "0011", "user.py": "0011"}
 # Model files whose final form is also their form at every stage that has them.
 UNCHANGED_MODEL_FILES = ["base.py", "publisher.py", "category.py"]
 

@@ -20,7 +20,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from workbook import ownership
-from workbook.building import DATABASE_FILE, populate, stage_database
+from workbook.building import DATABASE_FILE, build
 from workbook.display import (  # noqa: F401 - FileChange, SourceView: part of this API
     FileChange,
     SourceView,
@@ -146,9 +146,7 @@ class Workspace:
                 )
             kept = self._keep_earlier_work(ownership.read_state(state_file))
             _remove_tree(self.path)
-            populate(self.path, self.stage)
-            if self.stage.revision is not None:
-                stage_database(self.path, self.stage, workspaces_root() / ".cache")
+            build(self.path, self.stage, workspaces_root() / ".cache")
             ownership.write_state(
                 state_file,
                 stage=self.stage.name,
