@@ -20,9 +20,6 @@ import twins  # noqa: E402
 
 MAX_MINUTES, MAX_CODE_CELLS, MIN_EXERCISES = 45, 60, 2
 PREFACE = "00_welcome"
-# Lessons not in shape yet (issue 12, item 2): strict xfail, so a fixed one fails until
-# its line goes.
-NOT_YET: dict[str, str] = {}
 _TIME = re.compile(r"\*\*Time:\*\*\s*about\s+(\d+)\s+minutes")
 
 
@@ -71,19 +68,7 @@ def problems(twin: Path) -> list[str]:
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.md"))
 
 
-@pytest.mark.parametrize(
-    "twin",
-    [
-        pytest.param(
-            twin,
-            id=twin.stem,
-            marks=[pytest.mark.xfail(reason=NOT_YET[twin.stem], strict=True)]
-            if twin.stem in NOT_YET
-            else [],
-        )
-        for twin in LESSONS
-    ],
-)
+@pytest.mark.parametrize("twin", LESSONS, ids=lambda twin: twin.stem)
 def test_lesson_is_short_with_practice_early(twin):
     found = problems(twin)
     assert not found, f"{twin.name}: " + "; ".join(found)

@@ -131,23 +131,7 @@ def test_links_point_to_existing_chapters(path):
             assert (NOTEBOOKS / target).exists(), f"broken link to {target}"
 
 
-# Lessons whose later exercises still lean on an import in an earlier exercise's cell.
-SETUP_IMPORT_NOT_YET: set[str] = set()
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(
-            path,
-            marks=pytest.mark.xfail(
-                path.name in SETUP_IMPORT_NOT_YET, reason="not reshaped yet", strict=True
-            ),
-        )
-        for path in CHAPTERS
-    ],
-    ids=lambda p: p.name,
-)
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_each_setup_cell_imports_its_exercise(path):
     """An exercise can be started on its own (after a restart, or skipping ahead): the
     cell that runs ``qN.setup()`` imports ``qN`` itself, not an earlier exercise's cell."""

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import ast
 import re
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 
 import sqlalchemy
@@ -120,14 +118,14 @@ def _database(path: Path) -> dict:
         return {}
     engine = sqlalchemy.create_engine(f"sqlite:///{path}", poolclass=sqlalchemy.NullPool)
     try:
-        inspector = sqlalchemy.inspect(engine)
-        tables = {name: _table(inspector, name) for name in sorted(inspector.get_table_names())}
+        with engine.connect() as connection:  # one connection: the schema, then the rows
+            inspector = sqlalchemy.inspect(connection)
+            tables = {name: _table(inspector, name) for name in sorted(inspector.get_table_names())}
+            for name, table in tables.items():
+                rows = connection.exec_driver_sql(f'SELECT * FROM "{name}"').fetchall()
+                table["rows"] = sorted([_value(v) for v in row] for row in rows)
     finally:
         engine.dispose()
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
-        for name, table in tables.items():
-            rows = connection.execute(f'SELECT * FROM "{name}"').fetchall()
-            table["rows"] = sorted([_value(v) for v in row] for row in rows)
     versions = tables.get("alembic_version", {}).get("rows", [])
     return {"current": sorted(row[0] for row in versions), "tables": tables}
 
