@@ -122,6 +122,35 @@ def test_the_project_archive_is_byte_stable_and_complete() -> None:
     assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".db"))]
 
 
+def test_a_site_built_from_the_same_inputs_is_not_built_again(tmp_path, monkeypatch) -> None:
+    """``tasks.py lite`` (and ``--serve``) skip the build when nothing it reads changed."""
+    output, notebooks = tmp_path / "lite", tmp_path / "notebooks"
+    for name in ("jupyter-lite.json", "lab/index.html"):
+        (output / name).parent.mkdir(parents=True, exist_ok=True)
+        (output / name).write_text("{}")
+    notebooks.mkdir()
+    for lesson in LESSONS[:2]:
+        shutil.copy(ROOT / "notebooks" / f"{lesson}.ipynb", notebooks)
+    monkeypatch.setattr(lite, "OUTPUT", output)
+    monkeypatch.setattr(lite, "NOTEBOOKS", notebooks)
+    monkeypatch.setattr(lite, "STAMP", tmp_path / "built-from.sha256")
+
+    def no_build(*args, **kwargs):
+        raise AssertionError(f"built again: {args}")
+
+    monkeypatch.setattr(lite, "read_lock", no_build)
+    lite.STAMP.write_text(lite.inputs_digest() + "\n")
+    lite.build()  # up to date: returns before reading the lock
+    with pytest.raises(AssertionError, match="built again"):
+        lite.build(force=True)
+
+    lite.STAMP.write_text(lite.inputs_digest() + "\n")
+    lesson = notebooks / f"{LESSONS[0]}.ipynb"
+    lesson.write_text(lesson.read_text().replace('"cells": [', '"cells": [ ', 1))
+    with pytest.raises(AssertionError, match="built again"):
+        lite.build()  # a lesson changed
+
+
 def test_saved_workspaces_come_back_after_a_reload(tmp_path, monkeypatch) -> None:
     memory, storage = tmp_path / "memory", tmp_path / "drive"
     project = memory / "03_autogenerate"

@@ -1,7 +1,9 @@
 """The in-browser edition: the lessons in JupyterLite, with Python (Pyodide) in the page.
 
-    python3 tasks.py lite                  build build/lite/ (a second run is fast)
-    python3 tasks.py lite --serve          build, then serve it on http://127.0.0.1:8000/
+    python3 tasks.py lite                  build build/lite/ (nothing to do if its inputs
+                                           did not change; --force builds anyway)
+    python3 tasks.py lite --serve          build if needed, then serve it on
+                                           http://127.0.0.1:8000/
     python3 tasks.py lite --serve --port N --host 0.0.0.0   (a room: every machine may connect)
     python3 tasks.py lite --lock           re-resolve tools/lite/wheels.lock (maintainers)
 
@@ -24,7 +26,9 @@ page and its Python load comes from the serving host (any static web server, or
 
 Downloads (the npm tarball, wheels, MarkupSafe's sdist) are cached in
 ``build/cache/lite/downloads/`` and checked against the sha256 of the lock, so a rebuild
-works offline. JupyterLite's own build (doit) skips every step whose inputs did not change.
+works offline. A build whose inputs (:func:`inputs_digest`) are those of the site in
+``build/lite/`` does nothing; JupyterLite's own build (doit) also skips every step whose
+inputs did not change.
 """
 
 from __future__ import annotations
@@ -82,10 +86,17 @@ PURE_FROM_SDIST = {"markupsafe"}
 LESSONS = "lessons"  # as workbook.browser.LESSONS
 DESKTOP_ONLY = "desktop-only"
 DESKTOP_ONLY_FILE = "workbook/desktop_only_cells.json"
+STAMP = CACHE / "built-from.sha256"  # inputs_digest() of the site in OUTPUT
+# Their versions shape the site (the app, the kernel, the widgets' extension).
+BUILD_DISTRIBUTIONS = ["jupyterlite-core", "jupyterlite-pyodide-kernel", "jupyterlab_widgets"]
 
 
 def say(message: str) -> None:
     print(f"[lite] {message}", flush=True)
+
+
+def shown(path: Path) -> str:
+    return str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
 
 
 def sha256(path: Path) -> str:
@@ -607,7 +618,48 @@ def stage_config(packages: list[str]) -> None:
     )
 
 
-def build() -> None:
+def inputs_digest() -> str:
+    """sha256 over everything the site is built from: this script, the lock, the project
+    archive, the lessons, and the versions of JupyterLite and the widgets' extension."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    digest = hashlib.sha256()
+
+    def add(name: str, data: bytes) -> None:
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+
+    add("tools/lite.py", Path(__file__).read_bytes())
+    add("wheels.lock", LOCK.read_bytes())
+    add("project", project_archive().read_bytes())
+    for notebook in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        add(notebook.name, notebook.read_bytes())
+    for name in BUILD_DISTRIBUTIONS:
+        try:
+            add(name, version(name).encode())
+        except PackageNotFoundError:
+            add(name, b"")
+    return digest.hexdigest()
+
+
+def up_to_date(digest: str) -> bool:
+    """The site in OUTPUT was built from inputs with ``digest``, and is still there."""
+    return (
+        STAMP.exists()
+        and STAMP.read_text().strip() == digest
+        and (OUTPUT / "jupyter-lite.json").exists()
+        and (OUTPUT / "lab" / "index.html").exists()
+    )
+
+
+def build(force: bool = False) -> None:
+    """Build the site into OUTPUT, unless it was built from the same inputs (``force``:
+    build anyway)."""
+    digest = inputs_digest()
+    if not force and up_to_date(digest):
+        say(f"site up to date: {shown(OUTPUT)}/ ({site_megabytes():.1f} MB; --force rebuilds)")
+        return
+    STAMP.unlink(missing_ok=True)
     lock = read_lock()
     for name in EXTENSIONS:
         if not (LABEXTENSIONS / name / "package.json").exists():
@@ -624,6 +676,7 @@ def build() -> None:
     say(f"building {OUTPUT.relative_to(ROOT)}/")
     subprocess.run([str(JUPYTER), "lite", "build", "--lite-dir", str(STAGE)], check=True, cwd=STAGE)
     check_site()
+    STAMP.write_text(digest + "\n")
     say(f"site ready: {OUTPUT.relative_to(ROOT)}/ ({site_megabytes():.1f} MB)")
 
 
@@ -699,11 +752,14 @@ def main(argv: list[str]) -> None:
         help="address for --serve (default 127.0.0.1; 0.0.0.0: the whole room)",
     )
     parser.add_argument("--lock", action="store_true", help="re-resolve tools/lite/wheels.lock")
+    parser.add_argument(
+        "--force", action="store_true", help="build even if the inputs did not change"
+    )
     options = parser.parse_args(argv)
     if options.lock:
         resolve_lock()
         return
-    build()
+    build(force=options.force)
     if options.serve:
         serve(options.port, options.host)
 
