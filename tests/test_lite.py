@@ -151,6 +151,18 @@ def test_a_site_built_from_the_same_inputs_is_not_built_again(tmp_path, monkeypa
         lite.build()  # a lesson changed
 
 
+def test_a_desktop_jupyterlab_does_not_load_the_in_browser_kernel_extension() -> None:
+    """It fails there (an error in every page's console); the site's build still finds it."""
+    from jupyter_core.paths import jupyter_path
+    from jupyterlab_server.config import get_federated_extensions
+
+    loaded = get_federated_extensions(jupyter_path("labextensions"))
+    assert "@jupyterlite/pyodide-kernel-extension" not in loaded
+    assert "@jupyter-widgets/jupyterlab-manager" in loaded  # the timeline's, on both
+    for name in lite.EXTENSIONS:
+        assert (lite.labextension(name) / "package.json").exists(), name
+
+
 def test_saved_workspaces_come_back_after_a_reload(tmp_path, monkeypatch) -> None:
     memory, storage = tmp_path / "memory", tmp_path / "drive"
     project = memory / "03_autogenerate"

@@ -62,6 +62,9 @@ NOTEBOOKS = ROOT / "notebooks"
 PYTHON = Path(sys.executable)
 JUPYTER = PYTHON.parent / "jupyter"
 LABEXTENSIONS = Path(sys.prefix) / "share" / "jupyter" / "labextensions"
+# Where `tasks.py setup` moves the extensions that only the site needs (a desktop
+# JupyterLab would load them from LABEXTENSIONS, and fail: tasks.LITE_ONLY_EXTENSIONS).
+LITE_LABEXTENSIONS = Path(sys.prefix) / "share" / "jupyterlite" / "labextensions"
 EXTENSIONS = ["@jupyterlite/pyodide-kernel-extension", "@jupyter-widgets/jupyterlab-manager"]
 KERNEL_PLUGIN = "@jupyterlite/pyodide-kernel-extension:kernel"
 
@@ -592,7 +595,7 @@ def stage_config(packages: list[str]) -> None:
             "no_sourcemaps": True,
             # Only the two extensions the lessons need, not whatever the .venv holds.
             "ignore_sys_prefix": True,
-            "federated_extensions": [str(LABEXTENSIONS / name) for name in EXTENSIONS],
+            "federated_extensions": [str(labextension(name)) for name in EXTENSIONS],
         },
     }
     lite_config = {
@@ -652,6 +655,12 @@ def up_to_date(digest: str) -> bool:
     )
 
 
+def labextension(name: str) -> Path:
+    """The folder of the JupyterLab extension ``name`` (npm name) in this environment."""
+    kept = LITE_LABEXTENSIONS / name
+    return kept if (kept / "package.json").exists() else LABEXTENSIONS / name
+
+
 def build(force: bool = False) -> None:
     """Build the site into OUTPUT, unless it was built from the same inputs (``force``:
     build anyway)."""
@@ -662,7 +671,7 @@ def build(force: bool = False) -> None:
     STAMP.unlink(missing_ok=True)
     lock = read_lock()
     for name in EXTENSIONS:
-        if not (LABEXTENSIONS / name / "package.json").exists():
+        if not (labextension(name) / "package.json").exists():
             sys.exit(
                 f"error: the JupyterLab extension {name} is not in {LABEXTENSIONS}: "
                 "run `python3 tasks.py setup`"
