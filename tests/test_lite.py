@@ -31,6 +31,7 @@ import importlib.util
 import json
 import os
 import shutil
+import sys
 import threading
 import zipfile
 from pathlib import Path
@@ -116,6 +117,7 @@ def test_the_project_archive_is_byte_stable_and_complete() -> None:
         "alembic/env.py",
         "alembic.ini",
         "requirements.lock",
+        "tests/test_reference_migrations.py",
         lite.DESKTOP_ONLY_FILE,
     ]:
         assert f"{lite.PROJECT}/{needed}" in names
@@ -312,6 +314,42 @@ def test_post_write_hooks_that_start_a_program_are_skipped(monkeypatch, capsys) 
     assert capsys.readouterr().out == (
         "  (not run: ruff starts a program, which a browser tab cannot; on a desktop it runs)\n"
     )
+
+
+def test_an_async_env_py_that_fails_in_a_browser_raises_once(monkeypatch) -> None:
+    """Pyodide's run_sync: an exception leaving it is shown by the kernel as the cell's error,
+    even when caught (chapter 09's unreachable server: the runner reports it in one line)."""
+    import asyncio
+    import types
+
+    from alembic.util import CommandError
+
+    shown = []
+
+    def run_sync(awaitable):
+        loop = asyncio.new_event_loop()
+        try:
+            return loop.run_until_complete(awaitable)
+        except BaseException as error:
+            shown.append(error)  # what the browser's kernel does with it
+            raise
+        finally:
+            loop.close()
+
+    ffi = types.SimpleNamespace(run_sync=run_sync, can_run_sync=lambda: True)
+    monkeypatch.setitem(sys.modules, "pyodide", types.ModuleType("pyodide"))
+    monkeypatch.setitem(sys.modules, "pyodide.ffi", ffi)
+
+    async def fails():
+        raise CommandError("cannot use postgresql+asyncpg://bob:***@127.0.0.1:1/db")
+
+    async def works():
+        return 42
+
+    with pytest.raises(CommandError, match="cannot use"):
+        browser_module.run_in_place(fails())
+    assert shown == []
+    assert browser_module.run_in_place(works()) == 42
 
 
 class _Kernel:

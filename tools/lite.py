@@ -18,10 +18,11 @@ page and its Python load comes from the serving host (any static web server, or
   ``tools/lite/wheels.lock``, all loaded when the kernel starts (``loadPyodideOptions``),
   the PyPI fallback disabled;
 - the project itself as one archive (``workbook/``, ``app/``, ``alembic/``,
-  ``alembic.ini``, ``requirements.lock``), unpacked into the kernel's file system and put
-  on its ``sys.path`` (``PYTHONPATH``), so ``workbook.stages.REPO_ROOT`` is a copy of the
-  repository as on a desktop; with it, the cells tagged ``desktop-only`` and their stored
-  outputs (``workbook/browser.py`` replays them instead of running them);
+  ``alembic.ini``, ``requirements.lock``, a test file a lesson shows), unpacked into the
+  kernel's file system and put on its ``sys.path`` (``PYTHONPATH``), so
+  ``workbook.stages.REPO_ROOT`` is a copy of the repository as on a desktop; with it,
+  the cells tagged ``desktop-only`` and their stored outputs (``workbook/browser.py``
+  replays them instead of running them);
 - the lessons, ``notebooks/NN_*.ipynb`` with their stored outputs, as the site's files.
 
 Downloads (the npm tarball, wheels, MarkupSafe's sdist) are cached in
@@ -80,7 +81,14 @@ PYODIDE_PYTHON = "3.14"  # the Python of Pyodide 314.x
 SITE_PACKAGES = f"/lib/python{PYODIDE_PYTHON}/site-packages"
 # The project archive unpacks here; a folder name that no import can clash with.
 PROJECT = "alembic-workbook"
-PROJECT_FILES = ["workbook", "app", "alembic", "alembic.ini", "requirements.lock"]
+PROJECT_FILES = [
+    "workbook",
+    "app",
+    "alembic",
+    "alembic.ini",
+    "requirements.lock",
+    "tests/test_reference_migrations.py",  # chapter 08 shows its pytest-alembic imports
+]
 # The kernel's stand-ins (shipped with its extension) replace these real packages.
 KERNEL_STAND_INS = {"ipykernel", "widgetsnbextension", "pyodide-kernel", "piplite"}
 # No pure wheel on PyPI: built from the sdist with the C extension refused (it falls back

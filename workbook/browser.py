@@ -131,7 +131,19 @@ def run_in_place(coroutine):
             "(no WebAssembly stack switching): use a recent Chrome, Edge or "
             "Firefox, or the desktop edition"
         )
-    return run_sync(coroutine)
+
+    async def settled():
+        # An exception that leaves run_sync is also shown by the kernel as the cell's
+        # error, even when the caller handles it (the runner does): it leaves as a value.
+        try:
+            return True, await coroutine
+        except BaseException as error:
+            return False, error
+
+    finished, value = run_sync(settled())
+    if not finished:
+        raise value
+    return value
 
 
 def _hooks_without_processes() -> None:
