@@ -352,6 +352,34 @@ def test_an_async_env_py_that_fails_in_a_browser_raises_once(monkeypatch) -> Non
     assert browser_module.run_in_place(works()) == 42
 
 
+def test_what_a_failed_migration_kept_in_sqlite_is_read_without_a_thread(
+    tmp_path, monkeypatch
+) -> None:
+    """Chapter 08 looks at its SQLite file after a failed upgrade; a browser has no thread."""
+    import contextlib
+    import sqlite3
+
+    from workbook import half_applied
+
+    database = tmp_path / "app.db"
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        connection.executescript(
+            "CREATE TABLE alembic_version (version_num VARCHAR(32));"
+            "INSERT INTO alembic_version VALUES ('0012');"
+            "CREATE TABLE users (id INTEGER, nickname TEXT);"
+            f"CREATE TABLE {half_applied.NEW_TABLE} (id INTEGER);"
+        )
+
+    def no_thread(self):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", no_thread)
+    kept = half_applied.look(f"sqlite+aiosqlite:///{database}")
+    assert kept == half_applied.Kept(
+        "sqlite", (half_applied.NEW_TABLE,), ("users.nickname",), ("0012",)
+    )
+
+
 class _Kernel:
     def __init__(self, stop_on_error):
         self.parent = {"content": {"stop_on_error": stop_on_error}}

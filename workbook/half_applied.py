@@ -150,7 +150,9 @@ def _in_a_thread(work: Callable[[], Any]) -> Any:
 def look(url: str) -> Kept:
     """What the database at ``url`` (any async URL) holds of the failing revision.
 
-    Runs in a thread of its own, so it works in a kernel, whose thread runs an event loop.
+    A SQLite file is read with the sync driver, on the kernel's own thread (a browser's
+    kernel has no other); a server through its async driver, in a thread of its own, so
+    that it works in a kernel, whose thread runs an event loop.
     """
 
     def read(connection) -> Kept:
@@ -172,6 +174,15 @@ def look(url: str) -> Kept:
             tuple(sorted(columns & {".".join(NEW_COLUMN)})),
             version,
         )
+
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = sa.create_engine(parsed.set(drivername="sqlite"), poolclass=sa.pool.NullPool)
+        try:
+            with engine.connect() as connection:
+                return read(connection)
+        finally:
+            engine.dispose()
 
     async def run() -> Kept:
         engine = create_async_engine(url, poolclass=sa.pool.NullPool)
