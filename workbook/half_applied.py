@@ -260,14 +260,15 @@ def mysql_server(variable: str = SERVER_VARIABLE) -> Server:
     parse, a server that does not answer (``CONNECT_TIMEOUT`` seconds) or a database that
     already holds tables gives ``Server(None, one line)``, with the password masked.
     """
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return Server(None, f"No MySQL server here ({variable} is not set): nothing was run.")
+    # Imported only now: without a server to ask, the driver need not exist (a browser).
     import pymysql  # aiomysql's own base; a plain connection is enough to ask
 
     from workbook.display import _reference_config, masked
 
     config = _reference_config()
-    raw = os.environ.get(variable, "").strip()
-    if not raw:
-        return Server(None, f"No MySQL server here ({variable} is not set): nothing was run.")
     try:
         url = config.parse_database_url(_with_aiomysql(raw), variable)
     except config.ConfigError as error:
