@@ -113,6 +113,28 @@ def test_desktop_only_cells_are_few_and_found_by_their_source() -> None:
     assert f"{tagged_total} of the {total} code cells" in readme, "README: update the count"
 
 
+def test_a_wheel_with_bytecode_imports_what_its_sources_do(tmp_path) -> None:
+    """The site's lock lists a wheel's top-level names; its __pycache__ is not one."""
+    wheel = tmp_path / "tiny-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("tiny.py", "X = 1\n")
+        archive.writestr("__pycache__/tiny.cpython-314.pyc", b"")
+        archive.writestr("tiny_pkg/__init__.py", "")
+        archive.writestr("tiny_pkg/__pycache__/__init__.cpython-314.pyc", b"")
+        archive.writestr("tiny-1.0.dist-info/METADATA", "Name: tiny\nVersion: 1.0\n")
+    assert lite.wheel_lock_entry(wheel, set())["imports"] == ["tiny", "tiny_pkg"]
+
+
+def test_without_node_the_wheels_are_served_as_they_are(tmp_path, monkeypatch, capsys) -> None:
+    wheels = lite.wheels_of_lock(lite.read_lock())[:2]
+    lite_wheels = sys.modules[lite.precompiled.__module__]  # tools/lite_wheels.py
+    monkeypatch.setattr(lite_wheels, "COMPILED", tmp_path)
+    monkeypatch.setattr(lite_wheels.shutil, "which", lambda name: None)
+    tarball = lite.DOWNLOADS / "no-such-core.tgz"
+    assert lite.precompiled(wheels, tarball, "0" * 64) == wheels
+    assert "without bytecode" in capsys.readouterr().out
+
+
 def test_the_project_archive_is_byte_stable_and_complete() -> None:
     first = lite.project_archive()
     assert lite.project_archive().read_bytes() == first.read_bytes()
