@@ -230,7 +230,16 @@ def test_saved_workspaces_come_back_after_a_reload(tmp_path, monkeypatch) -> Non
 
     monkeypatch.setattr(browser_module, "_saved", {})  # a new page: memory is empty
     fresh = tmp_path / "fresh"
-    assert browser_module.restore(storage, fresh) == [
+    assert browser_module.restore(storage, fresh) == ["progress.json"]  # import workbook
+    assert not (fresh / "03_autogenerate").exists()  # until the chapter is named
+    monkeypatch.setattr(browser_module, "STORAGE", storage)
+    monkeypatch.setattr(browser_module, "_storage_ready", lambda: True)
+    monkeypatch.setattr(browser_module, "_restored_workspaces", set())
+    monkeypatch.setenv("WORKBOOK_WORKSPACES", str(fresh))
+    from workbook.workspace import Workspace
+
+    Workspace("03_autogenerate", "0001")
+    assert sorted(p.relative_to(fresh).as_posix() for p in fresh.rglob("*") if p.is_file()) == [
         "03_autogenerate/.env",
         "03_autogenerate/app.db",
         "progress.json",
