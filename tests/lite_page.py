@@ -397,14 +397,17 @@ def timeline_problems(page) -> list[str]:
 
 
 def screenshot(page, lesson: str) -> Path:
-    """The lesson's first timeline or SVG picture in view (else its end), saved as a PNG."""
+    """The lesson's first timeline (after the move, if it moved), else its first SVG
+    picture, else its end, in view; saved as ``SCREENSHOTS/<lesson>.png``."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    target = page.locator(
-        ".jp-NotebookPanel:visible .jupyter-widgets:has(.widget-dropdown), "
-        f'.jp-NotebookPanel:visible .jp-OutputArea-output[data-mime-type="{SVG}"]'
-    ).first
-    if target.count():
-        target.scroll_into_view_if_needed()
+    for selector in (
+        ".jp-NotebookPanel:visible .jupyter-widgets:has(.widget-dropdown)",
+        f'.jp-NotebookPanel:visible .jp-OutputArea-output[data-mime-type="{SVG}"]',
+    ):
+        target = page.locator(selector).first
+        if target.count():
+            target.scroll_into_view_if_needed()
+            break
     path = SCREENSHOTS / f"{lesson}.png"
     page.screenshot(path=str(path))
     return path

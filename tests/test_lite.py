@@ -358,22 +358,21 @@ def test_post_write_hooks_that_start_a_program_are_skipped(monkeypatch, capsys) 
 def test_an_async_env_py_that_fails_in_a_browser_raises_once(monkeypatch) -> None:
     """Pyodide's run_sync: an exception leaving it is shown by the kernel as the cell's error,
     even when caught (chapter 09's unreachable server: the runner reports it in one line)."""
-    import asyncio
     import types
 
     from alembic.util import CommandError
 
     shown = []
 
-    def run_sync(awaitable):
-        loop = asyncio.new_event_loop()
+    def run_sync(coroutine):  # these coroutines never wait: one step runs them through
         try:
-            return loop.run_until_complete(awaitable)
+            coroutine.send(None)
+        except StopIteration as finished:
+            return finished.value
         except BaseException as error:
             shown.append(error)  # what the browser's kernel does with it
             raise
-        finally:
-            loop.close()
+        raise AssertionError("the coroutine waited")
 
     ffi = types.SimpleNamespace(run_sync=run_sync, can_run_sync=lambda: True)
     monkeypatch.setitem(sys.modules, "pyodide", types.ModuleType("pyodide"))
