@@ -26,7 +26,7 @@ import http.server
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -194,7 +194,6 @@ class Boot:
     app: float = 0.0  # JupyterLab restored, the lesson open
     kernel: float = 0.0  # its kernel idle: Pyodide and the packages loaded
     ready: float = 0.0  # the first cell's reply (``import workbook`` ran)
-    laps: list[str] = field(default_factory=list)
 
 
 def fail(page, what: str, state: dict | None = None) -> None:
@@ -281,6 +280,8 @@ def run_all(page) -> float:
     while True:
         now = state(page)
         done = page.evaluate("() => window.__runAll")
+        if done["error"]:
+            fail(page, f"Run All failed: {done['error']}", now)
         if done["done"] and now["kernel"] == "idle" and not now["running"]:
             return time.monotonic() - started
         if now["ran"] != ran:

@@ -40,6 +40,7 @@ import pytest
 
 from tests.lite_page import (
     CHROMIUM,
+    KERNEL_SECONDS,
     NOTEBOOK,
     SCREENSHOTS,
     SVG,
@@ -596,7 +597,9 @@ def test_a_reload_keeps_the_workspace(browser: Browser) -> None:
         before = json.loads(printed(run(page, FINGERPRINT)))
         assert "notes.txt" in before and "app.db" in before, sorted(before)
         page.reload(wait_until="commit")
-        wait_until(page, "the kernel after the reload", lambda s: s["kernel"] == "idle", 300)
+        wait_until(
+            page, "the kernel after the reload", lambda s: s["kernel"] == "idle", KERNEL_SECONDS
+        )
         resumed = run(page, RESUME)
         assert resumed["status"] == "ok", resumed
         after = json.loads(printed(run(page, FINGERPRINT)))
