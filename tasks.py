@@ -282,6 +282,27 @@ def link_project(python: Path = VENV_PYTHON) -> None:
     (Path(site_packages) / "alembic_workbook.pth").write_text(f"{ROOT}\n")
 
 
+# JupyterLab extensions for the in-browser edition's build only (tools/lite.py takes them
+# from share/jupyterlite/): in a desktop JupyterLab this one fails to load ("Shared module
+# @jupyterlite/services doesn't exist"), an error in every page's console.
+LITE_ONLY_EXTENSIONS = ["@jupyterlite/pyodide-kernel-extension"]
+
+
+def keep_lite_extensions_apart(folder: Path = VENV) -> None:
+    """Move LITE_ONLY_EXTENSIONS out of the folder JupyterLab loads extensions from."""
+    share = folder / "share"
+    for name in LITE_ONLY_EXTENSIONS:
+        installed = share / "jupyter" / "labextensions" / name
+        if not (installed / "package.json").exists():
+            continue
+        kept = share / "jupyterlite" / "labextensions" / name
+        shutil.rmtree(kept, ignore_errors=True)
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(installed, kept)
+        if not any(installed.parent.iterdir()):  # an empty @scope folder
+            installed.parent.rmdir()
+
+
 def setup(folder: Path = VENV, base: Path | None = None) -> Path:
     """Create the venv ``folder`` (from ``base``, default base_python()) and install the lock
     into it, unless it is already up to date. Returns its Python.
@@ -295,6 +316,7 @@ def setup(folder: Path = VENV, base: Path | None = None) -> Path:
         python.exists() and os.path.realpath(python) == os.path.realpath(base)
     )
     if stamp.exists() and stamp.read_text() == wanted and python.exists() and made_from_base:
+        keep_lite_extensions_apart(folder)
         return python
     name = shown(folder)
     if not python.exists() or not made_from_base:
@@ -337,6 +359,7 @@ def setup(folder: Path = VENV, base: Path | None = None) -> Path:
     if "--ext=workbook" not in kernel["argv"]:
         kernel["argv"].append("--ext=workbook")
         spec.write_text(json.dumps(kernel, indent=1) + "\n")
+    keep_lite_extensions_apart(folder)
     stamp.write_text(wanted)
     say(f"environment ready ({name})")
     return python

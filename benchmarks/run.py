@@ -2,6 +2,7 @@
 
     python3 tasks.py bench            # everything (the notebook suite takes a minute or two)
     python3 tasks.py bench --quick    # skip the notebook suite
+    python3 tasks.py bench --lite     # the in-browser edition only (about 10 minutes)
 
 1. ``%alembic upgrade head`` (in the kernel's process) vs ``!alembic upgrade head`` (a new
    process) on the same workspace: the in-kernel runner should be at least 10x faster.
@@ -16,12 +17,20 @@
    price of many small cells from the price of what they do. All three suites run three
    times, in turns, and the medians are compared.
 
+4. ``--lite``, the in-browser edition (``python3 tasks.py lite``): the site's size on disk
+   and as a ``.tgz``; seconds to a ready kernel (the lesson open, Pyodide and the packages
+   loaded, ``import workbook`` answered) in a fresh browser profile (cold) and with the
+   browser's cache filled (warm: the median over the lessons); and each lesson's *Run All*
+   in Chromium (``tests/lite_page.py``) beside the same lesson run by nbclient in a desktop
+   kernel (kernel start-up not counted on either side). Neither side has a MySQL server.
+
 Absolute times depend on the machine; the ratios are what to compare between runs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import json
 import os
@@ -214,7 +223,95 @@ def bench_notebooks(workspaces: Path, rounds: int = 3) -> dict[str, float]:
     return medians
 
 
+def desktop_run_all_seconds(path: Path, workspaces: Path) -> float:
+    """Seconds nbclient takes to run every cell of ``path`` once its kernel is ready."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    os.environ["WORKBOOK_WORKSPACES"] = str(workspaces)
+    os.environ.pop("WORKBOOK_MYSQL_URL", None)  # as in a browser: no MySQL server
+    client = NotebookClient(
+        notebook,
+        kernel_name="python3",
+        timeout=600,
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    with client.setup_kernel():
+        started = time.perf_counter()
+        for index, cell in enumerate(notebook.cells):
+            client.execute_cell(cell, index)
+        return time.perf_counter() - started
+
+
+def site_sizes(site: Path) -> tuple[float, float]:
+    """(MB on disk, MB as a gzipped tarball) of the built site."""
+    import tarfile
+
+    on_disk = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
+    with tempfile.TemporaryDirectory(prefix="lite-tgz-") as scratch:
+        archive = Path(scratch) / "site.tgz"
+        with tarfile.open(archive, "w:gz") as tar:
+            tar.add(site, arcname="lite")
+        packed = archive.stat().st_size
+    return on_disk / 1e6, packed / 1e6
+
+
+def bench_lite() -> None:
+    """The in-browser edition: size, kernel-ready cold and warm, Run All per lesson."""
+    import threading
+
+    sys.path.insert(0, str(ROOT))
+    from playwright.sync_api import sync_playwright
+
+    from tests.lite_page import Browser, open_lesson, run_all
+
+    subprocess.run([sys.executable, str(ROOT / "tools" / "lite.py")], check=True)
+    site = ROOT / "build" / "lite"
+    disk, packed = site_sizes(site)
+    print(f"in-browser edition: build/lite/ {disk:.1f} MB on disk, {packed:.1f} MB as .tgz")
+    lessons = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.md"))
+    spec = importlib.util.spec_from_file_location("lite_build", ROOT / "tools" / "lite.py")
+    lite = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lite)
+    server = lite.make_server(0, site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    browser_times: dict[str, tuple[float, float]] = {}  # lesson -> (kernel ready, Run All)
+    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+    with tempfile.TemporaryDirectory(prefix="lite-profile-") as profile, sync_playwright() as pw:
+        browser = Browser(pw, Path(profile), base)
+        try:
+            cold_page, cold = open_lesson(browser, lessons[0])  # nothing cached yet
+            cold_page.close()
+            for lesson in lessons:
+                page, boot = open_lesson(browser, lesson)
+                browser_times[lesson] = (boot.ready, run_all(page))
+                page.close()
+        finally:
+            browser.close()
+            server.shutdown()
+    warm = statistics.median(ready for ready, _ in browser_times.values())
+    print(f"  kernel ready: cold {cold.ready:.1f} s, warm {warm:.1f} s (median of {len(lessons)})")
+    if browser.elsewhere:
+        print(f"  requests to other hosts: {browser.elsewhere[:3]}")
+    print(f"  {'lesson':<28} {'browser Run All':>15} {'desktop':>8} {'ratio':>6}")
+    with tempfile.TemporaryDirectory(prefix="lite-desktop-") as workspaces:
+        for lesson in lessons:
+            desktop = desktop_run_all_seconds(
+                ROOT / "notebooks" / f"{lesson}.ipynb", Path(workspaces)
+            )
+            in_browser = browser_times[lesson][1]
+            print(
+                f"  {lesson:<28} {in_browser:13.1f} s {desktop:6.1f} s {in_browser / desktop:5.1f}x"
+            )
+
+
 def main(arguments: list[str]) -> None:
+    if "--lite" in arguments:
+        bench_lite()
+        return
     with tempfile.TemporaryDirectory(prefix="workbook-bench-") as folder:
         workspaces = Path(folder)
         times = bench_alembic(workspaces)

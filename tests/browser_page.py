@@ -144,18 +144,20 @@ def use_theme(page, theme: str) -> None:
 
 
 @contextlib.contextmanager
-def chromium(playwright, profile: Path) -> Iterator:
+def chromium(playwright, profile: Path, seconds: float = 30, **options) -> Iterator:
     """A Playwright browser context of the system Chromium (headless, CHROMIUM_FLAGS) with
-    its data in the fresh folder ``profile``: a 1400x1000 viewport, 30 s for each action;
-    closed on exit."""
+    its data in the fresh folder ``profile``: a 1400x1000 viewport, ``seconds`` for each
+    action; ``options`` go to ``launch_persistent_context`` (e.g. ``proxy``). Closed on
+    exit."""
     context = playwright.chromium.launch_persistent_context(
         str(profile),
         executable_path=str(CHROMIUM),
         headless=True,
         args=CHROMIUM_FLAGS,
         viewport={"width": 1400, "height": 1000},
+        **options,
     )
-    context.set_default_timeout(30_000)
+    context.set_default_timeout(seconds * 1000)
     try:
         yield context
     finally:

@@ -476,7 +476,17 @@ def run_in_browser(chapter: Path, lab: Lab, page) -> None:
     (SCREENSHOTS / f"{chapter.stem}-failed.png").unlink(missing_ok=True)
 
     clock = Clock()
-    # Before running: the trusted copy shows its stored pictures and widgets.
+    # Before running: the trusted copy shows its stored pictures and widgets. Where the
+    # page loads JupyterLab, its extensions load without an error in the console.
+    console_errors: list[str] = []
+    fresh = not page.url.startswith(lab.url)
+
+    def on_console(message) -> None:
+        if message.type == "error":
+            console_errors.append(message.text)
+
+    if fresh:
+        page.on("console", on_console)
     open_notebook(page, lab, f"lessons/{chapter.name}", cell_count, chapter)
     clock.lap("load")
     wait_for(
@@ -487,7 +497,10 @@ def run_in_browser(chapter: Path, lab: Lab, page) -> None:
         chapter,
     )
     clock.lap("kernel")
-    problems = [
+    if fresh:
+        page.remove_listener("console", on_console)
+    problems = [f"console, as JupyterLab loads: {text[:200]}" for text in console_errors]
+    problems += [
         f"on open: {p}" for p in widget_problems(page, expected) + picture_problems(page, expected)
     ]
     clock.lap("look")

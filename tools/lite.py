@@ -1,7 +1,9 @@
 """The in-browser edition: the lessons in JupyterLite, with Python (Pyodide) in the page.
 
-    python3 tasks.py lite                  build build/lite/ (a second run is fast)
-    python3 tasks.py lite --serve          build, then serve it on http://127.0.0.1:8000/
+    python3 tasks.py lite                  build build/lite/ (nothing to do if its inputs
+                                           did not change; --force builds anyway)
+    python3 tasks.py lite --serve          build if needed, then serve it on
+                                           http://127.0.0.1:8000/
     python3 tasks.py lite --serve --port N --host 0.0.0.0   (a room: every machine may connect)
     python3 tasks.py lite --lock           re-resolve tools/lite/wheels.lock (maintainers)
 
@@ -13,18 +15,21 @@ page and its Python load comes from the serving host (any static web server, or
   widgets manager (the timeline);
 - the Pyodide core from the npm package ``pyodide`` (the version the kernel expects), with
   its package lock cut down to what this site serves: micropip and the pure wheels of
-  ``tools/lite/wheels.lock``, all loaded when the kernel starts (``loadPyodideOptions``),
-  the PyPI fallback disabled;
+  ``tools/lite/wheels.lock`` (with their bytecode, see ``tools/lite_wheels.py``), all
+  loaded when the kernel starts (``loadPyodideOptions``), the PyPI fallback disabled;
 - the project itself as one archive (``workbook/``, ``app/``, ``alembic/``,
-  ``alembic.ini``, ``requirements.lock``), unpacked into the kernel's file system and put
-  on its ``sys.path`` (``PYTHONPATH``), so ``workbook.stages.REPO_ROOT`` is a copy of the
-  repository as on a desktop; with it, the cells tagged ``desktop-only`` and their stored
-  outputs (``workbook/browser.py`` replays them instead of running them);
+  ``alembic.ini``, ``requirements.lock``, a test file a lesson shows), unpacked into the
+  kernel's file system and put on its ``sys.path`` (``PYTHONPATH``), so
+  ``workbook.stages.REPO_ROOT`` is a copy of the repository as on a desktop; with it,
+  the cells tagged ``desktop-only`` and their stored outputs (``workbook/browser.py``
+  replays them instead of running them);
 - the lessons, ``notebooks/NN_*.ipynb`` with their stored outputs, as the site's files.
 
 Downloads (the npm tarball, wheels, MarkupSafe's sdist) are cached in
 ``build/cache/lite/downloads/`` and checked against the sha256 of the lock, so a rebuild
-works offline. JupyterLite's own build (doit) skips every step whose inputs did not change.
+works offline (``tools/lite_wheels.py``). A build whose inputs (:func:`inputs_digest`)
+are those of the site in ``build/lite/`` does nothing; JupyterLite's own build (doit)
+also skips every step whose inputs did not change.
 """
 
 from __future__ import annotations
@@ -35,29 +40,41 @@ import hashlib
 import http.server
 import io
 import json
-import os
-import re
 import shutil
 import subprocess
 import sys
 import tarfile
-import tempfile
-import tomllib
 import zipfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lite_wheels import (  # noqa: E402  (a sibling script, not a package)
+    CACHE,
+    DOWNLOADS,
+    KERNEL_STAND_INS,
+    LOCK,
+    PYODIDE_PYTHON,
+    PYTHON,
+    canonical,
+    micropip_wheel,
+    precompiled,
+    pyodide_core,
+    read_lock,
+    resolve_lock,
+    say,
+    sha256,
+    wheels_of_lock,
+)
+
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG = ROOT / "tools" / "lite"
-LOCK = CONFIG / "wheels.lock"
-REQUIREMENTS_IN = CONFIG / "requirements.in"
 OUTPUT = ROOT / "build" / "lite"
-CACHE = ROOT / "build" / "cache" / "lite"
-DOWNLOADS = CACHE / "downloads"
 STAGE = CACHE / "site"  # JupyterLite's "lite dir": its configuration and inputs
 NOTEBOOKS = ROOT / "notebooks"
-PYTHON = Path(sys.executable)
 JUPYTER = PYTHON.parent / "jupyter"
 LABEXTENSIONS = Path(sys.prefix) / "share" / "jupyter" / "labextensions"
+# Where `tasks.py setup` moves the extensions that only the site needs (a desktop
+# JupyterLab would load them from LABEXTENSIONS, and fail: tasks.LITE_ONLY_EXTENSIONS).
+LITE_LABEXTENSIONS = Path(sys.prefix) / "share" / "jupyterlite" / "labextensions"
 EXTENSIONS = ["@jupyterlite/pyodide-kernel-extension", "@jupyter-widgets/jupyterlab-manager"]
 KERNEL_PLUGIN = "@jupyterlite/pyodide-kernel-extension:kernel"
 
@@ -69,35 +86,27 @@ PYODIDE_FILES = [
     "python_stdlib.zip",
     "package.json",
 ]
-PYODIDE_PYTHON = "3.14"  # the Python of Pyodide 314.x
 SITE_PACKAGES = f"/lib/python{PYODIDE_PYTHON}/site-packages"
 # The project archive unpacks here; a folder name that no import can clash with.
 PROJECT = "alembic-workbook"
-PROJECT_FILES = ["workbook", "app", "alembic", "alembic.ini", "requirements.lock"]
-# The kernel's stand-ins (shipped with its extension) replace these real packages.
-KERNEL_STAND_INS = {"ipykernel", "widgetsnbextension", "pyodide-kernel", "piplite"}
-# No pure wheel on PyPI: built from the sdist with the C extension refused (it falls back
-# to pure Python), as Pyodide cannot load a Linux binary.
-PURE_FROM_SDIST = {"markupsafe"}
+PROJECT_FILES = [
+    "workbook",
+    "app",
+    "alembic",
+    "alembic.ini",
+    "requirements.lock",
+    "tests/test_reference_migrations.py",  # chapter 08 shows its pytest-alembic imports
+]
 LESSONS = "lessons"  # as workbook.browser.LESSONS
 DESKTOP_ONLY = "desktop-only"
 DESKTOP_ONLY_FILE = "workbook/desktop_only_cells.json"
+STAMP = CACHE / "built-from.sha256"  # inputs_digest() of the site in OUTPUT
+# Their versions shape the site (the app, the kernel, the widgets' extension).
+BUILD_DISTRIBUTIONS = ["jupyterlite-core", "jupyterlite-pyodide-kernel", "jupyterlab_widgets"]
 
 
-def say(message: str) -> None:
-    print(f"[lite] {message}", flush=True)
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+def shown(path: Path) -> str:
+    return str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
@@ -119,246 +128,6 @@ def copy_if_changed(source: Path, target: Path) -> bool:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
     return True
-
-
-# -- the lock -----------------------------------------------------------------------------
-def read_lock() -> dict:
-    """{"pyodide": {version, sha256, micropip: {...}}, "files": [{name, version, file,
-    sha256, kind}]} from tools/lite/wheels.lock (TOML)."""
-    if not LOCK.exists():
-        sys.exit(f"error: {LOCK.relative_to(ROOT)} is missing: run `python3 tasks.py lite --lock`")
-    return tomllib.loads(LOCK.read_text())
-
-
-def write_lock(pyodide: dict, files: list[dict]) -> None:
-    def table(entry: dict) -> str:
-        return "".join(f"{key} = {json.dumps(value)}\n" for key, value in entry.items())
-
-    parts = [
-        "# The in-browser edition's files, checked by sha256 on every build.\n"
-        "# Written by `python3 tasks.py lite --lock` from tools/lite/requirements.in\n"
-        "# (versions constrained by requirements.lock); do not edit by hand.\n\n",
-        "[pyodide]  # the npm package: the core the kernel loads\n",
-        table({k: v for k, v in pyodide.items() if k != "micropip"}),
-        "\n[pyodide.micropip]  # the one package of Pyodide's lock the kernel needs\n",
-        table(pyodide["micropip"]),
-    ]
-    for entry in files:
-        parts += ["\n[[files]]\n", table(entry)]
-    LOCK.write_text("".join(parts))
-
-
-def pip_download(
-    requirement: str, dest: Path, sdist: bool = False, digest: str | None = None
-) -> Path:
-    """Download one file of ``requirement`` (a pure wheel, or the sdist) into ``dest``."""
-    dest.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as scratch:
-        lines = f"{requirement} --hash=sha256:{digest}\n" if digest else f"{requirement}\n"
-        requirements = Path(scratch) / "requirements.txt"
-        requirements.write_text(lines)
-        kind = (
-            ["--no-binary=:all:"]
-            if sdist
-            else [
-                "--only-binary=:all:",
-                "--platform",
-                "any",
-                "--implementation",
-                "py",
-                "--abi",
-                "none",
-                "--python-version",
-                PYODIDE_PYTHON,
-            ]
-        )
-        subprocess.run(
-            [
-                str(PYTHON),
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-deps",
-                "--disable-pip-version-check",
-                *kind,
-                "-d",
-                scratch,
-                "-r",
-                str(requirements),
-            ],
-            check=True,
-        )
-        (found,) = [p for p in Path(scratch).iterdir() if p != requirements]
-        target = dest / found.name
-        shutil.move(found, target)
-    return target
-
-
-def npm_pack(version: str, dest: Path) -> Path:
-    if not shutil.which("npm"):
-        sys.exit(
-            "error: npm is needed once to fetch the Pyodide core (npm pack pyodide); "
-            "install Node.js, or copy build/cache/lite/downloads/ from a machine that has it"
-        )
-    dest.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        ["npm", "pack", "--silent", f"pyodide@{version}", "--pack-destination", str(dest)],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    return dest / f"pyodide-{version}.tgz"
-
-
-def resolve_lock() -> None:
-    """Re-resolve requirements.in for Pyodide's Python (emscripten, wasm32) with uv."""
-    from jupyterlite_pyodide_kernel.constants import PYODIDE_VERSION
-
-    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "uv"], check=True)
-    uv = PYTHON.parent / "uv"
-    with tempfile.TemporaryDirectory() as scratch:
-        constraints = Path(scratch) / "constraints.txt"
-        constraints.write_text(
-            "".join(
-                line.split("#", 1)[0].strip() + "\n"
-                for line in (ROOT / "requirements.lock").read_text().splitlines()
-                if line.split("#", 1)[0].strip()
-            )
-        )
-        compiled = Path(scratch) / "compiled.txt"
-        subprocess.run(
-            [
-                str(uv),
-                "pip",
-                "compile",
-                str(REQUIREMENTS_IN),
-                "-c",
-                str(constraints),
-                "--python-platform",
-                "wasm32-pyodide2025",
-                "--python-version",
-                PYODIDE_PYTHON,
-                "--only-binary",
-                ":all:",
-                "--no-binary",
-                "markupsafe",
-                "--no-header",
-                "--no-annotate",
-                "--quiet",
-                "-o",
-                str(compiled),
-            ],
-            check=True,
-        )
-        pins = [line.split("==") for line in compiled.read_text().split() if "==" in line]
-    tarball = npm_pack(PYODIDE_VERSION, DOWNLOADS)
-    core_lock = json.loads(_tar_member(tarball, "package/pyodide-lock.json"))
-    micropip_version = core_lock["packages"]["micropip"]["version"]
-    micropip = pip_download(f"micropip=={micropip_version}", DOWNLOADS)
-    pyodide = {
-        "version": PYODIDE_VERSION,
-        "file": tarball.name,
-        "sha256": sha256(tarball),
-        "micropip": {
-            "version": micropip_version,
-            "file": micropip.name,
-            "sha256": sha256(micropip),
-        },
-    }
-    files = []
-    for name, version in sorted(pins):
-        if canonical(name) in KERNEL_STAND_INS:
-            continue
-        sdist = canonical(name) in PURE_FROM_SDIST
-        path = pip_download(f"{name}=={version}", DOWNLOADS, sdist=sdist)
-        files.append(
-            {
-                "name": canonical(name),
-                "version": version,
-                "file": path.name,
-                "sha256": sha256(path),
-                "kind": "sdist" if sdist else "wheel",
-            }
-        )
-    write_lock(pyodide, files)
-    say(f"wrote {LOCK.relative_to(ROOT)}: Pyodide {PYODIDE_VERSION}, {len(files)} packages")
-
-
-# -- downloads, checked -----------------------------------------------------------------
-def cached(file: str, digest: str, fetch) -> Path:
-    """The file from the download cache, fetched first if missing or not ``digest``."""
-    path = DOWNLOADS / file
-    if not path.exists() or sha256(path) != digest:
-        say(f"downloading {file}")
-        fetched = fetch()
-        if fetched != path:
-            shutil.move(fetched, path)
-    if sha256(path) != digest:
-        path.unlink()
-        sys.exit(
-            f"error: {file} does not have the sha256 of {LOCK.name} ({digest[:12]}...): "
-            "the download was changed; nothing was built"
-        )
-    return path
-
-
-def pure_wheel_from_sdist(sdist: Path, digest: str) -> Path:
-    """Build the sdist into a ``py3-none-any`` wheel, with no C compiler to be found."""
-    built = CACHE / "built" / digest[:16]
-    wheels = sorted(built.glob("*-py3-none-any.whl"))
-    if wheels:
-        return wheels[0]
-    say(f"building a pure wheel from {sdist.name}")
-    with tempfile.TemporaryDirectory() as scratch:
-        with tarfile.open(sdist) as archive:
-            # filter= (refuse links and paths out of the folder) came in 3.11.4; the sdist's
-            # sha256 is pinned in the lock either way.
-            safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
-            archive.extractall(scratch, **safe)
-        (source,) = [p for p in Path(scratch).iterdir() if p.is_dir()]
-        env = {**os.environ, "CC": "false", "CXX": "false", "SOURCE_DATE_EPOCH": "315532800"}
-        subprocess.run(
-            [
-                str(PYTHON),
-                "-m",
-                "pip",
-                "wheel",
-                "--quiet",
-                "--no-deps",
-                "--no-cache-dir",
-                "--disable-pip-version-check",
-                "-w",
-                str(built),
-                str(source),
-            ],
-            check=True,
-            env=env,
-        )
-    wheels = sorted(built.glob("*-py3-none-any.whl"))
-    if not wheels:
-        sys.exit(f"error: {sdist.name} did not build a pure wheel (py3-none-any)")
-    return wheels[0]
-
-
-def wheels_of_lock(lock: dict) -> list[Path]:
-    result = []
-    for entry in lock["files"]:
-        requirement = f"{entry['name']}=={entry['version']}"
-        sdist = entry["kind"] == "sdist"
-        path = cached(
-            entry["file"],
-            entry["sha256"],
-            lambda requirement=requirement, sdist=sdist, entry=entry: pip_download(
-                requirement, DOWNLOADS, sdist, entry["sha256"]
-            ),
-        )
-        result.append(pure_wheel_from_sdist(path, entry["sha256"]) if sdist else path)
-    return result
-
-
-def _tar_member(tarball: Path, name: str) -> bytes:
-    with tarfile.open(tarball) as archive:
-        return archive.extractfile(name).read()
 
 
 # -- Pyodide, with a lock of this site's own files ------------------------------------------
@@ -406,6 +175,7 @@ def wheel_lock_entry(wheel: Path, known: set[str]) -> dict:
             n.split("/")[0].removesuffix(".py")
             for n in names
             if not n.split("/")[0].endswith((".dist-info", ".data"))
+            and n.split("/")[0] != "__pycache__"  # a top-level module's bytecode
             and (n.count("/") or n.endswith(".py"))
         }
     )
@@ -422,22 +192,15 @@ def wheel_lock_entry(wheel: Path, known: set[str]) -> dict:
     }
 
 
-def stage_pyodide(lock: dict, wheels: list[Path], project: Path) -> list[str]:
-    """Pyodide's core files, this site's wheels and a lock naming exactly those.
+def stage_pyodide(
+    lock: dict, tarball: Path, micropip_wheel: Path, wheels: list[Path], project: Path
+) -> list[str]:
+    """Pyodide's core files (from the npm package ``tarball``), this site's wheels and a
+    lock naming exactly those.
 
     Returns the packages the kernel loads as it starts (the project pulls in the rest).
     """
     target = STAGE / "static" / "pyodide"
-    core = lock["pyodide"]
-    tarball = cached(core["file"], core["sha256"], lambda: npm_pack(core["version"], DOWNLOADS))
-    micropip = core["micropip"]
-    micropip_wheel = cached(
-        micropip["file"],
-        micropip["sha256"],
-        lambda: pip_download(
-            f"micropip=={micropip['version']}", DOWNLOADS, digest=micropip["sha256"]
-        ),
-    )
     with tarfile.open(tarball) as archive:
         for name in PYODIDE_FILES:
             write_if_changed(target / name, archive.extractfile(f"package/{name}").read())
@@ -581,7 +344,7 @@ def stage_config(packages: list[str]) -> None:
             "no_sourcemaps": True,
             # Only the two extensions the lessons need, not whatever the .venv holds.
             "ignore_sys_prefix": True,
-            "federated_extensions": [str(LABEXTENSIONS / name) for name in EXTENSIONS],
+            "federated_extensions": [str(labextension(name)) for name in EXTENSIONS],
         },
     }
     lite_config = {
@@ -607,23 +370,76 @@ def stage_config(packages: list[str]) -> None:
     )
 
 
-def build() -> None:
+def inputs_digest() -> str:
+    """sha256 over everything the site is built from: this script, the lock, the project
+    archive, the lessons, and the versions of JupyterLite and the widgets' extension."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    digest = hashlib.sha256()
+
+    def add(name: str, data: bytes) -> None:
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+
+    add("tools/lite.py", Path(__file__).read_bytes())
+    add("tools/lite_wheels.py", (Path(__file__).parent / "lite_wheels.py").read_bytes())
+    add("node", str(bool(shutil.which("node"))).encode())  # the wheels' bytecode
+    add("wheels.lock", LOCK.read_bytes())
+    add("project", project_archive().read_bytes())
+    for notebook in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        add(notebook.name, notebook.read_bytes())
+    for name in BUILD_DISTRIBUTIONS:
+        try:
+            add(name, version(name).encode())
+        except PackageNotFoundError:
+            add(name, b"")
+    return digest.hexdigest()
+
+
+def up_to_date(digest: str) -> bool:
+    """The site in OUTPUT was built from inputs with ``digest``, and is still there."""
+    return (
+        STAMP.exists()
+        and STAMP.read_text().strip() == digest
+        and (OUTPUT / "jupyter-lite.json").exists()
+        and (OUTPUT / "lab" / "index.html").exists()
+    )
+
+
+def labextension(name: str) -> Path:
+    """The folder of the JupyterLab extension ``name`` (npm name) in this environment."""
+    kept = LITE_LABEXTENSIONS / name
+    return kept if (kept / "package.json").exists() else LABEXTENSIONS / name
+
+
+def build(force: bool = False) -> None:
+    """Build the site into OUTPUT, unless it was built from the same inputs (``force``:
+    build anyway)."""
+    digest = inputs_digest()
+    if not force and up_to_date(digest):
+        say(f"site up to date: {shown(OUTPUT)}/ ({site_megabytes():.1f} MB; --force rebuilds)")
+        return
+    STAMP.unlink(missing_ok=True)
     lock = read_lock()
     for name in EXTENSIONS:
-        if not (LABEXTENSIONS / name / "package.json").exists():
+        if not (labextension(name) / "package.json").exists():
             sys.exit(
                 f"error: the JupyterLab extension {name} is not in {LABEXTENSIONS}: "
                 "run `python3 tasks.py setup`"
             )
     DOWNLOADS.mkdir(parents=True, exist_ok=True)
-    wheels = wheels_of_lock(lock)
+    tarball = pyodide_core(lock)
+    micropip, *wheels = precompiled(
+        [micropip_wheel(lock), *wheels_of_lock(lock)], tarball, lock["pyodide"]["sha256"]
+    )
     project = project_archive()
-    packages = stage_pyodide(lock, wheels, project)
+    packages = stage_pyodide(lock, tarball, micropip, wheels, project)
     stage_lessons()
     stage_config(packages)
     say(f"building {OUTPUT.relative_to(ROOT)}/")
     subprocess.run([str(JUPYTER), "lite", "build", "--lite-dir", str(STAGE)], check=True, cwd=STAGE)
     check_site()
+    STAMP.write_text(digest + "\n")
     say(f"site ready: {OUTPUT.relative_to(ROOT)}/ ({site_megabytes():.1f} MB)")
 
 
@@ -699,11 +515,14 @@ def main(argv: list[str]) -> None:
         help="address for --serve (default 127.0.0.1; 0.0.0.0: the whole room)",
     )
     parser.add_argument("--lock", action="store_true", help="re-resolve tools/lite/wheels.lock")
+    parser.add_argument(
+        "--force", action="store_true", help="build even if the inputs did not change"
+    )
     options = parser.parse_args(argv)
     if options.lock:
         resolve_lock()
         return
-    build()
+    build(force=options.force)
     if options.serve:
         serve(options.port, options.host)
 

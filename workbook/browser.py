@@ -31,9 +31,11 @@ which adapts four things a browser tab lacks:
   reload; the browser's storage is mounted at ``/drive`` (the file browser's root), where a
   SQLite file does not work ("database disk image is malformed"). So the workspaces live
   in memory (``/home/pyodide/workspace``, fast, SQLite works) and are copied to
-  ``/drive/<chapter>/`` after every cell, only the files that changed; ``import workbook``
-  copies them back. ``workbook.start`` then rebuilds a chapter's workspace as on a desktop,
-  while ``workbook.Workspace(name, stage)`` takes it as it was.
+  ``/drive/<chapter>/`` after every cell, only the files that changed; a chapter's files
+  are copied back when the chapter is first named after a reload (``workbook.start``,
+  ``workbook.Workspace``), so opening one chapter does not copy back all the others.
+  ``workbook.start`` then rebuilds a chapter's workspace as on a desktop, while
+  ``workbook.Workspace(name, stage)`` takes it as it was.
 """
 
 from __future__ import annotations
@@ -131,7 +133,19 @@ def run_in_place(coroutine):
             "(no WebAssembly stack switching): use a recent Chrome, Edge or "
             "Firefox, or the desktop edition"
         )
-    return run_sync(coroutine)
+
+    async def settled():
+        # An exception that leaves run_sync is also shown by the kernel as the cell's
+        # error, even when the caller handles it (the runner does): it leaves as a value.
+        try:
+            return True, await coroutine
+        except BaseException as error:
+            return False, error
+
+    finished, value = run_sync(settled())
+    if not finished:
+        raise value
+    return value
 
 
 def _hooks_without_processes() -> None:
@@ -279,29 +293,56 @@ def _kept(relative: Path) -> bool:
     return not (NOT_SAVED & set(relative.parts)) and relative.parts[0] != LESSONS
 
 
-def restore(storage: Path = STORAGE, memory: Path | None = None) -> list[str]:
+def restore(
+    storage: Path = STORAGE, memory: Path | None = None, workspace: str | None = None
+) -> list[str]:
     """Copy what :func:`save` put in ``storage`` back into memory (files already in memory
-    are kept); returns the relative paths restored. The lessons stay where they are."""
+    are kept); returns the relative paths restored. The lessons stay where they are.
+
+    Without ``workspace``: the files at the top (``progress.json``) and the kernels'
+    locks (``.kernels/``), as ``import workbook`` does. With it: that workspace's folder
+    and its ``.previous/`` copy, as :func:`restore_workspace` does when it is first used,
+    so that a page opened on one chapter does not copy back every other chapter's.
+    """
     memory = memory or _memory_root()
     if not storage.is_dir():
         return []
+    if workspace is None:
+        roots = [Path(".kernels")]
+        tops = [Path(name) for name in sorted(os.listdir(storage))]
+        files = [top for top in tops if (storage / top).is_file()]
+    else:
+        roots, files = [Path(workspace), Path(".previous") / workspace], []
+    for root in roots:
+        for folder, folders, names in os.walk(storage / root):
+            here = Path(folder).relative_to(storage)
+            folders[:] = sorted(name for name in folders if _kept(here / name))
+            files += [here / name for name in sorted(names)]
     restored = []
-    for folder, folders, files in os.walk(storage):
-        here = Path(folder).relative_to(storage)
-        folders[:] = sorted(name for name in folders if _kept(here / name))
-        for name in sorted(files):
-            relative = here / name
-            if not _kept(relative):
-                continue
-            target = memory / relative
-            if target.exists():  # memory's own version is newer: the next save writes it
-                _saved[relative.as_posix()] = _sha256(storage / relative)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(storage / relative, target)
-            _saved[relative.as_posix()] = _sha256(target)
-            restored.append(relative.as_posix())
+    for relative in files:
+        if not _kept(relative):
+            continue
+        target = memory / relative
+        if target.exists():  # memory's own version is newer: the next save writes it
+            _saved[relative.as_posix()] = _sha256(storage / relative)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(storage / relative, target)
+        _saved[relative.as_posix()] = _sha256(target)
+        restored.append(relative.as_posix())
     return sorted(restored)
+
+
+_restored_workspaces: set[str] = set()
+
+
+def restore_workspace(name: str) -> None:
+    """Bring back workspace ``name`` from the browser's storage, once per kernel (called
+    as a workspace is named: ``workbook.start``, ``workbook.Workspace``); elsewhere, nothing."""
+    if not _storage_ready() or name in _restored_workspaces:
+        return
+    _restored_workspaces.add(name)
+    restore(STORAGE, workspace=name)
 
 
 def save(storage: Path = STORAGE, memory: Path | None = None) -> list[str]:

@@ -150,7 +150,9 @@ def _in_a_thread(work: Callable[[], Any]) -> Any:
 def look(url: str) -> Kept:
     """What the database at ``url`` (any async URL) holds of the failing revision.
 
-    Runs in a thread of its own, so it works in a kernel, whose thread runs an event loop.
+    A SQLite file is read with the sync driver, on the kernel's own thread (a browser's
+    kernel has no other); a server through its async driver, in a thread of its own, so
+    that it works in a kernel, whose thread runs an event loop.
     """
 
     def read(connection) -> Kept:
@@ -172,6 +174,15 @@ def look(url: str) -> Kept:
             tuple(sorted(columns & {".".join(NEW_COLUMN)})),
             version,
         )
+
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = sa.create_engine(parsed.set(drivername="sqlite"), poolclass=sa.pool.NullPool)
+        try:
+            with engine.connect() as connection:
+                return read(connection)
+        finally:
+            engine.dispose()
 
     async def run() -> Kept:
         engine = create_async_engine(url, poolclass=sa.pool.NullPool)
@@ -249,14 +260,15 @@ def mysql_server(variable: str = SERVER_VARIABLE) -> Server:
     parse, a server that does not answer (``CONNECT_TIMEOUT`` seconds) or a database that
     already holds tables gives ``Server(None, one line)``, with the password masked.
     """
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return Server(None, f"No MySQL server here ({variable} is not set): nothing was run.")
+    # Imported only now: without a server to ask, the driver need not exist (a browser).
     import pymysql  # aiomysql's own base; a plain connection is enough to ask
 
     from workbook.display import _reference_config, masked
 
     config = _reference_config()
-    raw = os.environ.get(variable, "").strip()
-    if not raw:
-        return Server(None, f"No MySQL server here ({variable} is not set): nothing was run.")
     try:
         url = config.parse_database_url(_with_aiomysql(raw), variable)
     except config.ConfigError as error:

@@ -19,7 +19,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
-from workbook import ownership
+from workbook import browser, ownership
 from workbook.building import DATABASE_FILE, build
 from workbook.display import (  # noqa: F401 - FileChange, SourceView: part of this API
     FileChange,
@@ -67,6 +67,7 @@ def _checked_workspace_path(name: str) -> Path:
     path = (root / name).resolve()
     if path.parent != root:
         raise WorkspaceError(f"refusing to touch {path}: it is outside the workspaces folder")
+    browser.restore_workspace(name)  # in a browser: back from its storage, when first named
     return path
 
 
