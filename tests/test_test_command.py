@@ -1,6 +1,6 @@
 """`python3 tasks.py test`: every CPython 3.11+ here, a learner's environment, the ruff gate.
 
-The Pythons are fakes (shell scripts answering tasks.py's probe), so these tests do not
+The Pythons are fakes (shell scripts answering tools/pythons.py's probe), so these tests do not
 depend on what this machine has installed; the orchestration runs with pytest and setup
 replaced by recorders. The real thing: `python3 tasks.py test -k test_command`.
 """
@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import tasks
+from tools import pythons
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="fake interpreters are shell scripts")
@@ -27,14 +28,14 @@ PYTEST = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xd
 
 @pytest.fixture(autouse=True)
 def all_pythons(monkeypatch):
-    """Discovery as it is, with no version held back (tasks.HELD_BACK has its own test)."""
+    """Discovery as it is, with no version held back (pythons.HELD_BACK has its own test)."""
     monkeypatch.setenv("WORKBOOK_ALL_PYTHONS", "1")
 
 
 def fake_python(
     path: Path, version: str, implementation: str = "CPython", can_make_venvs: bool = True
 ) -> Path:
-    """A script that answers tasks.PROBE like that Python would."""
+    """A script that answers tools/pythons.py's PROBE like that Python would."""
     path.parent.mkdir(parents=True, exist_ok=True)
     numbers = ", ".join(version.split("."))
     answer = f'["{implementation}", [{numbers}], "\'"$0"\'", {str(can_make_venvs).lower()}]'
@@ -58,7 +59,7 @@ def test_finds_pyenv_versions_and_python3x_on_path_each_once(tmp_path: Path) -> 
     fake_python(on_path / "python3.12-config", "3.12.4")  # not an interpreter's name
     fake_python(pyenv / "shims/python3.13", "3.13.1")  # pyenv's shims lead to its versions
 
-    usable, passed_over = tasks.discover(f"{on_path}{os.pathsep}{pyenv / 'shims'}", [pyenv])
+    usable, passed_over = pythons.discover(f"{on_path}{os.pathsep}{pyenv / 'shims'}", [pyenv])
 
     fakes = [p for p in usable if p.real.is_relative_to(tmp_path)]
     assert sorted(p.release for p in fakes) == ["3.12.4", "3.13.1", "3.14.0"]
@@ -78,7 +79,7 @@ def test_an_unusable_python_is_passed_over_and_says_why(
     tmp_path: Path, version: str, implementation: str, venv: bool, why: str
 ) -> None:
     path = fake_python(tmp_path / "versions/x/bin/python", version, implementation, venv)
-    usable, passed_over = tasks.discover("", [tmp_path])
+    usable, passed_over = pythons.discover("", [tmp_path])
     assert path not in [p.path for p in usable]
     (reason,) = [why_not for where, why_not in passed_over if where == path]
     assert why in reason
@@ -91,7 +92,7 @@ def test_a_python_that_does_not_run_is_passed_over_with_its_error(tmp_path: Path
         "#!/bin/sh\necho 'error while loading shared libraries: libpython' >&2\nexit 127\n"
     )
     broken.chmod(0o755)
-    _, passed_over = tasks.discover(str(broken.parent), [])
+    _, passed_over = pythons.discover(str(broken.parent), [])
     assert (broken, "does not run: error while loading shared libraries: libpython") in passed_over
 
 
@@ -104,7 +105,7 @@ def test_one_python_per_version_the_primary_first_else_the_newest() -> None:
         python("3.12.4", "/pyenv/3.12.4"),
         python("3.13.0", "/pyenv/3.13.0"),
     ]
-    chosen, passed_over = tasks.choose(found, primary)
+    chosen, passed_over = pythons.choose(found, primary)
     assert [p.release for p in chosen] == ["3.11.2", "3.12.4", "3.13.0"]
     assert dict(passed_over) == {
         Path("/pyenv/3.11.7"): "Python 3.11.7: 3.11 runs as 3.11.2 (/usr/bin/python3.11)",
@@ -119,7 +120,7 @@ def test_a_bare_environment_still_finds_the_users_pyenv(monkeypatch, tmp_path: P
     monkeypatch.delenv("PYENV_ROOT", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("PATH", "/usr/local/bin:/usr/bin:/bin")
-    roots = tasks.pyenv_roots()
+    roots = pythons.pyenv_roots()
     assert tmp_path / ".pyenv" in roots
     assert Path(pwd.getpwuid(os.getuid()).pw_dir) / ".pyenv" in roots
 
@@ -324,13 +325,13 @@ def test_the_table_names_each_version_with_its_result(recorded, capsys) -> None:
 
 def test_every_version_runs_and_ci_needs_three() -> None:
     """CI machines have 3.11, 3.12 and 3.13: each must run, none is held back."""
-    assert tasks.HELD_BACK == {}
+    assert pythons.HELD_BACK == {}
     assert tasks.CI_MINIMUM_PYTHONS == 3
 
 
 def test_a_held_back_version_is_passed_over_with_its_reason(monkeypatch, tmp_path) -> None:
     fake = fake_python(tmp_path / "python3.14", "3.14.0")
-    monkeypatch.setitem(tasks.HELD_BACK, (3, 14), "held back: a reason")
+    monkeypatch.setitem(pythons.HELD_BACK, (3, 14), "held back: a reason")
     assert isinstance(tasks.probe(fake), tasks.Python)  # WORKBOOK_ALL_PYTHONS=1 runs it
     monkeypatch.delenv("WORKBOOK_ALL_PYTHONS")
     assert tasks.probe(fake) == "Python 3.14.0 held back: a reason; WORKBOOK_ALL_PYTHONS=1 runs it"
