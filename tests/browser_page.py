@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "build" / "screenshots"
 RAISES = "# NBVAL_RAISES_EXCEPTION"
 SVG = "image/svg+xml"
+HTML = "text/html"
 STDERR = "application/vnd.jupyter.stderr"
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 PAGE_COLOUR = {"light": "white", "dark": "#111"}  # each theme's --jp-layout-color0
@@ -297,20 +298,24 @@ def screenshot(page, chapter: Path, theme: str, target: int | None) -> str:
 WIDGET_ERROR = "Error displaying widget"
 
 
-def widget_problems(page, expected: list) -> list[str]:
-    """Cells that made a widget show a real one (a dropdown and buttons), not an error."""
+def widget_problems(page, expected: list, live: bool = True) -> list[str]:
+    """Cells that made a widget show a real one (a dropdown and buttons), not an error;
+    before they run (``live=False``), their stored picture instead, and no widget."""
     problems = []
     for cell in (c for c in expected if c.widget):
         node = cell_locator(page, cell.index)
         concrete = node.locator(
             ".jupyter-widgets .widget-dropdown select, "
             ".jupyter-widgets.widget-button, .jupyter-widgets .widget-button"
+            if live
+            else f'.jp-OutputArea-output[data-mime-type="{HTML}"] img'
         )
         try:
             concrete.first.wait_for(state="visible", timeout=15_000)
         except Exception:  # playwright's TimeoutError
             problems.append(
-                f"cell {cell.index}: no widget rendered ({first_line(cell.source)}): "
+                f"cell {cell.index}: no {'widget' if live else 'stored picture'} rendered "
+                f"({first_line(cell.source)}): "
                 f"{node.locator('.jp-OutputArea').inner_text()[:200]!r}"
             )
     text = page.locator(".jp-NotebookPanel .jp-Notebook").inner_text()
@@ -319,9 +324,10 @@ def widget_problems(page, expected: list) -> list[str]:
     return problems
 
 
-def picture_problems(page, expected: list) -> list[str]:
+def picture_problems(page, expected: list, live: bool = True) -> list[str]:
     """Cells that drew SVG pictures show them as decoded images, not as text; a widget's
-    pictures (the timeline's graph and schema) are drawn too."""
+    pictures (the timeline's graph and schema) are drawn too: by the live widget, or
+    before it runs (``live=False``) by its stored HTML."""
     problems = []
     for cell in expected:
         node = cell_locator(page, cell.index)
@@ -340,7 +346,8 @@ def picture_problems(page, expected: list) -> list[str]:
             if "<svg" in node.locator(".jp-OutputArea").inner_text():
                 problems.append(f"cell {cell.index}: SVG shown as source text")
         if cell.widget:
-            sizes = node.locator(".jupyter-widgets svg").evaluate_all(DRAWN)
+            drawing = ".jupyter-widgets svg" if live else f'[data-mime-type="{HTML}"] img'
+            sizes = node.locator(drawing).evaluate_all(DRAWN)
             if len([size for size in sizes if size[0] and size[1]]) < 2:
                 problems.append(
                     f"cell {cell.index}: the widget's pictures are not drawn "

@@ -6,8 +6,8 @@ throwaway workspace folder made the way ``python3 tasks.py lab`` makes it
 chapters' projects beside them) on 127.0.0.1 with a token and throwaway settings. Debian's
 Chromium, driven headless by Playwright (no browser download), opens each lesson and checks:
 
-- before anything runs, the stored pictures show: SVG images drawn, widgets drawn from
-  their saved state (the copies are trusted);
+- before anything runs, the stored pictures show: SVG images drawn, and where a widget
+  ran, its stored picture (the copies are trusted), never "Error displaying widget";
 - after *Clear Outputs* and *Run → Run All Cells*: every code cell ran, only the cells meant
   to raise (tag ``raises-exception``, comment ``# NBVAL_RAISES_EXCEPTION``) raised, widgets
   render as widgets, SVG pictures as images;
@@ -53,6 +53,7 @@ from tests.browser_page import (
     CELL_STATE,
     CHROMIUM,
     DRAWN,
+    HTML,
     RAISES,
     SCREENSHOTS,
     SVG,
@@ -80,7 +81,6 @@ from workbook.half_applied import NEEDS_SERVER
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 JUPYTER = Path(sys.executable).parent / "jupyter"
-HTML = "text/html"
 WIDGET = "application/vnd.jupyter.widget-view+json"
 # JupyterLab's user settings for the throwaway settings folder (the news prompt is off by
 # the lab's own overrides, which prepare_lab writes).
@@ -491,7 +491,7 @@ def run_in_browser(chapter: Path, lab: Lab, page) -> None:
     clock.lap("load")
     wait_for(
         page,
-        "its kernel to be ready",  # saved widgets are drawn once it is
+        "its kernel to be ready",
         lambda: lab.kernel_idle(copy) and page.evaluate(CELL_STATE)["kernel"] == "idle",
         60,
         chapter,
@@ -501,7 +501,9 @@ def run_in_browser(chapter: Path, lab: Lab, page) -> None:
         page.remove_listener("console", on_console)
     problems = [f"console, as JupyterLab loads: {text[:200]}" for text in console_errors]
     problems += [
-        f"on open: {p}" for p in widget_problems(page, expected) + picture_problems(page, expected)
+        f"on open: {p}"
+        for p in widget_problems(page, expected, live=False)
+        + picture_problems(page, expected, live=False)
     ]
     clock.lap("look")
     menu(page, "Edit", "Clear Outputs of All Cells")  # whatever shows next, this run made

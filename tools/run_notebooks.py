@@ -18,10 +18,7 @@ its stored outputs must come from a real server.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
-import re
 import signal
 import sys
 import tempfile
@@ -42,15 +39,19 @@ NOTEBOOKS = ROOT / "notebooks"
 RAISES = "# NBVAL_RAISES_EXCEPTION"
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
 def normalise(notebook: nbformat.NotebookNode) -> None:
-    # Widget state lets a viewer draw a stored widget before any kernel runs.
-    widgets = notebook.metadata.get("widgets")
+    # A stored widget keeps its static picture (the text/html and text/plain it carries),
+    # not its view: JupyterLab draws a view only while its model exists, and a saved model
+    # is dropped as a kernel connects (jupyterlab/jupyterlab#15361), so a lesson opened
+    # anew would show "Error displaying widget: model not found" or dead buttons. Running
+    # the cell brings the live widget; nbval never compares views (model ids are random).
     notebook.metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
     }
-    if widgets:
-        notebook.metadata["widgets"] = widgets
     notebook.nbformat, notebook.nbformat_minor = 4, 5
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
@@ -68,43 +69,8 @@ def normalise(notebook: nbformat.NotebookNode) -> None:
             cell.outputs, cell.execution_count = [], None
         if cell.cell_type == "code":
             cell.outputs = merged_streams(cell.outputs)
-
-
-def stable_widget_ids(notebook: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
-    """Widget model ids are random uuids: number them in a walk from the cells' widget
-    views through the models they reference, so a re-run leaves saved widget state
-    byte-identical when the widgets are."""
-    state = (
-        notebook.metadata.get("widgets", {})
-        .get("application/vnd.jupyter.widget-state+json", {})
-        .get("state", {})
-    )
-    if not state:
-        return notebook
-    reference = re.compile(r"IPY_MODEL_([0-9a-f]{32})")
-    order: list[str] = []
-    pending = [
-        output.data["application/vnd.jupyter.widget-view+json"]["model_id"]
-        for cell in notebook.cells
-        for output in cell.get("outputs", [])
-        if "application/vnd.jupyter.widget-view+json" in output.get("data", {})
-    ]
-    while pending:
-        model_id = pending.pop(0)
-        if model_id in order or model_id not in state:
-            continue
-        order.append(model_id)
-        pending += reference.findall(json.dumps(state[model_id], sort_keys=True))
-    order += sorted(
-        (m for m in state if m not in order), key=lambda m: json.dumps(state[m], sort_keys=True)
-    )
-    text = json.dumps(notebook)
-    for index, model_id in enumerate(order):
-        text = text.replace(model_id, hashlib.md5(f"{name}:{index}".encode()).hexdigest())
-    renamed = nbformat.from_dict(json.loads(text))
-    states = renamed.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]
-    states["state"] = dict(sorted(states["state"].items()))
-    return renamed
+            for output in cell.outputs:
+                output.get("data", {}).pop(WIDGET_VIEW, None)
 
 
 def merged_streams(outputs: list) -> list:
@@ -167,7 +133,6 @@ def run(path: Path, workspaces: Path) -> float:
     if problems:
         raise SystemExit(f"{path.name}: not saved, unexpected outcome:\n  " + "\n  ".join(problems))
     normalise(notebook)
-    notebook = stable_widget_ids(notebook, path.name)
     nbformat.validate(notebook)
     nbformat.write(notebook, path)
     return elapsed
