@@ -14,20 +14,19 @@ from workbook.exercises.checks import (
     bring_copy,
     new_revision,
     require_table,
+    require_written,
     revisions_touching,
+    setup_revision,
 )
 from workbook.exercises.core import Alembic, Edit, EditRevision, Note
 from workbook.exercises.inspect import (
     Scratch,
     database_at_head,
-    does_nothing,
-    find_revision,
     insert_row,
     model_column,
     models_match_database,
     read_only,
     run_or_fail,
-    source,
 )
 from workbook.exercises.practice import practice_workspace, setup_first
 from workbook.workspace import Workspace
@@ -307,14 +306,8 @@ class DowngradeOfADrop(Exercise):
         )
 
     def _check(self, workspace: Workspace, *answer) -> Result:
-        script = find_revision(workspace, DROP_MESSAGE)
-        if script is None:
-            return NotAttempted("run `q3.setup()` first: it makes the revision to fix.")
-        if does_nothing(source(script), "downgrade"):
-            return NotAttempted(
-                f"downgrade() of revision {script.revision} is still `pass`: "
-                "it does not restore the column."
-            )
+        script = setup_revision(workspace, DROP_MESSAGE, "q3")
+        require_written(script, "downgrade", "it does not restore the column")
         with Scratch(workspace) as scratch:
             bring_copy(scratch, script.revision)
             with scratch.connection() as connection:

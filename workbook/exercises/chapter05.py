@@ -20,14 +20,14 @@ from workbook.exercises.checks import (
     bring_copy,
     new_revision,
     require_table,
+    require_written,
     revisions_touching,
+    setup_revision,
 )
 from workbook.exercises.core import Alembic, Edit, EditRevision, Note
 from workbook.exercises.inspect import (
     Scratch,
     database_at_head,
-    does_nothing,
-    find_revision,
     insert_row,
     model_column,
     models_match_database,
@@ -272,9 +272,7 @@ class SeedWithoutModels(Exercise):
         )
 
     def _check(self, workspace: Workspace, *answer) -> Result:
-        script = find_revision(workspace, HISTORY_MESSAGE)
-        if script is None:
-            return NotAttempted("run `q1.setup()` first: it makes the revision to fix.")
+        script = setup_revision(workspace, HISTORY_MESSAGE, "q1")
         text = source(script)
         importing = _imports_the_app(text)
         if len(importing) == 2 and "Category.__table__" in text:
@@ -405,14 +403,8 @@ class DowngradeOfASplit(Exercise):
         )
 
     def _check(self, workspace: Workspace, *answer) -> Result:
-        script = find_revision(workspace, SPLIT_MESSAGE)
-        if script is None:
-            return NotAttempted("run `q2.setup()` first: it makes the revision to fix.")
-        if does_nothing(source(script), "downgrade"):
-            return NotAttempted(
-                f"downgrade() of revision {script.revision} is still `pass`: "
-                "it does not give the names back."
-            )
+        script = setup_revision(workspace, SPLIT_MESSAGE, "q2")
+        require_written(script, "downgrade", "it does not give the names back")
         with Scratch(workspace) as scratch:
             bring_copy(scratch, script.revision)
             moved = scratch.goto(script.down_revision)

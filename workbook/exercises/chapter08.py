@@ -20,7 +20,7 @@ from alembic.util import to_tuple
 
 from workbook.exercises import Correct, Exercise, Incorrect, NotAttempted, Result
 from workbook.exercises.checks import bring_copy, rebuild
-from workbook.exercises.core import Note, Problem, Step, Write, clean
+from workbook.exercises.core import CodeLine, Note, Problem, Write, clean
 from workbook.exercises.inspect import Scratch, database_file, insert_row
 from workbook.exercises.teamwork import FixTheDowngrade
 from workbook.runner import run_alembic
@@ -40,18 +40,14 @@ def _command_environment() -> dict[str, str]:
     return env
 
 
-class Shell(Step):
+class Shell(CodeLine):
     """A shell command run in the workspace (shown as a ``!`` line)."""
 
-    def __init__(self, command: str):
-        self.command = command
-
-    def render(self) -> str:
-        return f"```python\n!{self.command}\n```"
+    shown = "!{}"
 
     def apply(self, workspace: Workspace) -> None:
         result = subprocess.run(
-            self.command,
+            self.text,
             shell=True,
             cwd=workspace.path,
             env=_command_environment(),
@@ -61,7 +57,7 @@ class Shell(Step):
             timeout=_TIMEOUT,
         )
         if result.returncode != 0:
-            raise WorkspaceError(f"`{self.command}` failed: {_last_line(result)}")
+            raise WorkspaceError(f"`{self.text}` failed: {_last_line(result)}")
 
 
 def _last_line(result: subprocess.CompletedProcess) -> str:

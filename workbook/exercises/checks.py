@@ -2,18 +2,20 @@
 
 The ``require_*`` and ``bring_copy`` helpers raise :class:`~workbook.exercises.core.Problem`
 with a one-line message; ``Exercise.result`` turns it into ``Incorrect(message)``, so a
-check still never raises at the learner. A checklist part catches ``Problem`` and shows
-the message as its own line instead.
+check still never raises at the learner. ``setup_revision`` and ``require_written`` raise
+its :class:`~workbook.exercises.core.NotStarted`, shown as ``NotAttempted(message)``. A
+checklist part catches ``Problem`` and shows the message as its own line instead.
 """
 
 from __future__ import annotations
 
 from alembic.script import Script
 
-from workbook.exercises.core import REBUILD, Problem, Step
+from workbook.exercises.core import REBUILD, NotStarted, Problem, Step, code_cell
 from workbook.exercises.inspect import (
     Scratch,
     TableInfo,
+    does_nothing,
     find_revision,
     function_source,
     learner_revisions,
@@ -31,7 +33,9 @@ __all__ = [
     "new_revision",
     "rebuild",
     "require_table",
+    "require_written",
     "revisions_touching",
+    "setup_revision",
 ]
 
 
@@ -76,6 +80,26 @@ def revisions_touching(workspace: Workspace, name: str, bare: bool = False) -> l
     ]
 
 
+def setup_revision(
+    workspace: Workspace, message: str, exercise: str, made: str = "the revision to fix"
+) -> Script:
+    """The revision ``message`` that ``exercise``'s setup makes (``exercise``: "q2").
+
+    NotStarted, ``run `q2.setup()` first: it makes <made>.``, when there is none.
+    """
+    script = find_revision(workspace, message)
+    if script is None:
+        raise NotStarted(f"run `{exercise}.setup()` first: it makes {made}.")
+    return script
+
+
+def require_written(script: Script, function: str, missing: str) -> None:
+    """NotStarted when ``function`` ("downgrade") of ``script`` is still only ``pass``:
+    ``downgrade() of revision 0002 is still `pass`: <missing>.``"""
+    if does_nothing(source(script), function):
+        raise NotStarted(f"{function}() of revision {script.revision} is still `pass`: {missing}.")
+
+
 def already_done(workspace: Workspace, message: str) -> str | None:
     """A setup's note when the revision ``message`` it makes exists already, else None."""
     existing = find_revision(workspace, message)
@@ -118,10 +142,8 @@ class FillRevision(Step):
         except Exception:
             revision = "head"
         upgrade = "" if self.upgrade is None else f"upgrade='''\n{self.upgrade.rstrip()}\n''', "
-        return (
-            f"```python\nws.fill_revision({revision!r}, {upgrade}downgrade='''\n"
-            f"{self.downgrade.rstrip()}\n''')\n```"
-        )
+        downgrade = f"downgrade='''\n{self.downgrade.rstrip()}\n'''"
+        return code_cell(f"ws.fill_revision({revision!r}, {upgrade}{downgrade})")
 
     def apply(self, workspace: Workspace) -> None:
         workspace.fill_revision(

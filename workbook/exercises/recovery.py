@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from workbook.exercises import Correct, Exercise, Incorrect, NotAttempted, Result
 from workbook.exercises.checks import new_revision
-from workbook.exercises.core import Alembic, Edit, Note, Step
+from workbook.exercises.core import Alembic, Edit, Note, Step, code_cell
 from workbook.exercises.inspect import (
     database_file,
     differences,
@@ -164,7 +164,7 @@ class Restore(Step):
         self.backup, self.database = backup, database
 
     def render(self) -> str:
-        return f'```python\nbackup("{self.backup}", "{self.database}")\n```'
+        return code_cell(f'backup("{self.backup}", "{self.database}")')
 
     def apply(self, workspace: Workspace) -> None:
         sqlite_backup(workspace.path / self.backup, workspace.path / self.database)
@@ -174,7 +174,7 @@ class DeleteHead(Step):
     """Delete the newest revision script (shown as ``ws.revision_file("head").unlink()``)."""
 
     def render(self) -> str:
-        return '```python\nws.revision_file("head").unlink()\n```'
+        return code_cell('ws.revision_file("head").unlink()')
 
     def apply(self, workspace: Workspace) -> None:
         workspace.revision_file("head").unlink()
