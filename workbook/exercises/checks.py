@@ -24,18 +24,22 @@ from workbook.exercises.inspect import (
     source,
     workspace_schema,
 )
+from workbook.exercises.practice import practice_workspace
 from workbook.workspace import Workspace, WorkspaceError, active_workspace
 
 __all__ = [
     "FillRevision",
     "already_done",
     "bring_copy",
+    "built_at",
     "new_revision",
     "rebuild",
     "require_table",
     "require_written",
     "revisions_touching",
+    "set_up_own",
     "setup_revision",
+    "start_over",
 ]
 
 
@@ -100,6 +104,29 @@ def require_written(script: Script, function: str, missing: str) -> None:
         raise NotStarted(f"{function}() of revision {script.revision} is still `pass`: {missing}.")
 
 
+# What a setup note calls the workspace ``practice_workspace`` built, in every chapter.
+OWN_WORKSPACE = "this exercise's own: `ws` and `%alembic` act on it now"
+
+
+def built_at(workspace: Workspace, at: str) -> str:
+    """A setup note's start: ``workspace 'x-q1' (this exercise's own: ...) was built at 0001``
+    (``at``: a stage or revision)."""
+    return f"workspace {workspace.name!r} ({OWN_WORKSPACE}) was built at {at}"
+
+
+def start_over(exercise: str) -> str:
+    """A setup note's end: ``Run `q1.setup()` again to start over`` (``exercise``: "q1")."""
+    return f"Run `{exercise}.setup()` again to start over"
+
+
+def set_up_own(workspace: Workspace, exercise: str, stage: str, detail: str = "") -> str:
+    """The whole setup of an exercise that starts from a stage as it is: its own workspace
+    at ``stage`` (``practice_workspace``, made active), and the note that says so,
+    ``workspace 'x-q1' (...) was built at 0001<detail>. Run `q1.setup()` again to start over``."""
+    own = practice_workspace(workspace, exercise, stage=stage)
+    return f"{built_at(own, stage)}{detail}. {start_over(exercise)}"
+
+
 def already_done(workspace: Workspace, message: str) -> str | None:
     """A setup's note when the revision ``message`` it makes exists already, else None."""
     existing = find_revision(workspace, message)
@@ -114,12 +141,16 @@ def new_revision(
     *options: str,
     upgrade: str | None = None,
     downgrade: str | None = None,
+    applied: bool = False,
 ) -> Script:
     """``alembic revision -m message *options``, its functions filled with the bodies given
-    (``Workspace.fill_revision``). A failure stops the setup (WorkspaceError)."""
+    (``Workspace.fill_revision``), and with ``applied`` the database upgraded to it. A
+    failure stops the setup (WorkspaceError)."""
     run_or_fail(workspace, "revision", "-m", message, *options)
     script = find_revision(workspace, message)
     workspace.fill_revision(script.revision, upgrade=upgrade, downgrade=downgrade)
+    if applied:
+        run_or_fail(workspace, "upgrade", script.revision)
     return script
 
 
