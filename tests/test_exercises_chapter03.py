@@ -24,13 +24,13 @@ def test_q1_from_a_database_without_revisions(exercise_workspace):
 
 def test_q1_model_only(exercise_workspace):
     ws = exercise_workspace("0001")
-    ws.edit("app/models/book.py", _DESCRIPTION, _DESCRIPTION + _LANGUAGE)
+    chapter03.ADD_LANGUAGE.apply(ws)
     assert_incorrect(q1.result(workspace=ws), "autogenerate a revision")
 
 
 def test_q1_revision_not_applied(exercise_workspace):
     ws = exercise_workspace("0001")
-    ws.edit("app/models/book.py", _DESCRIPTION, _DESCRIPTION + _LANGUAGE)
+    chapter03.ADD_LANGUAGE.apply(ws)
     run(ws, 'revision --autogenerate -m "Add language to books"')
     assert_incorrect(q1.result(workspace=ws), "apply it, `%alembic upgrade head`")
 
@@ -45,7 +45,7 @@ def test_q1_wrong_length_in_the_model(exercise_workspace):
 
 def test_q1_hand_edited_revision_that_disagrees_with_the_model(exercise_workspace):
     ws = exercise_workspace("0001")
-    ws.edit("app/models/book.py", _DESCRIPTION, _DESCRIPTION + _LANGUAGE)
+    chapter03.ADD_LANGUAGE.apply(ws)
     run(ws, 'revision --autogenerate -m "Add language to books"')
     ws.edit(ws.revision_file("head"), "sa.String(length=8)", "sa.String(length=16)")
     run(ws, "upgrade head")

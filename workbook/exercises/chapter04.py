@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from workbook.exercises import Correct, Exercise, Incorrect, NotAttempted, Result
 from workbook.exercises.checks import (
+    READ_THE_HEAD,
     bring_copy,
     built_at,
     new_revision,
@@ -291,7 +292,7 @@ class DowngradeOfADrop(Exercise):
         return (
             f'{built_at(workspace, _STAGE)}; revision {script.revision} ("{DROP_MESSAGE}") drops '
             "books.description and is applied; its downgrade() is `pass`. Book has no "
-            'description any more. Read it: ws.show_revision("head")'
+            f"description any more. {READ_THE_HEAD}"
         )
 
     def _check(self, workspace: Workspace, *answer) -> Result:

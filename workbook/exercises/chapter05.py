@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from workbook.exercises import PLACEHOLDER, Correct, Exercise, Incorrect, NotAttempted, Result
 from workbook.exercises.checks import (
+    READ_THE_HEAD,
     FillRevision,
     bring_copy,
     new_revision,
@@ -264,8 +265,7 @@ class SeedWithoutModels(Exercise):
         )
         return (
             f'{_built(workspace)}; revision {script.revision} ("{HISTORY_MESSAGE}", not applied) '
-            "imports the app's models in both functions. Read it: "
-            f'ws.show_revision("head"). {start_over("q1")}'
+            f"imports the app's models in both functions. {READ_THE_HEAD}. {start_over('q1')}"
         )
 
     def _check(self, workspace: Workspace, *answer) -> Result:
@@ -396,7 +396,7 @@ class DowngradeOfASplit(Exercise):
         return (
             f'{_built(workspace)}; revision {script.revision} ("{SPLIT_MESSAGE}") is applied; '
             "its downgrade() is `pass`. User has first_name and last_name instead of "
-            f'full_name. Read it: ws.show_revision("head"). {start_over("q2")}'
+            f"full_name. {READ_THE_HEAD}. {start_over('q2')}"
         )
 
     def _check(self, workspace: Workspace, *answer) -> Result:

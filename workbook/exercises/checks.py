@@ -28,6 +28,7 @@ from workbook.exercises.practice import practice_workspace
 from workbook.workspace import Workspace, WorkspaceError, active_workspace
 
 __all__ = [
+    "READ_THE_HEAD",
     "FillRevision",
     "already_done",
     "bring_copy",
@@ -112,6 +113,10 @@ def built_at(workspace: Workspace, at: str) -> str:
     """A setup note's start: ``workspace 'x-q1' (this exercise's own: ...) was built at 0001``
     (``at``: a stage or revision)."""
     return f"workspace {workspace.name!r} ({OWN_WORKSPACE}) was built at {at}"
+
+
+# A setup note's pointer to the revision it made.
+READ_THE_HEAD = 'Read it: ws.show_revision("head")'
 
 
 def start_over(exercise: str) -> str:
