@@ -12,6 +12,7 @@ import IPython.display
 import pytest
 from alembic.util import CommandError
 
+from tests.exercise_helpers import state
 from workbook.exercises import PLACEHOLDER, Correct, Incorrect, NotAttempted, ____
 from workbook.exercises.chapter00 import q1
 from workbook.exercises.checks import (
@@ -226,6 +227,18 @@ def test_an_exercise_whose_setup_did_not_run_is_not_attempted(exercise_workspace
     )
     ws.fill_revision(script.revision, downgrade="op.drop_table('nothing')")
     assert check.result(workspace=ws) == Correct("written.")
+
+
+def test_a_scratch_copy_inserts_and_reads_rows_of_its_own(exercise_workspace):
+    ws = exercise_workspace("0001")
+    before = state(ws)
+    with Scratch(ws) as scratch:
+        scratch.insert("users", {"email": "a@example.com"}, {"email": "b@example.com"})
+        assert scratch.value("SELECT count(*) FROM users") == 2
+        found = scratch.rows("SELECT email FROM users WHERE email = ?", "b@example.com")
+        assert found == [("b@example.com",)]
+        assert scratch.value("SELECT email FROM users WHERE email = ?", "c@example.com") is None
+    assert state(ws) == before  # the rows went into the copy only
 
 
 def test_bring_copy_says_where_it_could_not_go(exercise_workspace):
