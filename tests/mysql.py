@@ -29,7 +29,6 @@ import secrets
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -40,6 +39,7 @@ import pytest
 from sqlalchemy.engine import URL, make_url
 
 from tests.servers import (
+    LocalServer,
     ServerUnavailable,
     free_port,
     given_or_throwaway,
@@ -117,25 +117,18 @@ def sql_string(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-class ThrowawayServer:
+class ThrowawayServer(LocalServer):
     """mariadb-install-db + mariadbd in a temporary folder; ``stop()`` removes every trace."""
+
+    driver = "mysql+aiomysql"
 
     def __init__(self) -> None:
         self.install_db = find_tool("mariadb-install-db", "mysql_install_db")
         self.server = find_tool("mariadbd", "mysqld")
         self.run_as = self._run_as()
-        # As root the folder must be reachable by the mysql user: TMPDIR could be under
-        # /root, so use /tmp there.
-        parent = "/tmp" if os.geteuid() == 0 else None
-        self.base = Path(tempfile.mkdtemp(prefix="workbook-mysql-", dir=parent))
-        self.data_dir = self.base / "data"
-        self.log_file = self.base / "server.log"
-        self.password = secrets.token_urlsafe(12) + AWKWARD
-        self.port = 0
+        owner = pwd.getpwnam(self.run_as) if self.run_as not in (None, "root") else None
+        super().__init__("workbook-mysql-", secrets.token_urlsafe(12) + AWKWARD, owner)
         self.process: subprocess.Popen | None = None
-        if self.run_as not in (None, "root"):
-            owner = pwd.getpwnam(self.run_as)
-            os.chown(self.base, owner.pw_uid, owner.pw_gid)
 
     @staticmethod
     def _run_as() -> str | None:
@@ -233,7 +226,7 @@ class ThrowawayServer:
                     return
             except pymysql.err.OperationalError:
                 time.sleep(0.1)
-        self._terminate()
+        self._shut_down()
         raise MysqlUnavailable(f"mariadbd did not accept connections in {START_TIMEOUT:.0f} s")
 
     def _log_tail(self) -> str:
@@ -242,7 +235,7 @@ class ThrowawayServer:
         errors = [line for line in self.log_file.read_text().splitlines() if "[ERROR]" in line]
         return f"; server log: {errors[0] if errors else last_line(self.log_file.read_text())}"
 
-    def _terminate(self) -> None:
+    def _shut_down(self) -> None:
         if self.process is not None:
             self.process.send_signal(signal.SIGTERM)  # a clean shutdown takes a second
             try:
@@ -252,33 +245,17 @@ class ThrowawayServer:
                 self.process.wait()
             self.process = None
 
-    def stop(self) -> None:
-        try:
-            self._terminate()
-        finally:
-            shutil.rmtree(self.base, ignore_errors=True)
-
     def url(self) -> URL:
-        return URL.create(
-            "mysql+aiomysql",
-            username=APP_USER,
-            password=self.password,
-            host="127.0.0.1",
-            port=self.port,
-            database=APP_DATABASE,
-        )
+        return self.local_url(APP_USER, APP_DATABASE)
 
 
 @contextmanager
 def throwaway_server() -> Iterator[URL]:
     """Start a MariaDB server, yield the app user's URL to its database, stop and delete it."""
-    server = ThrowawayServer()
-    try:
+    with ThrowawayServer() as server:
         server.install()
         server.start()
         yield server.url()
-    finally:
-        server.stop()
 
 
 @contextmanager

@@ -17,7 +17,6 @@ import pwd
 import secrets
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +24,13 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import URL, make_url
 
-from tests.servers import ServerUnavailable, free_port, given_or_throwaway, last_line
+from tests.servers import (
+    LocalServer,
+    ServerUnavailable,
+    free_port,
+    given_or_throwaway,
+    last_line,
+)
 
 POSTGRES_BIN_GLOB = "/usr/lib/postgresql/*/bin"
 SYSTEM_USER = "postgres"  # initdb refuses to run as root; Debian's package creates this user
@@ -85,22 +90,15 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split(".") if part.isdigit())
 
 
-class ThrowawayCluster:
+class ThrowawayCluster(LocalServer):
     """initdb + pg_ctl in a temporary folder; ``stop()`` removes every trace."""
+
+    driver = "postgresql+asyncpg"
 
     def __init__(self, bin_dir: Path) -> None:
         self.bin_dir = bin_dir
-        self.owner = self._system_user()
-        # As root the folder must be reachable by the postgres user: TMPDIR could be
-        # under /root, so use /tmp there.
-        parent = "/tmp" if self.owner else None
-        self.base = Path(tempfile.mkdtemp(prefix="workbook-pg-", dir=parent))
-        self.data_dir = self.base / "data"
-        self.log_file = self.base / "server.log"
-        self.password = secrets.token_urlsafe(16)
-        self.port = 0
-        if self.owner:
-            os.chown(self.base, self.owner.pw_uid, self.owner.pw_gid)
+        self.owner = self._system_user()  # set exactly when we are root
+        super().__init__("workbook-pg-", secrets.token_urlsafe(16), self.owner)
 
     @staticmethod
     def _system_user() -> pwd.struct_passwd | None:
@@ -185,23 +183,13 @@ class ThrowawayCluster:
                 if attempt == START_ATTEMPTS:
                     raise
 
-    def stop(self) -> None:
-        try:
-            if (self.data_dir / "postmaster.pid").exists():
-                # immediate: the data is about to be deleted, no need for a clean checkpoint
-                self._run("pg_ctl", "stop", "--pgdata", str(self.data_dir), "--mode", "immediate")
-        finally:
-            shutil.rmtree(self.base, ignore_errors=True)
+    def _shut_down(self) -> None:
+        if (self.data_dir / "postmaster.pid").exists():
+            # immediate: the data is about to be deleted, no need for a clean checkpoint
+            self._run("pg_ctl", "stop", "--pgdata", str(self.data_dir), "--mode", "immediate")
 
     def superuser_url(self) -> URL:
-        return URL.create(
-            "postgresql+asyncpg",
-            username=SUPERUSER,
-            password=self.password,
-            host="127.0.0.1",
-            port=self.port,
-            database="postgres",
-        )
+        return self.local_url(SUPERUSER, "postgres")
 
 
 async def _create_app_role_and_database(superuser: URL, password: str) -> None:
@@ -216,8 +204,7 @@ async def _create_app_role_and_database(superuser: URL, password: str) -> None:
 @contextmanager
 def throwaway_server() -> Iterator[URL]:
     """Start a cluster, yield the app role's URL to its database, stop and delete it."""
-    cluster = ThrowawayCluster(find_postgres_bin())
-    try:
+    with ThrowawayCluster(find_postgres_bin()) as cluster:
         cluster.initdb()
         cluster.start()
         password = secrets.token_urlsafe(16)
@@ -225,8 +212,6 @@ def throwaway_server() -> Iterator[URL]:
         yield cluster.superuser_url().set(
             username=APP_ROLE, password=password, database=APP_DATABASE
         )
-    finally:
-        cluster.stop()
 
 
 @contextmanager

@@ -8,9 +8,14 @@ pytest's summary, except under ``CI=true``, where a green run must include every
 from __future__ import annotations
 
 import os
+import pwd
+import shutil
 import socket
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
+from pathlib import Path
+from typing import Self
 
 import pytest
 from sqlalchemy.engine import URL
@@ -31,6 +36,55 @@ def last_line(text: str) -> str:
 
 class ServerUnavailable(RuntimeError):
     """No server for a leg: the reason, in one line."""
+
+
+class LocalServer:
+    """A server the tests start themselves on 127.0.0.1: its data (``data_dir``) and log
+    (``log_file``) in a temporary folder that ``stop()`` deletes, its own password, and
+    the port it got (``port``, set by the subclass's start). ``with`` stops it at the end.
+
+    ``owner``: the system user the server runs as, or None. When we are root the folder is
+    made in /tmp (TMPDIR could be under /root) and given to that user.
+    """
+
+    driver = ""  # the SQLAlchemy drivername of its URLs, e.g. "postgresql+asyncpg"
+
+    def __init__(self, prefix: str, password: str, owner: pwd.struct_passwd | None) -> None:
+        parent = "/tmp" if os.geteuid() == 0 else None
+        self.base = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+        self.data_dir = self.base / "data"
+        self.log_file = self.base / "server.log"
+        self.password = password
+        self.port = 0
+        if owner is not None:
+            os.chown(self.base, owner.pw_uid, owner.pw_gid)
+
+    def local_url(self, username: str, database: str) -> URL:
+        """The URL of ``database`` on this server, as ``username`` with the password."""
+        return URL.create(
+            self.driver,
+            username=username,
+            password=self.password,
+            host="127.0.0.1",
+            port=self.port,
+            database=database,
+        )
+
+    def _shut_down(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Shut the server down, then delete its folder (whatever the shutdown did)."""
+        try:
+            self._shut_down()
+        finally:
+            shutil.rmtree(self.base, ignore_errors=True)
 
 
 @contextmanager

@@ -12,9 +12,16 @@ import IPython.display
 import pytest
 from alembic.util import CommandError
 
+from tests.exercise_helpers import state
 from workbook.exercises import PLACEHOLDER, Correct, Incorrect, NotAttempted, ____
 from workbook.exercises.chapter00 import q1
-from workbook.exercises.checks import bring_copy, require_table
+from workbook.exercises.checks import (
+    bring_copy,
+    new_revision,
+    require_table,
+    require_written,
+    setup_revision,
+)
 from workbook.exercises.core import Exercise, Note, Problem, Write, markdown_html, show
 from workbook.exercises.inspect import Scratch
 from workbook.text import inline, one_line, relative
@@ -196,6 +203,42 @@ def test_require_table_asks_to_rebuild_the_workspace(exercise_workspace):
     )
     with pytest.raises(Problem, match=r"^the database has no users.nickname: rebuild the"):
         require_table(ws, "users", "nickname")
+
+
+class _FixTheDowngrade(Exercise):
+    """A check built from the NotStarted helpers alone."""
+
+    def _check(self, workspace, *answer):
+        script = setup_revision(workspace, "Drop a column", "q3")
+        require_written(script, "downgrade", "it does not restore the column")
+        return Correct("written.")
+
+
+def test_an_exercise_whose_setup_did_not_run_is_not_attempted(exercise_workspace):
+    ws = exercise_workspace("0001")
+    check = _FixTheDowngrade()
+    assert check.result(workspace=ws) == NotAttempted(
+        "run `q3.setup()` first: it makes the revision to fix."
+    )
+    script = new_revision(ws, "Drop a column", upgrade="pass", downgrade="pass")
+    assert check.result(workspace=ws) == NotAttempted(
+        f"downgrade() of revision {script.revision} is still `pass`: "
+        "it does not restore the column."
+    )
+    ws.fill_revision(script.revision, downgrade="op.drop_table('nothing')")
+    assert check.result(workspace=ws) == Correct("written.")
+
+
+def test_a_scratch_copy_inserts_and_reads_rows_of_its_own(exercise_workspace):
+    ws = exercise_workspace("0001")
+    before = state(ws)
+    with Scratch(ws) as scratch:
+        scratch.insert("users", {"email": "a@example.com"}, {"email": "b@example.com"})
+        assert scratch.value("SELECT count(*) FROM users") == 2
+        found = scratch.rows("SELECT email FROM users WHERE email = ?", "b@example.com")
+        assert found == [("b@example.com",)]
+        assert scratch.value("SELECT email FROM users WHERE email = ?", "c@example.com") is None
+    assert state(ws) == before  # the rows went into the copy only
 
 
 def test_bring_copy_says_where_it_could_not_go(exercise_workspace):

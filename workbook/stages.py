@@ -24,6 +24,12 @@ class Stage:
     models: str | None = None  # "repo", a folder under starting_points/, or None
     revision: str | None = None  # the reference revision scripts and database are at
 
+    @classmethod
+    def at(cls, revision: str, summary: str) -> Stage:
+        """The stage named after reference ``revision``: its revisions and database, and the
+        models as they were then (the starting point of that name)."""
+        return cls(revision, summary, models=revision, revision=revision)
+
     def model_files(self) -> dict[str, Path]:
         """File name -> source. A starting point holds only the files that changed since
         the one before it; the rest come from earlier starting points, or from the
@@ -48,25 +54,13 @@ STAGES = {
         Stage("empty", "an empty project: app/core only, no Alembic yet", alembic=False),
         Stage("configured", "Alembic configured (alembic.ini, async env.py), no models yet"),
         Stage("models", "the guide's models, no revisions yet, empty database", models="0001"),
-        Stage("0001", "the initial migration applied", models="0001", revision="0001"),
-        Stage(
-            "0005",
-            "the column and schema changes of chapter 04 applied",
-            models="0005",
-            revision="0005",
-        ),
-        Stage(
-            "0006",
-            "the categories and their rows (lesson 05.1) applied",
-            models="0006",
-            revision="0006",
-        ),
-        Stage("0007", "the data migrations of chapter 05 applied", models="0007", revision="0007"),
-        Stage(
+        Stage.at("0001", "the initial migration applied"),
+        Stage.at("0005", "the column and schema changes of chapter 04 applied"),
+        Stage.at("0006", "the categories and their rows (lesson 05.1) applied"),
+        Stage.at("0007", "the data migrations of chapter 05 applied"),
+        Stage.at(
             "0011",
             "the reference history up to chapter 07 applied (0011, display_name non-nullable)",
-            models="0011",
-            revision="0011",
         ),
         Stage(
             "head",

@@ -24,11 +24,9 @@ from workbook.exercises.inspect import (
     differences,
     find_revision,
     function_source,
-    insert_row,
     learner_revisions,
     mentions,
     model_metadata,
-    read_only,
     source,
     workspace_current,
     workspace_schema,
@@ -66,6 +64,11 @@ _REVIEWS = [(9001, 5), (9001, 4), (9002, 3)]  # (book_id, rating): counts 2, 1, 
 _EXPECTED_COUNTS = {9001: 2, 9002: 1, 9003: 0}
 
 
+def _review(book_id: int, rating: int) -> dict[str, int]:
+    """A review of book ``book_id`` by the checker's user."""
+    return {"book_id": book_id, "user_id": _USER["id"], "rating": rating}
+
+
 class _State:
     """One line of the checklist, with the helpers every part needs."""
 
@@ -90,17 +93,16 @@ def _diffs_about(found: list[str], *words: str) -> list[str]:
     return [d for d in found if any(word in d for word in words)]
 
 
-def _require_agreement(found: list[str], *words: str) -> None:
-    """Problem when ``alembic check`` would find a difference naming one of ``words``."""
-    left = _diffs_about(found, *words) if words else found
-    if left:
-        raise Problem(f"the models and the database differ: {'; '.join(left[:2])}.")
-
-
-def _part(check, *arguments) -> tuple[str, str]:
-    """A part's (mark, detail); a helper's Problem is that part's one wrong line."""
+def _part(check, state: _State, *arguments, agree_on: str = "") -> tuple[str, str]:
+    """A part's (mark, detail), from ``check(state, *arguments)``; a helper's Problem is that
+    part's one wrong line. Done only once ``alembic check`` would find no difference naming
+    ``agree_on``."""
     try:
-        return check(*arguments)
+        mark, detail = check(state, *arguments)
+        left = _diffs_about(state.found, agree_on) if agree_on and mark == DONE else []
+        if left:
+            raise Problem(f"the models and the database differ: {'; '.join(left[:2])}.")
+        return mark, detail
     except Problem as problem:
         return WRONG, str(problem)
 
@@ -149,7 +151,6 @@ def _part_a(state: _State) -> tuple[str, str]:
             "reviews.book_id has no index: `index=True` on it (a book's reviews are "
             "looked up by book_id; SQLite does not index foreign keys by itself)."
         )
-    _require_agreement(state.found, "reviews")
     return DONE, (
         f"revision {creating[-1].revision} creates reviews, with foreign keys to books "
         "and users (ON DELETE CASCADE) and an index on book_id."
@@ -226,27 +227,17 @@ def _part_b(state: _State, a_done: bool) -> tuple[str, str]:
                 f"before revision {script.revision} there is no reviews table: "
                 "create reviews in an earlier revision."
             )
-        with scratch.connection() as connection:
-            insert_row(connection, "users", _USER)
-            for book in _BOOKS:
-                insert_row(connection, "books", book)
-            for book_id, rating in _REVIEWS:
-                insert_row(
-                    connection,
-                    "reviews",
-                    {"book_id": book_id, "user_id": _USER["id"], "rating": rating},
-                )
+        scratch.insert("users", _USER)
+        scratch.insert("books", *_BOOKS)
+        scratch.insert("reviews", *(_review(book_id, rating) for book_id, rating in _REVIEWS))
         result = scratch.alembic("upgrade", script.revision)
         if not result.ok:
             return WRONG, (
                 f"on a database with reviews, revision {script.revision} fails: {result.error}"
             )
-        with read_only(scratch.db) as connection:
-            counts = dict(
-                connection.exec_driver_sql(
-                    "SELECT id, review_count FROM books WHERE id >= 9001 ORDER BY id"
-                ).all()
-            )
+        counts = dict(
+            scratch.rows("SELECT id, review_count FROM books WHERE id >= 9001 ORDER BY id")
+        )
     if counts != _EXPECTED_COUNTS:
         got = ", ".join(str(counts.get(i)) for i in _EXPECTED_COUNTS)
         return WRONG, (
@@ -255,7 +246,6 @@ def _part_b(state: _State, a_done: bool) -> tuple[str, str]:
             "books SET review_count = (SELECT count(*) FROM reviews WHERE "
             "reviews.book_id = books.id)`."
         )
-    _require_agreement(state.found, "review_count")
     return DONE, (
         f"revision {script.revision} adds review_count (NOT NULL, default 0) and "
         "backfills it: 2, 1 and 0 reviews counted right on a test copy."
@@ -294,7 +284,6 @@ def _part_c(state: _State) -> tuple[str, str]:
             f"merge revision {merges[-1].revision} is there, but the database is not "
             "at head: `%alembic upgrade head`."
         )
-    _require_agreement(state.found, "publishers")
     return DONE, (
         f"revision {merges[-1].revision} merges the teammate's {teammate.revision} "
         "with your work; one head, applied."
@@ -303,14 +292,9 @@ def _part_c(state: _State) -> tuple[str, str]:
 
 def _part_d(state: _State) -> tuple[str, str]:
     with Scratch(state.ws) as scratch:
-        with scratch.connection() as connection:
-            insert_row(connection, "users", _USER)
-            insert_row(connection, "books", _BOOKS[0])
-            insert_row(
-                connection,
-                "reviews",
-                {"book_id": _BOOKS[0]["id"], "user_id": _USER["id"], "rating": 5},
-            )
+        scratch.insert("users", _USER)
+        scratch.insert("books", _BOOKS[0])
+        scratch.insert("reviews", _review(_BOOKS[0]["id"], 5))
         down = scratch.alembic("downgrade", FEATURE_BASE)
         if not down.ok:
             return WRONG, f"`%alembic downgrade {FEATURE_BASE}` fails: {down.error}"
@@ -330,18 +314,14 @@ def _part_d(state: _State) -> tuple[str, str]:
                 "after the downgrade, books.review_count is still there: its "
                 "downgrade() must drop the column."
             )
-        with read_only(scratch.db) as connection:
-            book = connection.exec_driver_sql("SELECT title FROM books WHERE id = 9001").scalar()
-            user = connection.exec_driver_sql("SELECT email FROM users WHERE id = 9001").scalar()
+        book = scratch.value("SELECT title FROM books WHERE id = 9001")
+        user = scratch.value("SELECT email FROM users WHERE id = 9001")
         if book != _BOOKS[0]["title"] or user != _USER["email"]:
             return WRONG, "the downgrade loses rows of books or users: only the feature may go."
         up = scratch.alembic("upgrade", "head")
         if not up.ok:
             return WRONG, f"after the downgrade, `%alembic upgrade head` fails: {up.error}"
-        with read_only(scratch.db) as connection:
-            row = connection.exec_driver_sql(
-                "SELECT title, review_count FROM books WHERE id = 9001"
-            ).one()
+        row = scratch.rows("SELECT title, review_count FROM books WHERE id = 9001")[0]
     if row != (_BOOKS[0]["title"], 0):
         return (
             WRONG,
@@ -357,9 +337,9 @@ def capstone_parts(workspace: Workspace) -> list[tuple[str, str, str]]:
     """The capstone's checklist: ``(mark, part, detail)`` for parts A to D, and a last line
     when the models and the database differ elsewhere."""
     state = _State(workspace)
-    mark_a, detail_a = _part(_part_a, state)
-    mark_b, detail_b = _part(_part_b, state, mark_a == DONE)
-    mark_c, detail_c = _part(_part_c, state)
+    mark_a, detail_a = _part(_part_a, state, agree_on="reviews")
+    mark_b, detail_b = _part(_part_b, state, mark_a == DONE, agree_on="review_count")
+    mark_c, detail_c = _part(_part_c, state, agree_on="publishers")
     if (mark_a, mark_b, mark_c) == (DONE, DONE, DONE):
         mark_d, detail_d = _part(_part_d, state)
     else:

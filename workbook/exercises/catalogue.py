@@ -67,33 +67,29 @@ _CHAPTER_08 = (
     Alembic("upgrade head"),
 )
 
+
+def _starting_together(
+    chapter: str, stage: str, *names: str, steps: tuple[Step, ...] = ()
+) -> list[Start]:
+    """The exercises ``names`` of ``chapter`` that all start at ``stage`` (after ``steps``),
+    as chapters with one ``_STAGE`` for their exercises have them."""
+    return [Start(chapter, name, stage, steps) for name in names]
+
+
 EXERCISES = [
     Start("00", "q1", "0005", answer=True),
     Start("01", "q1", "configured"),
     Start("01", "q2", "models"),
-    Start("02", "q1", "models"),
-    Start("02", "q2", "models"),
-    Start("03", "q1", "0001"),
-    Start("03", "q2", "0001"),
-    Start("04", "q1", "0001"),
-    Start("04", "q2", "0001"),
-    Start("04", "q3", "0001"),
-    Start("05", "q1", "0006"),
-    Start("05", "q2", "0006"),
-    Start("05", "q3", "0006"),
+    *_starting_together("02", "models", "q1", "q2"),
+    *_starting_together("03", "0001", "q1", "q2"),
+    *_starting_together("04", "0001", "q1", "q2", "q3"),
+    *_starting_together("05", "0006", "q1", "q2", "q3"),
     Start("05", "q4", "0007", answer=True),
     Start("06", "q1", "0007"),
     Start("06", "q2", "0007", answer=True),
-    Start("07", "q1", "0011"),
-    Start("07", "q2", "0011"),
-    Start("07", "q3", "0011"),
-    Start("07", "q4", "0011"),
+    *_starting_together("07", "0011", "q1", "q2", "q3", "q4"),
     Start("08", "q1", "0011", _CHAPTER_08),
     Start("08", "q2", "head"),
-    Start("08", "q3", "0011", _CHAPTER_08),
-    Start("08", "q4", "0011", _CHAPTER_08),
-    Start("09", "q1", "head"),
-    Start("09", "q2", "head"),
-    Start("09", "q3", "head"),
-    Start("09", "q4", "head"),
+    *_starting_together("08", "0011", "q3", "q4", steps=_CHAPTER_08),
+    *_starting_together("09", "head", "q1", "q2", "q3", "q4"),
 ]

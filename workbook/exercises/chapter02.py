@@ -13,7 +13,7 @@ import sys
 import sqlalchemy as sa
 
 from workbook.exercises import Correct, Exercise, Incorrect, NotAttempted, Result
-from workbook.exercises.core import Edit, Note, Write
+from workbook.exercises.core import Edit, Note, Problem, Write
 from workbook.exercises.inspect import models
 from workbook.exercises.practice import practice_workspace
 from workbook.text import one_line
@@ -22,6 +22,10 @@ from workbook.workspace import Workspace
 _INIT = "app/models/__init__.py"
 _STAGE = "models"  # the lesson's models, as the lesson ends with them
 _USER_IMPORT = "from app.models.user import User\n"
+
+
+def _built(workspace: Workspace) -> str:
+    return f"workspace {workspace.name!r} holds the lesson's models and is active"
 
 
 def _tables_in(module) -> list[sa.Table]:
@@ -36,6 +40,18 @@ def _tables_in(module) -> list[sa.Table]:
         ):
             found.append(table)
     return found
+
+
+def _import_model(module_name: str, table: str) -> tuple[bool, list[sa.Table]]:
+    """Whether ``app.models.<module_name>`` was imported already (by ``app.models``), and
+    the tables named ``table`` it maps, once imported. Problem when it does not import."""
+    name = f"app.models.{module_name}"
+    imported = name in sys.modules
+    try:
+        module = importlib.import_module(name)
+    except Exception as error:
+        raise Problem(f"app/models/{module_name}.py does not import: {one_line(error)}") from None
+    return imported, [t for t in _tables_in(module) if t.name == table]
 
 
 def _references(column: sa.Column) -> list[str]:
@@ -64,6 +80,27 @@ class Review(Base):
     body: Mapped[Optional[str]] = mapped_column(Text, default=None)
 '''
 
+# Review's columns that are not keys: (name, type, nullable, what to say when the type is
+# wrong, what to say when the nullability is wrong).
+_PLAIN_COLUMNS = [
+    (
+        "rating",
+        sa.Integer,
+        False,
+        "not an integer: `Mapped[int]`",
+        "`rating` is nullable: every review has a rating. Use "
+        "`Mapped[int]`, not `Mapped[Optional[int]]`.",
+    ),
+    (
+        "body",
+        sa.Text,
+        True,
+        "not Text: `mapped_column(Text, ...)`",
+        "`body` is NOT NULL: a review may have no text. Use "
+        "`Mapped[Optional[str]]` with `default=None`.",
+    ),
+]
+
 
 class ReviewModel(Exercise):
     title = "Add a Review model"
@@ -87,10 +124,7 @@ class ReviewModel(Exercise):
 
     def _setup(self, workspace: Workspace) -> str:
         workspace = practice_workspace(workspace, "q1", stage=_STAGE)
-        return (
-            f"workspace {workspace.name!r} holds the lesson's models and is active; "
-            "run `q1.setup()` again to start over"
-        )
+        return f"{_built(workspace)}; run `q1.setup()` again to start over"
 
     def _check(self, workspace: Workspace, *answer) -> Result:
         if not workspace.file("app/models/review.py").exists():
@@ -111,12 +145,7 @@ class ReviewModel(Exercise):
 
     @staticmethod
     def _missing_table(package) -> Result:
-        imported = "app.models.review" in sys.modules
-        try:
-            module = importlib.import_module("app.models.review")
-        except Exception as error:
-            return Incorrect(f"app/models/review.py does not import: {one_line(error)}")
-        tables = [t for t in _tables_in(module) if t.name == "reviews"]
+        imported, tables = _import_model("review", "reviews")
         if not tables:
             return Incorrect(
                 'app/models/review.py defines no model with `__tablename__ = "reviews"`.'
@@ -162,22 +191,12 @@ class ReviewModel(Exercise):
                 "`user_id` should be a foreign key to `users.id`: "
                 '`mapped_column(ForeignKey("users.id"))`.'
             )
-        rating = columns["rating"]
-        if not isinstance(rating.type, sa.Integer):
-            return Incorrect(f"`rating` is {rating.type}, not an integer: `Mapped[int]`.")
-        if rating.nullable:
-            return Incorrect(
-                "`rating` is nullable: every review has a rating. Use "
-                "`Mapped[int]`, not `Mapped[Optional[int]]`."
-            )
-        body = columns["body"]
-        if not isinstance(body.type, sa.Text):
-            return Incorrect(f"`body` is {body.type}, not Text: `mapped_column(Text, ...)`.")
-        if not body.nullable:
-            return Incorrect(
-                "`body` is NOT NULL: a review may have no text. Use "
-                "`Mapped[Optional[str]]` with `default=None`."
-            )
+        for name, kind, nullable, wrong_kind, wrong_nullability in _PLAIN_COLUMNS:
+            column = columns[name]
+            if not isinstance(column.type, kind):
+                return Incorrect(f"`{name}` is {column.type}, {wrong_kind}.")
+            if column.nullable != nullable:
+                return Incorrect(wrong_nullability)
         return Correct(
             "Review is in Base.metadata with its foreign keys (books ON DELETE "
             "CASCADE), a NOT NULL rating and an optional body: autogenerate will "
@@ -226,8 +245,8 @@ class InvisibleTag(Exercise):
         workspace = practice_workspace(workspace, "q2", stage=_STAGE)
         workspace.write("app/models/tag.py", TAG_PY)
         return (
-            f"workspace {workspace.name!r} holds the lesson's models and is active; wrote "
-            "app/models/tag.py, a Tag model (table `tags`) that nothing imports yet"
+            f"{_built(workspace)}; wrote app/models/tag.py, a Tag model (table `tags`) that "
+            "nothing imports yet"
         )
 
     def _check(self, workspace: Workspace, *answer) -> Result:
@@ -240,12 +259,7 @@ class InvisibleTag(Exercise):
                     "`tags` is in Base.metadata: app/models/__init__.py imports the "
                     "Tag model, so autogenerate sees it."
                 )
-            imported = "app.models.tag" in sys.modules
-            try:
-                module = importlib.import_module("app.models.tag")
-            except Exception as error:
-                return Incorrect(f"app/models/tag.py does not import: {one_line(error)}")
-            tables = [t for t in _tables_in(module) if t.name == "tags"]
+            imported, tables = _import_model("tag", "tags")
             if imported and tables and tables[0].metadata is not package.Base.metadata:
                 return Incorrect(
                     "Tag uses its own Base; import Base from app.models.base, so "

@@ -11,23 +11,22 @@ import sqlalchemy as sa
 
 from workbook.exercises import Correct, Exercise, Incorrect, NotAttempted, Result
 from workbook.exercises.checks import (
+    READ_THE_HEAD,
     bring_copy,
+    built_at,
     new_revision,
     require_table,
+    require_written,
     revisions_touching,
+    set_up_own,
+    setup_revision,
 )
 from workbook.exercises.core import Alembic, Edit, EditRevision, Note
 from workbook.exercises.inspect import (
     Scratch,
     database_at_head,
-    does_nothing,
-    find_revision,
-    insert_row,
     model_column,
     models_match_database,
-    read_only,
-    run_or_fail,
-    source,
 )
 from workbook.exercises.practice import practice_workspace, setup_first
 from workbook.workspace import Workspace
@@ -36,11 +35,6 @@ _BOOK = "app/models/book.py"
 _USER = "app/models/user.py"
 # Where the exercises start: the chapter's own start, the initial migration applied.
 _STAGE = "0001"
-_OWN = "this exercise's own: `ws` and `%alembic` act on it now"
-
-
-def _built(workspace: Workspace) -> str:
-    return f"workspace {workspace.name!r} ({_OWN}) was built at {_STAGE}"
 
 
 # -- q1: NOT NULL on a column with NULLs -------------------------------------------------
@@ -81,8 +75,7 @@ class FullNameNotNull(Exercise):
     ]
 
     def _setup(self, workspace: Workspace) -> str:
-        own = practice_workspace(workspace, "q1", stage=_STAGE)
-        return f"{_built(own)}. Run `q1.setup()` again to start over"
+        return set_up_own(workspace, "q1", _STAGE)
 
     def _check(self, workspace: Workspace, *answer) -> Result:
         users = require_table(workspace, "users", "full_name")
@@ -107,8 +100,7 @@ class FullNameNotNull(Exercise):
                     "users.full_name is still NOT NULL after it. Make the column "
                     "nullable again there (`nullable=True`)."
                 )
-            with scratch.connection() as connection:
-                insert_row(connection, "users", _GRACE)
+            scratch.insert("users", _GRACE)
             result = scratch.alembic("upgrade", script.revision)
             if not result.ok:
                 if "NOT NULL constraint failed" in (result.error or ""):
@@ -122,10 +114,7 @@ class FullNameNotNull(Exercise):
                     f"on a database where a user has no full_name, the upgrade "
                     f"fails: {result.error}"
                 )
-            with read_only(scratch.db) as connection:
-                value = connection.exec_driver_sql(
-                    "SELECT full_name FROM users WHERE email = ?", (_GRACE["email"],)
-                ).scalar()
+            value = scratch.value("SELECT full_name FROM users WHERE email = ?", _GRACE["email"])
             if value != _GRACE["email"]:
                 return Incorrect(
                     f"a user with no full_name gets {value!r} from the upgrade: "
@@ -187,8 +176,7 @@ class OwnerForeignKey(Exercise):
     ]
 
     def _setup(self, workspace: Workspace) -> str:
-        own = practice_workspace(workspace, "q2", stage=_STAGE)
-        return f"{_built(own)}. Run `q2.setup()` again to start over"
+        return set_up_own(workspace, "q2", _STAGE)
 
     def _check(self, workspace: Workspace, *answer) -> Result:
         books = require_table(workspace, "books")
@@ -297,28 +285,22 @@ class DowngradeOfADrop(Exercise):
 
     def _setup(self, workspace: Workspace) -> str:
         workspace = practice_workspace(workspace, "q3", stage=_STAGE)
-        script = new_revision(workspace, DROP_MESSAGE, upgrade=_DROP_UPGRADE, downgrade="pass")
         workspace.edit(_BOOK, _DESCRIPTION, "")
-        run_or_fail(workspace, "upgrade", script.revision)
+        script = new_revision(
+            workspace, DROP_MESSAGE, upgrade=_DROP_UPGRADE, downgrade="pass", applied=True
+        )
         return (
-            f'{_built(workspace)}; revision {script.revision} ("{DROP_MESSAGE}") drops '
+            f'{built_at(workspace, _STAGE)}; revision {script.revision} ("{DROP_MESSAGE}") drops '
             "books.description and is applied; its downgrade() is `pass`. Book has no "
-            'description any more. Read it: ws.show_revision("head")'
+            f"description any more. {READ_THE_HEAD}"
         )
 
     def _check(self, workspace: Workspace, *answer) -> Result:
-        script = find_revision(workspace, DROP_MESSAGE)
-        if script is None:
-            return NotAttempted("run `q3.setup()` first: it makes the revision to fix.")
-        if does_nothing(source(script), "downgrade"):
-            return NotAttempted(
-                f"downgrade() of revision {script.revision} is still `pass`: "
-                "it does not restore the column."
-            )
+        script = setup_revision(workspace, DROP_MESSAGE, "q3")
+        require_written(script, "downgrade", "it does not restore the column")
         with Scratch(workspace) as scratch:
             bring_copy(scratch, script.revision)
-            with scratch.connection() as connection:
-                insert_row(connection, "books", _BOOK_ROW)
+            scratch.insert("books", _BOOK_ROW)
             result = scratch.goto(script.down_revision)
             if not result.ok:
                 if "NOT NULL" in (result.error or "").upper():

@@ -16,23 +16,22 @@ import sqlalchemy as sa
 
 from workbook.exercises import PLACEHOLDER, Correct, Exercise, Incorrect, NotAttempted, Result
 from workbook.exercises.checks import (
+    READ_THE_HEAD,
     FillRevision,
     bring_copy,
     new_revision,
     require_table,
+    require_written,
     revisions_touching,
+    setup_revision,
+    start_over,
 )
 from workbook.exercises.core import Alembic, Edit, EditRevision, Note
 from workbook.exercises.inspect import (
     Scratch,
     database_at_head,
-    does_nothing,
-    find_revision,
-    insert_row,
     model_column,
     models_match_database,
-    read_only,
-    run_or_fail,
     source,
 )
 from workbook.exercises.practice import practice_workspace
@@ -47,6 +46,10 @@ _OWN = (
     "a copy of the project at 0006, where part 1 ends and part 2 starts: "
     "`ws` and `%alembic` act on it"
 )
+
+
+def _built(workspace: Workspace) -> str:
+    return f"workspace {workspace.name!r} ({_OWN})"
 
 
 # -- q3: backfill books.slug -----------------------------------------------------------------
@@ -101,8 +104,8 @@ class BackfillSlug(Exercise):
     def _setup(self, workspace: Workspace) -> str:
         workspace = practice_workspace(workspace, "q3", stage=_STAGE)
         return (
-            f"workspace {workspace.name!r} ({_OWN}); its books table is empty, and the "
-            "check adds books of its own. Run `q3.setup()` again to start over"
+            f"{_built(workspace)}; its books table is empty, and the check adds books of its "
+            f"own. {start_over('q3')}"
         )
 
     def _check(self, workspace: Workspace, *answer) -> Result:
@@ -128,11 +131,10 @@ class BackfillSlug(Exercise):
                     f"downgrade() of revision {first.revision} does not remove "
                     "books.slug: drop the column there."
                 )
-            with scratch.connection() as connection:
-                for title in _CHECKER_BOOKS:
-                    insert_row(connection, "books", {"title": title, "author": "Checker"})
-            with read_only(scratch.db) as connection:
-                count = connection.exec_driver_sql("SELECT count(*) FROM books").scalar()
+            scratch.insert(
+                "books", *({"title": title, "author": "Checker"} for title in _CHECKER_BOOKS)
+            )
+            count = scratch.value("SELECT count(*) FROM books")
             result = scratch.alembic("upgrade", mine[0].revision)
             if not result.ok:
                 return Incorrect(f"on a database with books, the upgrade fails: {result.error}")
@@ -140,9 +142,8 @@ class BackfillSlug(Exercise):
                 return Incorrect(
                     "after your revisions, books has no slug column: does the upgrade add it?"
                 )
-            with read_only(scratch.db) as connection:
-                after = connection.exec_driver_sql("SELECT count(*) FROM books").scalar()
-                rows = connection.exec_driver_sql("SELECT title, slug FROM books").all()
+            after = scratch.value("SELECT count(*) FROM books")
+            rows = scratch.rows("SELECT title, slug FROM books")
         if after != count:
             return Incorrect(
                 f"the upgrade changes the number of books: {count} before, "
@@ -236,10 +237,7 @@ def _imports_the_app(text: str) -> list[str]:
 
 
 def _categories(scratch: Scratch) -> list[tuple]:
-    with read_only(scratch.db) as connection:
-        return connection.exec_driver_sql(
-            "SELECT name, description FROM categories ORDER BY name"
-        ).all()
+    return scratch.rows("SELECT name, description FROM categories ORDER BY name")
 
 
 class SeedWithoutModels(Exercise):
@@ -266,15 +264,12 @@ class SeedWithoutModels(Exercise):
             workspace, HISTORY_MESSAGE, upgrade=_MODEL_UPGRADE, downgrade=_MODEL_DOWNGRADE
         )
         return (
-            f"workspace {workspace.name!r} ({_OWN}); revision {script.revision} "
-            f'("{HISTORY_MESSAGE}", not applied) imports the app\'s models in both functions. '
-            'Read it: ws.show_revision("head"). Run `q1.setup()` again to start over'
+            f'{_built(workspace)}; revision {script.revision} ("{HISTORY_MESSAGE}", not applied) '
+            f"imports the app's models in both functions. {READ_THE_HEAD}. {start_over('q1')}"
         )
 
     def _check(self, workspace: Workspace, *answer) -> Result:
-        script = find_revision(workspace, HISTORY_MESSAGE)
-        if script is None:
-            return NotAttempted("run `q1.setup()` first: it makes the revision to fix.")
+        script = setup_revision(workspace, HISTORY_MESSAGE, "q1")
         text = source(script)
         importing = _imports_the_app(text)
         if len(importing) == 2 and "Category.__table__" in text:
@@ -394,25 +389,19 @@ class DowngradeOfASplit(Exercise):
 
     def _setup(self, workspace: Workspace) -> str:
         workspace = practice_workspace(workspace, "q2", stage=_STAGE)
-        script = new_revision(workspace, SPLIT_MESSAGE, upgrade=_SPLIT_UPGRADE, downgrade="pass")
         workspace.edit(_USER, _FULL_NAME, _FIRST_LAST)
-        run_or_fail(workspace, "upgrade", script.revision)
+        script = new_revision(
+            workspace, SPLIT_MESSAGE, upgrade=_SPLIT_UPGRADE, downgrade="pass", applied=True
+        )
         return (
-            f"workspace {workspace.name!r} ({_OWN}); "
-            f'revision {script.revision} ("{SPLIT_MESSAGE}") is applied; its downgrade() '
-            "is `pass`. User has first_name and last_name instead of full_name. Read it: "
-            'ws.show_revision("head"). Run `q2.setup()` again to start over'
+            f'{_built(workspace)}; revision {script.revision} ("{SPLIT_MESSAGE}") is applied; '
+            "its downgrade() is `pass`. User has first_name and last_name instead of "
+            f"full_name. {READ_THE_HEAD}. {start_over('q2')}"
         )
 
     def _check(self, workspace: Workspace, *answer) -> Result:
-        script = find_revision(workspace, SPLIT_MESSAGE)
-        if script is None:
-            return NotAttempted("run `q2.setup()` first: it makes the revision to fix.")
-        if does_nothing(source(script), "downgrade"):
-            return NotAttempted(
-                f"downgrade() of revision {script.revision} is still `pass`: "
-                "it does not give the names back."
-            )
+        script = setup_revision(workspace, SPLIT_MESSAGE, "q2")
+        require_written(script, "downgrade", "it does not give the names back")
         with Scratch(workspace) as scratch:
             bring_copy(scratch, script.revision)
             moved = scratch.goto(script.down_revision)
@@ -421,9 +410,7 @@ class DowngradeOfASplit(Exercise):
             problem = _restored_columns(scratch)
             if problem:
                 return problem
-            with scratch.connection() as connection:
-                for email, full_name in _CHECKER_USERS:
-                    insert_row(connection, "users", {"email": email, "full_name": full_name})
+            scratch.insert("users", *({"email": e, "full_name": n} for e, n in _CHECKER_USERS))
             before = _names(scratch)
             moved = scratch.alembic("upgrade", script.revision)
             if not moved.ok:
@@ -484,8 +471,7 @@ def _restored_columns(scratch: Scratch) -> Result | None:
 
 
 def _names(scratch: Scratch) -> dict[str, Any]:
-    with read_only(scratch.db) as connection:
-        return dict(connection.exec_driver_sql("SELECT email, full_name FROM users").all())
+    return dict(scratch.rows("SELECT email, full_name FROM users"))
 
 
 def _wrong_name_message(name: Any, back: Any) -> str:

@@ -14,14 +14,13 @@ import re
 from alembic.util import CommandError
 
 from workbook.exercises import PLACEHOLDER, Correct, Exercise, Incorrect, NotAttempted, Result
-from workbook.exercises.checks import new_revision
+from workbook.exercises.checks import built_at, new_revision, start_over
 from workbook.exercises.core import Alembic, Note
 from workbook.exercises.inspect import (
     differences,
     differences_message,
     find_revision,
     revisions,
-    run_or_fail,
     workspace_current,
 )
 from workbook.exercises.practice import practice_workspace
@@ -38,9 +37,6 @@ def _rebuild(workspace: Workspace) -> str:
     if len(heads) != 1:
         raise WorkspaceError(f"the stage has {len(heads)} heads; this exercise needs one")
     return heads[0]
-
-
-_OWN = "this exercise's own: `ws` and `%alembic` act on it now"
 
 
 def _parents(script) -> tuple[str, ...]:
@@ -93,8 +89,9 @@ class ResolveTwoHeads(Exercise):
         workspace = practice_workspace(workspace, "q1")
         parent = _rebuild(workspace)
         workspace.edit(_BOOK, _DESCRIPTION, _DESCRIPTION + _LANGUAGE)
-        mine = new_revision(workspace, MINE, **_add_column("books", "language", "35")).revision
-        run_or_fail(workspace, "upgrade", mine)
+        mine = new_revision(
+            workspace, MINE, **_add_column("books", "language", "35"), applied=True
+        ).revision
         workspace.edit(_USER, _PHONE, _PHONE + _LOCATION)
         theirs = new_revision(
             workspace,
@@ -105,11 +102,11 @@ class ResolveTwoHeads(Exercise):
             **_add_column("users", "location", "100"),
         ).revision
         return (
-            f"workspace {workspace.name!r} ({_OWN}) was built at {parent}; "
+            f"{built_at(workspace, parent)}; "
             f'revision {mine} ("{MINE}", yours, '
             f'applied) and revision {theirs} ("{THEIRS}", your teammate\'s, not applied) '
             f"both revise {parent}, and the models have both columns. `%alembic heads` "
-            "shows two heads. Run `q1.setup()` again to start over"
+            f"shows two heads. {start_over('q1')}"
         )
 
     def _check(self, workspace: Workspace, *answer) -> Result:
@@ -282,7 +279,7 @@ class FindTheBranchPoint(Exercise):
                 ),
             )
         return (
-            f"workspace {workspace.name!r} ({_OWN}) was built at {parent} and "
+            f"{built_at(workspace, parent)} and "
             f"{len(HISTORY)} revisions were "
             "added on top of it (their bodies are empty: only the shape of the history "
             "matters here). The database is still at " + parent

@@ -21,7 +21,7 @@ import datetime as dt
 from pathlib import Path
 
 from workbook.exercises import Correct, Exercise, Incorrect, NotAttempted, Result
-from workbook.exercises.checks import new_revision
+from workbook.exercises.checks import new_revision, setup_revision
 from workbook.exercises.core import Alembic, EditRevision, Note, Problem, Sql
 from workbook.exercises.inspect import (
     CheckedTable as TableInfo,
@@ -31,7 +31,6 @@ from workbook.exercises.inspect import (
     database_file,
     differences,
     differences_message,
-    find_revision,
     function_source,
     insert_row,
     read_only,
@@ -411,11 +410,9 @@ class RecoverHalfAppliedMigration(Exercise):
         )
 
     def _check(self, workspace: Workspace, *answer) -> Result:
-        script = find_revision(workspace, SLUG_MESSAGE)
-        if script is None:
-            return NotAttempted(
-                "run `q3.setup()` first: it makes the half-applied migration to recover from."
-            )
+        script = setup_revision(
+            workspace, SLUG_MESSAGE, "q3", "the half-applied migration to recover from"
+        )
         db = database_file(workspace)
         tables = workspace_schema(workspace)
         leftovers = sorted(name for name in tables if name.startswith(TMP_PREFIX))

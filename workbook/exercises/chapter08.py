@@ -14,14 +14,15 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 from unittest import mock
 
 from alembic.util import to_tuple
 
-from workbook.exercises import Correct, Exercise, Incorrect, NotAttempted, Result
+from workbook.exercises import Correct, Exercise, Incorrect, Result
 from workbook.exercises.checks import bring_copy, rebuild
-from workbook.exercises.core import Note, Problem, Step, Write, clean
-from workbook.exercises.inspect import Scratch, database_file, insert_row
+from workbook.exercises.core import CodeLine, Note, NotStarted, Problem, Write, clean
+from workbook.exercises.inspect import Scratch, database_file
 from workbook.exercises.teamwork import FixTheDowngrade
 from workbook.runner import run_alembic
 from workbook.workspace import Workspace, WorkspaceError
@@ -31,37 +32,49 @@ _URL_VARIABLES = ("DATABASE_URL", "TEST_DATABASE_URL", "ENVIRONMENT")
 _TIMEOUT = 120  # seconds for one run of the learner's script
 
 
-def _command_environment() -> dict[str, str]:
-    """The kernel's environment for a child process: this Python's bin/ first, no URL overrides."""
+def _run_child(command: str | list[str], folder: Path) -> subprocess.CompletedProcess:
+    """Run ``command`` (a string: through the shell) in ``folder`` as a notebook cell would,
+    output captured, no input, for ``_TIMEOUT`` seconds at most (TimeoutExpired). Its
+    environment is the kernel's: this Python's bin/ first, no URL overrides."""
     env = {k: v for k, v in os.environ.items() if k not in _URL_VARIABLES}
     scripts = str(Path(sys.executable).parent)
     env["PATH"] = os.pathsep.join([scripts, env.get("PATH", "")])
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return env
+    return subprocess.run(
+        command,
+        shell=isinstance(command, str),
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=_TIMEOUT,
+    )
 
 
-class Shell(Step):
+class Shell(CodeLine):
     """A shell command run in the workspace (shown as a ``!`` line)."""
 
-    def __init__(self, command: str):
-        self.command = command
-
-    def render(self) -> str:
-        return f"```python\n!{self.command}\n```"
+    shown = "!{}"
 
     def apply(self, workspace: Workspace) -> None:
-        result = subprocess.run(
-            self.command,
-            shell=True,
-            cwd=workspace.path,
-            env=_command_environment(),
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=_TIMEOUT,
-        )
+        result = _run_child(self.text, workspace.path)
         if result.returncode != 0:
-            raise WorkspaceError(f"`{self.command}` failed: {_last_line(result)}")
+            raise WorkspaceError(f"`{self.text}` failed: {_last_line(result)}")
+
+
+def _learner_file(workspace: Workspace, name: str) -> Path:
+    """The file ``name`` the exercise asks for; NotStarted while the workspace has none."""
+    path = workspace.path / name
+    if not path.exists():
+        raise NotStarted(f"there is no `{name}` in the workspace yet.")
+    return path
+
+
+def _require_sql(sql: str, name: str, command: str) -> None:
+    """Problem when ``sql``, the file ``name``, holds no statement of ``command``'s output."""
+    if not _statements(sql):
+        raise Problem(f"`{name}` holds no SQL: write the output of `{command}` into it.")
 
 
 def _last_line(result: subprocess.CompletedProcess) -> str:
@@ -155,8 +168,7 @@ class CiGate(Exercise):
     ]
 
     def _check(self, workspace: Workspace, *answer) -> Result:
-        if not (workspace.path / CI_SCRIPT).exists():
-            return NotAttempted(f"there is no `{CI_SCRIPT}` in the workspace yet.")
+        _learner_file(workspace, CI_SCRIPT)
         database_file(workspace)  # the copies need the workspace's SQLite file
         with Scratch(workspace) as scratch:
             result = _run_gate(scratch)
@@ -209,15 +221,7 @@ class CiGate(Exercise):
 
 def _run_gate(scratch: Scratch) -> subprocess.CompletedProcess:
     try:
-        return subprocess.run(
-            [sys.executable, CI_SCRIPT],
-            cwd=scratch.path,
-            env=_command_environment(),
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=_TIMEOUT,
-        )
+        return _run_child([sys.executable, CI_SCRIPT], scratch.path)
     except subprocess.TimeoutExpired:
         raise Problem(
             f"`python {CI_SCRIPT}` did not finish within {_TIMEOUT} s: does it wait for input?"
@@ -255,8 +259,22 @@ def _looks_like_postgresql(sql: str) -> bool:
     return "ALTER COLUMN" in sql or "now()" in sql or "TIMESTAMP WITHOUT TIME ZONE" in sql
 
 
-class SqlForTheDba(Exercise):
+class _SqlFile(Exercise):
+    """An exercise whose answer is a file of SQL in the workspace (``sql_file``), written by
+    an offline command; ``_check_sql`` checks its text once it is there."""
+
+    sql_file: ClassVar[str] = ""
+
+    def _check(self, workspace: Workspace, *answer) -> Result:
+        return self._check_sql(workspace, _learner_file(workspace, self.sql_file).read_text())
+
+    def _check_sql(self, workspace: Workspace, sql: str) -> Result:
+        raise NotImplementedError
+
+
+class SqlForTheDba(_SqlFile):
     title = "Produce the SQL a DBA asked for"
+    sql_file = SQL_FILE
     hints = [
         "Offline mode writes SQL instead of running it: `alembic upgrade ... --sql`. It never "
         "reads a database, so it cannot know where the DBA's database is: you tell it, with a "
@@ -278,16 +296,8 @@ class SqlForTheDba(Exercise):
         ),
     ]
 
-    def _check(self, workspace: Workspace, *answer) -> Result:
-        path = workspace.path / SQL_FILE
-        if not path.exists():
-            return NotAttempted(f"there is no `{SQL_FILE}` in the workspace yet.")
-        sql = path.read_text()
-        if not _statements(sql):
-            return Incorrect(
-                f"`{SQL_FILE}` holds no SQL: write the output of `alembic upgrade "
-                f"{START}:head --sql` into it."
-            )
+    def _check_sql(self, workspace: Workspace, sql: str) -> Result:
+        _require_sql(sql, SQL_FILE, f"alembic upgrade {START}:head --sql")
         if _LOG_LINE.search(sql):
             return Incorrect(
                 f"`{SQL_FILE}` contains alembic's log lines (`INFO  [alembic...`), "
@@ -315,8 +325,7 @@ class SqlForTheDba(Exercise):
         with Scratch(workspace) as scratch:
             for revision in (None, START):  # through base: 0008, on the other branch, goes
                 bring_copy(scratch, revision, "to try the script")
-            with scratch.connection() as connection:
-                insert_row(connection, "users", _GUEST)
+            scratch.insert("users", _GUEST)
             try:
                 with contextlib.closing(sqlite3.connect(scratch.db)) as db:
                     db.executescript(sql)
@@ -385,8 +394,9 @@ def _sqlite_sql(sql: str) -> bool:
     return "_alembic_tmp_" in sql or "DATETIME" in sql or "CURRENT_TIMESTAMP" in sql
 
 
-class PostgresRollback(Exercise):
+class PostgresRollback(_SqlFile):
     title = "Write the rollback script for the PostgreSQL DBA"
+    sql_file = ROLLBACK_FILE
     hints = [
         f"A rollback is a downgrade, and offline it needs a range: `downgrade head:{ROLLBACK_TO} "
         "--sql`. Offline mode never connects, so any PostgreSQL URL will do, e.g. "
@@ -415,10 +425,7 @@ class PostgresRollback(Exercise):
         ),
     ]
 
-    def _check(self, workspace: Workspace, *answer) -> Result:
-        path = workspace.path / ROLLBACK_FILE
-        if not path.exists():
-            return NotAttempted(f"there is no `{ROLLBACK_FILE}` in the workspace yet.")
+    def _check_sql(self, workspace: Workspace, sql: str) -> Result:
         leftover = os.environ.get("DATABASE_URL", "").strip()
         if leftover and not leftover.startswith("sqlite"):
             return Incorrect(
@@ -428,12 +435,7 @@ class PostgresRollback(Exercise):
                 "command only."
             )
         database_file(workspace)  # .env must still name the SQLite file
-        sql = path.read_text()
-        if not _statements(sql):
-            return Incorrect(
-                f"`{ROLLBACK_FILE}` holds no SQL: write the output of `alembic "
-                f"downgrade head:{ROLLBACK_TO} --sql` into it."
-            )
+        _require_sql(sql, ROLLBACK_FILE, f"alembic downgrade head:{ROLLBACK_TO} --sql")
         if _LOG_LINE.search(sql):
             return Incorrect(
                 f"`{ROLLBACK_FILE}` contains alembic's log lines (`INFO  "

@@ -30,7 +30,16 @@ from workbook.exercises.capstone import (
 from workbook.exercises.checklist import DONE, TODO, WRONG, checklist
 from workbook.exercises.checks import new_revision
 from workbook.exercises.clinic import CircularModels, EnvReadsAnotherBase
-from workbook.exercises.core import Alembic, Edit, EditRevision, Note, Sql, Step, Write
+from workbook.exercises.core import (
+    Alembic,
+    Edit,
+    EditRevision,
+    Note,
+    Sql,
+    Step,
+    Write,
+    code_cell,
+)
 from workbook.exercises.inspect import (
     database_file,
     differences,
@@ -58,7 +67,7 @@ class Setup(Step):
         self.name, self.exercise = name, exercise
 
     def render(self) -> str:
-        return f"```python\n{self.name}.setup()\n```"
+        return code_cell(f"{self.name}.setup()")
 
     def apply(self, workspace: Workspace) -> None:
         exercise = self.exercise or globals()[self.name]

@@ -2,18 +2,20 @@
 
 The ``require_*`` and ``bring_copy`` helpers raise :class:`~workbook.exercises.core.Problem`
 with a one-line message; ``Exercise.result`` turns it into ``Incorrect(message)``, so a
-check still never raises at the learner. A checklist part catches ``Problem`` and shows
-the message as its own line instead.
+check still never raises at the learner. ``setup_revision`` and ``require_written`` raise
+its :class:`~workbook.exercises.core.NotStarted`, shown as ``NotAttempted(message)``. A
+checklist part catches ``Problem`` and shows the message as its own line instead.
 """
 
 from __future__ import annotations
 
 from alembic.script import Script
 
-from workbook.exercises.core import REBUILD, Problem, Step
+from workbook.exercises.core import REBUILD, NotStarted, Problem, Step, code_cell
 from workbook.exercises.inspect import (
     Scratch,
     TableInfo,
+    does_nothing,
     find_revision,
     function_source,
     learner_revisions,
@@ -22,16 +24,23 @@ from workbook.exercises.inspect import (
     source,
     workspace_schema,
 )
+from workbook.exercises.practice import practice_workspace
 from workbook.workspace import Workspace, WorkspaceError, active_workspace
 
 __all__ = [
+    "READ_THE_HEAD",
     "FillRevision",
     "already_done",
     "bring_copy",
+    "built_at",
     "new_revision",
     "rebuild",
     "require_table",
+    "require_written",
     "revisions_touching",
+    "set_up_own",
+    "setup_revision",
+    "start_over",
 ]
 
 
@@ -76,6 +85,53 @@ def revisions_touching(workspace: Workspace, name: str, bare: bool = False) -> l
     ]
 
 
+def setup_revision(
+    workspace: Workspace, message: str, exercise: str, made: str = "the revision to fix"
+) -> Script:
+    """The revision ``message`` that ``exercise``'s setup makes (``exercise``: "q2").
+
+    NotStarted, ``run `q2.setup()` first: it makes <made>.``, when there is none.
+    """
+    script = find_revision(workspace, message)
+    if script is None:
+        raise NotStarted(f"run `{exercise}.setup()` first: it makes {made}.")
+    return script
+
+
+def require_written(script: Script, function: str, missing: str) -> None:
+    """NotStarted when ``function`` ("downgrade") of ``script`` is still only ``pass``:
+    ``downgrade() of revision 0002 is still `pass`: <missing>.``"""
+    if does_nothing(source(script), function):
+        raise NotStarted(f"{function}() of revision {script.revision} is still `pass`: {missing}.")
+
+
+# What a setup note calls the workspace ``practice_workspace`` built, in every chapter.
+OWN_WORKSPACE = "this exercise's own: `ws` and `%alembic` act on it now"
+
+
+def built_at(workspace: Workspace, at: str) -> str:
+    """A setup note's start: ``workspace 'x-q1' (this exercise's own: ...) was built at 0001``
+    (``at``: a stage or revision)."""
+    return f"workspace {workspace.name!r} ({OWN_WORKSPACE}) was built at {at}"
+
+
+# A setup note's pointer to the revision it made.
+READ_THE_HEAD = 'Read it: ws.show_revision("head")'
+
+
+def start_over(exercise: str) -> str:
+    """A setup note's end: ``Run `q1.setup()` again to start over`` (``exercise``: "q1")."""
+    return f"Run `{exercise}.setup()` again to start over"
+
+
+def set_up_own(workspace: Workspace, exercise: str, stage: str, detail: str = "") -> str:
+    """The whole setup of an exercise that starts from a stage as it is: its own workspace
+    at ``stage`` (``practice_workspace``, made active), and the note that says so,
+    ``workspace 'x-q1' (...) was built at 0001<detail>. Run `q1.setup()` again to start over``."""
+    own = practice_workspace(workspace, exercise, stage=stage)
+    return f"{built_at(own, stage)}{detail}. {start_over(exercise)}"
+
+
 def already_done(workspace: Workspace, message: str) -> str | None:
     """A setup's note when the revision ``message`` it makes exists already, else None."""
     existing = find_revision(workspace, message)
@@ -90,12 +146,16 @@ def new_revision(
     *options: str,
     upgrade: str | None = None,
     downgrade: str | None = None,
+    applied: bool = False,
 ) -> Script:
     """``alembic revision -m message *options``, its functions filled with the bodies given
-    (``Workspace.fill_revision``). A failure stops the setup (WorkspaceError)."""
+    (``Workspace.fill_revision``), and with ``applied`` the database upgraded to it. A
+    failure stops the setup (WorkspaceError)."""
     run_or_fail(workspace, "revision", "-m", message, *options)
     script = find_revision(workspace, message)
     workspace.fill_revision(script.revision, upgrade=upgrade, downgrade=downgrade)
+    if applied:
+        run_or_fail(workspace, "upgrade", script.revision)
     return script
 
 
@@ -118,10 +178,8 @@ class FillRevision(Step):
         except Exception:
             revision = "head"
         upgrade = "" if self.upgrade is None else f"upgrade='''\n{self.upgrade.rstrip()}\n''', "
-        return (
-            f"```python\nws.fill_revision({revision!r}, {upgrade}downgrade='''\n"
-            f"{self.downgrade.rstrip()}\n''')\n```"
-        )
+        downgrade = f"downgrade='''\n{self.downgrade.rstrip()}\n'''"
+        return code_cell(f"ws.fill_revision({revision!r}, {upgrade}{downgrade})")
 
     def apply(self, workspace: Workspace) -> None:
         workspace.fill_revision(

@@ -16,7 +16,7 @@ the lesson's project stays as it is (``tests/test_run_all.py``'s continuity test
 from __future__ import annotations
 
 from workbook.exercises import Correct, Exercise, Incorrect, NotAttempted, Result
-from workbook.exercises.core import Alembic, Edit, Note, Step
+from workbook.exercises.core import Alembic, CodeLine, Edit, Note
 from workbook.exercises.inspect import learner_revisions, models
 from workbook.exercises.practice import practice_workspace
 from workbook.workspace import Workspace
@@ -42,17 +42,13 @@ def _built_by_setup(workspace: Workspace, exercise: str) -> bool:
     return workspace.name.endswith(f"-{exercise}")
 
 
-class Delete(Step):
+class Delete(CodeLine):
     """Delete a file of the workspace (shown as ``ws.file(path).unlink()``)."""
 
-    def __init__(self, path: str):
-        self.path = path
-
-    def render(self) -> str:
-        return f'```python\nws.file("{self.path}").unlink()\n```'
+    shown = 'ws.file("{}").unlink()'
 
     def apply(self, workspace: Workspace) -> None:
-        workspace.file(self.path).unlink()
+        workspace.file(self.text).unlink()
 
 
 class EnvReadsAnotherBase(Exercise):

@@ -45,7 +45,10 @@ __all__ = [
     "NotAttempted",
     "Exercise",
     "Problem",
+    "NotStarted",
     "Step",
+    "CodeLine",
+    "code_cell",
     "Write",
     "Edit",
     "EditRevision",
@@ -134,6 +137,15 @@ class NotAttempted(Result):
 class Problem(Exception):
     """Raised by checker helpers: a problem of the workspace, shown as ``Incorrect(message)``."""
 
+    shown_as: ClassVar[type[Result]] = Incorrect
+
+
+class NotStarted(Problem):
+    """Raised by checker helpers when the exercise is not started (its setup has not run, or
+    what it made is unchanged): shown as ``NotAttempted(message)``."""
+
+    shown_as = NotAttempted
+
 
 # -- display -------------------------------------------------------------------------------
 # Coloured labels and notes sit on a light chip of their own: every label colour here reads
@@ -203,6 +215,11 @@ def _literal(text: str) -> str:
     return repr(text)
 
 
+def code_cell(code: str) -> str:
+    """``code`` as a Python code cell of a solution (Markdown)."""
+    return f"```python\n{code}\n```"
+
+
 class Step:
     """One thing a learner does: shown in the solution and applied by the tests."""
 
@@ -211,6 +228,19 @@ class Step:
 
     def apply(self, workspace: Workspace) -> None:
         raise NotImplementedError
+
+
+class CodeLine(Step):
+    """A step given by one piece of text, shown as one line of code: ``shown`` with the
+    text in its ``{}`` (``"%alembic {}"``)."""
+
+    shown: ClassVar[str] = "{}"
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def render(self) -> str:
+        return code_cell(self.shown.format(self.text))
 
 
 class Note(Step):
@@ -233,7 +263,7 @@ class Write(Step):
         self.path, self.text = path, text
 
     def render(self) -> str:
-        return f"```python\n%%writefile {self.path}\n{self.text.rstrip()}\n```"
+        return code_cell(f"%%writefile {self.path}\n{self.text.rstrip()}")
 
     def apply(self, workspace: Workspace) -> None:
         workspace.write(self.path, self.text)
@@ -249,10 +279,7 @@ class Edit(Step):
         return repr(self.path)
 
     def render(self) -> str:
-        return (
-            f"```python\nws.edit({self._target()},\n{_literal(self.old)},\n"
-            f"{_literal(self.new)})\n```"
-        )
+        return code_cell(f"ws.edit({self._target()},\n{_literal(self.old)},\n{_literal(self.new)})")
 
     def _file(self, workspace: Workspace) -> Path | str:
         return self.path
@@ -275,17 +302,13 @@ class EditRevision(Edit):
         return workspace.revision_file(self.revision)
 
 
-class Alembic(Step):
+class Alembic(CodeLine):
     """Run an alembic command (shown as ``%alembic ...``)."""
 
-    def __init__(self, line: str):
-        self.line = line
-
-    def render(self) -> str:
-        return f"```python\n%alembic {self.line}\n```"
+    shown = "%alembic {}"
 
     def apply(self, workspace: Workspace) -> None:
-        words = shlex.split(self.line)
+        words = shlex.split(self.text)
         if (
             words[:1] in (["revision"], ["merge"])
             and "-m" in words[:-1]
@@ -294,24 +317,20 @@ class Alembic(Step):
             return  # written already (a partial attempt): a second one would duplicate it
         result = workspace.run(words)
         if not result.ok:
-            raise WorkspaceError(f"alembic {self.line} failed: {result.error}")
+            raise WorkspaceError(f"alembic {self.text} failed: {result.error}")
 
 
 def _has_revision(workspace: Workspace, message: str) -> bool:
     return any(script.doc == message for script in workspace.script_directory().walk_revisions())
 
 
-class Sql(Step):
+class Sql(CodeLine):
     """One SQL statement on the workspace database (shown as ``ws.sql(...)``)."""
 
-    def __init__(self, statement: str):
-        self.statement = statement
-
-    def render(self) -> str:
-        return f'```python\nws.sql("{self.statement}")\n```'
+    shown = 'ws.sql("{}")'
 
     def apply(self, workspace: Workspace) -> None:
-        workspace.sql(self.statement)
+        workspace.sql(self.text)
 
 
 # -- exercises ----------------------------------------------------------------------------
@@ -431,7 +450,7 @@ class Exercise:
         try:
             result = self._check(workspace, *answer)
         except Problem as problem:
-            result = Incorrect(clean(str(problem), workspace.path))
+            result = problem.shown_as(clean(str(problem), workspace.path))
         except Exception as error:  # never raise at the learner
             result = Incorrect(
                 f"the checker could not read your workspace: {one_line(error, workspace.path)}"

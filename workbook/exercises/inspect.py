@@ -8,7 +8,7 @@
 - :func:`revisions` / :func:`learner_revisions` / :func:`function_body`: revision scripts
   and their source;
 - :class:`Scratch`: a throwaway copy of the workspace to run alembic commands on (up and
-  down, with test rows), deleted afterwards.
+  down, with test rows it inserts and reads), deleted afterwards.
 """
 
 from __future__ import annotations
@@ -414,8 +414,23 @@ class Scratch:
     def schema(self) -> dict[str, CheckedTable]:
         return read_schema(self.db)
 
-    def connection(self):
-        return read_write(self.db)
+    def insert(self, table: str, *rows: dict[str, Any]) -> None:
+        """Insert ``rows`` into ``table`` of the copy's database, in one transaction; each
+        row's other NOT NULL columns are filled (:func:`insert_row`)."""
+        with read_write(self.db) as connection:
+            for row in rows:
+                insert_row(connection, table, row)
+
+    def rows(self, query: str, *parameters: Any) -> list[sa.Row]:
+        """Every row of ``query`` (SQL, ``?`` for each of ``parameters``) on the copy's
+        database, read through a read-only connection."""
+        with read_only(self.db) as connection:
+            return connection.exec_driver_sql(query, parameters).all()
+
+    def value(self, query: str, *parameters: Any) -> Any:
+        """The first value of ``query``'s first row, or None when it has no row."""
+        found = self.rows(query, *parameters)
+        return found[0][0] if found else None
 
     def goto(self, revision: str | None) -> AlembicResult:
         """Upgrade or downgrade to ``revision`` (None: base), whichever way it lies."""

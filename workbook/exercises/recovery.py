@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from workbook.exercises import Correct, Exercise, Incorrect, NotAttempted, Result
 from workbook.exercises.checks import new_revision
-from workbook.exercises.core import Alembic, Edit, Note, Step
+from workbook.exercises.core import Alembic, Edit, Note, Step, code_cell
 from workbook.exercises.inspect import (
     database_file,
     differences,
@@ -34,7 +34,6 @@ from workbook.exercises.inspect import (
     models,
     read_only,
     read_write,
-    run_or_fail,
     workspace_current,
     workspace_schema,
 )
@@ -164,7 +163,7 @@ class Restore(Step):
         self.backup, self.database = backup, database
 
     def render(self) -> str:
-        return f'```python\nbackup("{self.backup}", "{self.database}")\n```'
+        return code_cell(f'backup("{self.backup}", "{self.database}")')
 
     def apply(self, workspace: Workspace) -> None:
         sqlite_backup(workspace.path / self.backup, workspace.path / self.database)
@@ -174,7 +173,7 @@ class DeleteHead(Step):
     """Delete the newest revision script (shown as ``ws.revision_file("head").unlink()``)."""
 
     def render(self) -> str:
-        return '```python\nws.revision_file("head").unlink()\n```'
+        return code_cell('ws.revision_file("head").unlink()')
 
     def apply(self, workspace: Workspace) -> None:
         workspace.revision_file("head").unlink()
@@ -216,9 +215,8 @@ class RestoreFromBackup(Exercise):
         sqlite_backup(db, workspace.path / BACKUP)
         workspace.edit(_USER, _BIO_LINE, "")
         script = new_revision(
-            workspace, DROP_MESSAGE, upgrade=_DROP_UPGRADE, downgrade=_DROP_DOWNGRADE
+            workspace, DROP_MESSAGE, upgrade=_DROP_UPGRADE, downgrade=_DROP_DOWNGRADE, applied=True
         )
-        run_or_fail(workspace, "upgrade", "head")
         return (
             f"two users with bios, a backup of the database in {BACKUP}, then `bio` out of the "
             f'model and revision {script.revision} ("{DROP_MESSAGE}") applied: the bios are '

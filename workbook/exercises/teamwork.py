@@ -16,7 +16,6 @@ from workbook.exercises.inspect import (
     Scratch,
     does_nothing,
     find_revision,
-    run_or_fail,
     source,
     workspace_current,
 )
@@ -63,8 +62,9 @@ class FixTheDowngrade(Exercise):
     def _setup(self, workspace: Workspace) -> str:
         workspace = practice_workspace(workspace, "q2", stage="head")
         workspace.edit(_BOOK, _LANGUAGE, _LANGUAGE + _SUBTITLE)
-        script = new_revision(workspace, MESSAGE, upgrade=_UPGRADE, downgrade=EMPTY_DOWNGRADE)
-        run_or_fail(workspace, "upgrade", "head")
+        script = new_revision(
+            workspace, MESSAGE, upgrade=_UPGRADE, downgrade=EMPTY_DOWNGRADE, applied=True
+        )
         return (
             f'a teammate\'s revision {script.revision} ("{MESSAGE}") is applied; its '
             "downgrade() does nothing. Find the test that catches it"

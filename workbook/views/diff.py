@@ -23,7 +23,6 @@ from workbook.views.svg import (
     WHITE,
     Svg,
     char_width,
-    message_svg,
     text_width,
 )
 
@@ -85,6 +84,7 @@ class DiffView(View):
     """What changed between two snapshots: text with + - ~, and before/after boxes."""
 
     svg = View.picture
+    empty = "no schema changes"
 
     def __init__(self, before: SchemaSnapshot, after: SchemaSnapshot) -> None:
         self.before, self.after = before, after
@@ -106,9 +106,12 @@ class DiffView(View):
             for sign, _, _, text in items
         )
 
+    def _is_empty(self) -> bool:
+        return not self.tables
+
     def _make_text(self) -> str:
-        if not self.tables:
-            return "no schema changes"
+        if self._is_empty():
+            return self.empty
         lines = []
         for sign, name, changes in self.tables:
             note = LEFTOVER_NOTE if name.startswith(TMP_PREFIX) else ""
@@ -117,8 +120,6 @@ class DiffView(View):
         return "\n".join(lines)
 
     def _make_picture(self) -> str:
-        if not self.tables:
-            return message_svg("no schema changes")
         return _diff_svg(self)
 
     @property

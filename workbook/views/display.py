@@ -4,6 +4,9 @@ picture), and the small helpers its text forms use."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import ClassVar
+
+from workbook.views.svg import message_svg
 
 
 def clip(text: str, limit: int) -> str:
@@ -22,10 +25,16 @@ class View:
     """Shared display plumbing: text and picture are computed once, on first use.
 
     A subclass writes ``_make_text`` (the ``text/plain`` form) and ``_make_picture``
-    (the ``picture_mime`` form); both must be deterministic, as nbval compares them.
+    (the ``picture_mime`` form); both must be deterministic, as nbval compares them. A
+    view that can be empty says so with ``empty`` and ``_is_empty``: its picture is then
+    that sentence in a box.
     """
 
     picture_mime = "image/svg+xml"
+    empty: ClassVar[str] = ""  # what an empty view says, as text and as its picture
+
+    def _is_empty(self) -> bool:
+        return False
 
     def _make_text(self) -> str:
         raise NotImplementedError
@@ -43,7 +52,7 @@ class View:
     def picture(self) -> str:
         """The SVG (HTML for ``rows``); also available as ``.svg`` or ``.html``."""
         if getattr(self, "_picture", None) is None:
-            self._picture = self._make_picture()
+            self._picture = message_svg(self.empty) if self._is_empty() else self._make_picture()
         return self._picture
 
     def _repr_mimebundle_(self, include=None, exclude=None):

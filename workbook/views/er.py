@@ -39,7 +39,6 @@ from workbook.views.svg import (
     WHITE,
     Svg,
     char_width,
-    message_svg,
     number,
     text_width,
 )
@@ -77,21 +76,23 @@ class SchemaView(View):
     """Tables, columns and constraints: an aligned text listing and an ER diagram."""
 
     svg = View.picture
+    empty = "(no tables yet)"
 
     def __init__(self, snapshot: SchemaSnapshot) -> None:
         self.snapshot = snapshot
 
+    def _is_empty(self) -> bool:
+        return not self.snapshot.tables
+
     def _make_text(self) -> str:
-        if not self.snapshot.tables:
-            return "(no tables yet)"
+        if self._is_empty():
+            return self.empty
         warnings = [f"{head}; {advice}" for head, advice in _leftover_warnings(self.snapshot)]
         blocks = ["\n".join(warnings)] if warnings else []
         blocks += ["\n".join(_table_text(t)) for t in self.snapshot.tables]
         return "\n\n".join(blocks)
 
     def _make_picture(self) -> str:
-        if not self.snapshot.tables:
-            return message_svg("(no tables yet)")
         return _er_svg(self.snapshot)
 
     @property

@@ -33,7 +33,6 @@ from workbook.views.svg import (
     VIOLET,
     WHITE,
     Svg,
-    message_svg,
     text_width,
 )
 
@@ -119,6 +118,7 @@ class GraphView(View):
     """The revision DAG: a git-log-like text graph and a top-to-bottom SVG."""
 
     svg = View.picture
+    empty = "(no revisions yet)"
 
     def __init__(self, revs: dict[str, _Rev], unknown_current: tuple[str, ...] = ()) -> None:
         self.revisions = revs
@@ -139,9 +139,12 @@ class GraphView(View):
             tags.append(f"(depends on {', '.join(rev.dependencies)})")
         return " ".join(parts) + ("  " + " ".join(tags) if tags else "")
 
+    def _is_empty(self) -> bool:
+        return not self.revisions
+
     def _make_text(self) -> str:
-        if not self.revisions:
-            lines = ["(no revisions yet)"]
+        if self._is_empty():
+            lines = [self.empty]
         else:
             width = 2 * self.columns - 1
             lines = [
@@ -193,8 +196,6 @@ class GraphView(View):
         return lines
 
     def _make_picture(self) -> str:
-        if not self.revisions:
-            return message_svg("(no revisions yet)")
         return _graph_svg(self)
 
     @property
