@@ -20,7 +20,9 @@ Each call starts from the same state whatever ran before it, so its output is wh
 - new revision files get a fixed "workbook clock" for their dates, and ``merge`` gets the
   next readable id (``revision`` gets it from env.py's hook), unless ``--rev-id`` is given;
   a ``merge`` of fewer than two revisions is refused in one line (alembic would quietly
-  write an ordinary revision);
+  write an ordinary revision), and so is a ``--rev-id`` the history already has (alembic
+  would write a second file with that id, after which every command fails with "Self-loop
+  is detected in revisions");
 - absolute paths under the project are shown relative to it.
 Whatever happens (a failure, Ctrl-C, a Ctrl-C during the undoing), the kernel gets back
 its own output streams, logging and modules; one command runs at a time, and a second one
@@ -400,6 +402,16 @@ def _no_terminal_editor(argv: list[str]) -> str | None:
     )
 
 
+@contextlib.contextmanager
+def _left_to_alembic():
+    """Quiet, and give up on any error: a usage error or a broken history is alembic's to
+    word, in the command's own run (argparse prints its usage and exits; a broken
+    history warns)."""
+    with contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
 def _nothing_to_merge(argv: list[str], project_dir: Path) -> str | None:
     """``alembic merge`` of fewer than two revisions (one head, or none yet) writes an
     ordinary revision, silently: a learner expects a merge. Said in one line instead;
@@ -407,10 +419,8 @@ def _nothing_to_merge(argv: list[str], project_dir: Path) -> str | None:
     if subcommand(argv) != "merge" or not (project_dir / "alembic.ini").exists():
         return None
     try:
-        with contextlib.redirect_stderr(io.StringIO()):  # argparse's usage: alembic says it
+        with _left_to_alembic():
             revisions = _command_line().parser.parse_args(argv).revisions
-        with warnings.catch_warnings():  # a broken history's: alembic's run shows them
-            warnings.simplefilter("ignore")
             script = ScriptDirectory.from_config(Config(str(project_dir / "alembic.ini")))
             found = [s.revision for s in script.get_revisions(revisions) if s is not None]
     except (Exception, SystemExit):  # noqa: BLE001 - argparse exits on a usage error
@@ -427,6 +437,32 @@ def _nothing_to_merge(argv: list[str], project_dir: Path) -> str | None:
     return (
         f"nothing to merge: {plain}, not a merge. Merge when `%alembic heads` lists two or "
         "more (a plain new revision: `%alembic revision -m ...`)"
+    )
+
+
+def _rev_id_taken(argv: list[str], project_dir: Path) -> str | None:
+    """``revision`` or ``merge`` with a ``--rev-id`` the history already has: alembic would
+    write a second file with that id (a revision whose parent is itself), and from then on
+    every command fails ("Self-loop is detected in revisions"). Refused in one line, before
+    anything is written, naming the file that has the id."""
+    if subcommand(argv) not in {"revision", "merge"} or not (project_dir / "alembic.ini").exists():
+        return None
+    try:
+        with _left_to_alembic():
+            rev_id = _command_line().parser.parse_args(argv).rev_id
+            if not rev_id:
+                return None
+            script = ScriptDirectory.from_config(Config(str(project_dir / "alembic.ini")))
+            taken = next((s for s in script.walk_revisions() if s.revision == rev_id), None)
+            following = next_revision_id(project_dir)
+    except (Exception, SystemExit):  # noqa: BLE001 - argparse exits on a usage error
+        return None
+    if taken is None:
+        return None
+    return (
+        f"revision id {rev_id} is taken: {relative(str(taken.path), project_dir)} has it. "
+        f"Pick another --rev-id (or leave it out: the next id is {following}), or delete "
+        "that file first if you mean to replace it"
     )
 
 
@@ -453,8 +489,8 @@ def run_alembic(project_dir: Path, line: str | list[str], *, show: bool = False)
     _RUNNING.append(shlex.join(["alembic", *argv]))
     try:
         cache_compiled_code(project_dir)
-        if nothing := _nothing_to_merge(argv, project_dir):
-            return AlembicResult(argv, 1, [], nothing)
+        if refused := _nothing_to_merge(argv, project_dir) or _rev_id_taken(argv, project_dir):
+            return AlembicResult(argv, 1, [], refused)
         run.argv = argv = with_readable_merge_id(argv, project_dir)
         _run_command(project_dir, argv, chunks, run)
     except KeyboardInterrupt:  # before the command began, or during the undoing
