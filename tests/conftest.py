@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests import postgres
+from tests.kernels import kernels  # noqa: F401  (a fixture: other kernels, as processes)
 from tests.mysql import mysql_database_url, mysql_url  # noqa: F401  (fixtures, like the ones below)
 from tests.servers import url_or_skip
 

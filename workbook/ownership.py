@@ -84,15 +84,17 @@ def release(lock_file: Path) -> None:
         handle.close()
 
 
-def release_all_except(lock_file: Path | None) -> None:
-    """A kernel uses one workspace at a time: drop the locks of the ones it left."""
-    for key in [k for k in _held if k != str(lock_file)]:
+def release_all_except(*lock_files: Path) -> None:
+    """Drop the locks of the workspaces a kernel left; it keeps ``lock_files``: the one it
+    uses, and the one it comes back to (an exercise's lesson)."""
+    kept = {str(lock_file) for lock_file in lock_files}
+    for key in [k for k in _held if k not in kept]:
         release(Path(key))
 
 
 @atexit.register
 def _release_all() -> None:
-    release_all_except(None)
+    release_all_except()
 
 
 def read_state(state_file: Path) -> dict:

@@ -487,12 +487,16 @@ def active_workspace() -> Workspace:
     return _active
 
 
-def start(name: str, stage: str, *, quiet: bool = False) -> Workspace:
+def start(
+    name: str, stage: str, *, quiet: bool = False, returns_to: str | None = None
+) -> Workspace:
     """Give this chapter a fresh workspace at ``stage`` and make ``%alembic`` act on it.
 
     Always the chapter's own database: a ``DATABASE_URL`` (or ``ENVIRONMENT=test``) left in
     the kernel's environment is removed, in one line. Raises WorkspaceError (one line) for
     an unknown stage or a workspace another kernel uses; see :meth:`Workspace.reset`.
+    ``returns_to``: the workspace this kernel comes back to with ``use()`` (an exercise's
+    lesson): it stays this kernel's meanwhile, so no other kernel rebuilds it.
     """
     _stand_somewhere()
     workspace = Workspace(name, stage)
@@ -500,7 +504,7 @@ def start(name: str, stage: str, *, quiet: bool = False) -> Workspace:
     _use_chapter_database()
     workspace.reset()
     _attached.discard(name)
-    _activate(workspace)
+    _activate(workspace, returns_to)
     if not quiet:
         print(f"Workspace {name!r} is ready: {workspace.stage.summary}.")
     return workspace
@@ -533,10 +537,11 @@ def attach(name: str) -> Workspace:
     return workspace
 
 
-def _activate(workspace: Workspace) -> None:
+def _activate(workspace: Workspace, returns_to: str | None = None) -> None:
     global _active
     _active = workspace
-    ownership.release_all_except(_kernel_files(workspace.name)[0])
+    held = [workspace.name, *([returns_to] if returns_to else [])]
+    ownership.release_all_except(*(_kernel_files(name)[0] for name in held))
     os.chdir(workspace.path)  # relative paths, %%writefile and !alembic work as in a terminal
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"  # keep __pycache__ out of `!alembic` runs too
     _put_python_first_on_path()

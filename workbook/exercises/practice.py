@@ -5,7 +5,8 @@ starts (``tests/test_run_all.py``'s continuity tests). An exercise that changes 
 the database therefore works in a workspace of its own, ``<lesson's workspace>-qN``,
 built fresh by its ``setup()`` at a stage (``workbook.stages``): the same ids and rows on
 every run, running the setup again is a clean restart, and Run All cannot leave the
-lesson's project half-practised. ``Workspace.use()`` goes back to the lesson's project.
+lesson's project half-practised. ``Workspace.use()`` goes back to the lesson's project,
+which the kernel keeps meanwhile: another kernel cannot rebuild it from under this one.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ __all__ = ["practice_workspace", "setup_first"]
 
 def practice_workspace(workspace: Workspace, exercise: str, stage: str | None = None) -> Workspace:
     """A fresh workspace ``<lesson's workspace>-<exercise>`` at ``stage`` (default: the
-    stage ``workspace`` was built at), made active; ``ws`` in the notebook follows it.
-    Raises ``WorkspaceError`` (one line) as ``workbook.start`` does."""
+    stage ``workspace`` was built at), made active; ``ws`` in the notebook follows it. The
+    kernel still holds the lesson's workspace (``use()`` comes back to it). Raises
+    ``WorkspaceError`` (one line) as ``workbook.start`` does."""
     base = re.sub(r"-q\d+$", "", workspace.name)
-    own = workspace_module.start(f"{base}-{exercise}", stage or workspace.stage.name, quiet=True)
+    own = workspace_module.start(
+        f"{base}-{exercise}", stage or workspace.stage.name, quiet=True, returns_to=base
+    )
     _point_ws_at(own)
     return own
 
