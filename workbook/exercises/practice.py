@@ -15,6 +15,7 @@ database changed since) moves it to ``.previous/`` first and says where, in one 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -88,8 +89,10 @@ def _record_when_set_up(workspace: Workspace) -> None:
 def _record_set_up(*_result) -> None:
     while _being_set_up:
         state_file, folder = _being_set_up.popitem()
-        if folder.is_dir():
-            ownership.write_state(state_file, built=ownership.built_state(folder))
+        # Unrecorded (a folder gone, a file system refusing), a later setup keeps the folder.
+        with contextlib.suppress(OSError):
+            if folder.is_dir():
+                ownership.write_state(state_file, built=ownership.built_state(folder))
 
 
 def _point_ws_at(workspace: Workspace) -> None:
