@@ -559,8 +559,8 @@ def test_revid2_a_rev_id_the_history_has_is_refused_in_one_line_and_writes_nothi
         shell.run_line_magic("alembic", 'revision --rev-id 0002 -m "add notes"')
     assert raised.value.message == (
         f"revision id 0002 is taken: alembic/versions/{first.name} has it. Pick another "
-        "--rev-id (or leave it out: the next id is 0003), or delete that file first if you "
-        "mean to replace it"
+        "--rev-id (or leave it out for a new id), or delete that file first if you mean to "
+        "replace it"
     )
     assert raised.value._render_traceback_() == [f"\x1b[31mFAILED:\x1b[0m {raised.value.message}"]
     assert sorted((ws.path / "alembic" / "versions").iterdir()) == versions
@@ -573,6 +573,18 @@ def test_revid2_a_rev_id_the_history_has_is_refused_in_one_line_and_writes_nothi
     )
     assert sorted(ws.heads()) == ["0002", "0003"]  # nothing written, the history still loads
     assert ws.run("merge heads --rev-id 0004").ok and ws.heads() == ["0004"]
+    # `-n audit`: another section of alembic.ini, its own history (lesson 08): ids of its own.
+    assert ws.run("init -t generic audit_migrations").ok
+    ws.edit(
+        "alembic.ini",
+        "\n[loggers]\n",
+        "\n[audit]\nscript_location = %(here)s/audit_migrations\n"
+        "sqlalchemy.url = sqlite:///%(here)s/audit.db\n\n[loggers]\n",
+    )
+    assert ws.run("-n audit revision -m audit --rev-id 0001").ok
+    assert ws.run("-n audit revision -m again --rev-id 0001").error.startswith(
+        "revision id 0001 is taken: audit_migrations/versions/0001_audit.py has it."
+    )
 
 
 # -- row 49: a merge with nothing to merge ---------------------------------------------------

@@ -402,28 +402,42 @@ def _no_terminal_editor(argv: list[str]) -> str | None:
     )
 
 
-@contextlib.contextmanager
-def _left_to_alembic():
-    """Quiet, and give up on any error: a usage error or a broken history is alembic's to
-    word, in the command's own run (argparse prints its usage and exits; a broken
-    history warns)."""
-    with contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+def _options_and_history(argv: list[str], project_dir: Path):
+    """``argv`` parsed, and the history it acts on (its ``-c``, ``-n``) as alembic would
+    load it; None for a usage error or a history that does not load: alembic words those,
+    in the command's own run (argparse prints its usage and exits; a broken history warns).
+    """
+    try:
+        with (
+            contextlib.redirect_stderr(io.StringIO()),
+            warnings.catch_warnings(),
+            working_directory(project_dir),
+        ):
+            warnings.simplefilter("ignore")
+            options = _command_line().parser.parse_args(argv)
+            toml, ini = _command_line()._inis_from_config(options)
+            config = Config(file_=ini, toml_file=toml, ini_section=options.name)
+            script = ScriptDirectory.from_config(config)
+            script.revision_map.heads  # noqa: B018 - loads every revision file now
+            return options, script
+    except (Exception, SystemExit):  # noqa: BLE001 - argparse exits on a usage error
+        return None
 
 
 def _nothing_to_merge(argv: list[str], project_dir: Path) -> str | None:
     """``alembic merge`` of fewer than two revisions (one head, or none yet) writes an
     ordinary revision, silently: a learner expects a merge. Said in one line instead;
     anything else about the command (a usage error, a broken history) is left to alembic."""
-    if subcommand(argv) != "merge" or not (project_dir / "alembic.ini").exists():
+    parsed = _options_and_history(argv, project_dir) if subcommand(argv) == "merge" else None
+    if parsed is None:
         return None
+    options, script = parsed
+    revisions = options.revisions
     try:
-        with _left_to_alembic():
-            revisions = _command_line().parser.parse_args(argv).revisions
-            script = ScriptDirectory.from_config(Config(str(project_dir / "alembic.ini")))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             found = [s.revision for s in script.get_revisions(revisions) if s is not None]
-    except (Exception, SystemExit):  # noqa: BLE001 - argparse exits on a usage error
+    except Exception:  # noqa: BLE001 - an unknown revision: alembic says which
         return None
     if len(found) > 1:
         return None
@@ -445,24 +459,21 @@ def _rev_id_taken(argv: list[str], project_dir: Path) -> str | None:
     write a second file with that id (a revision whose parent is itself), and from then on
     every command fails ("Self-loop is detected in revisions"). Refused in one line, before
     anything is written, naming the file that has the id."""
-    if subcommand(argv) not in {"revision", "merge"} or not (project_dir / "alembic.ini").exists():
+    wanted = subcommand(argv) in {"revision", "merge"} and any(
+        a.startswith("--rev-id") for a in argv
+    )
+    parsed = _options_and_history(argv, project_dir) if wanted else None
+    if parsed is None:
         return None
+    options, script = parsed
     try:
-        with _left_to_alembic():
-            rev_id = _command_line().parser.parse_args(argv).rev_id
-            if not rev_id:
-                return None
-            script = ScriptDirectory.from_config(Config(str(project_dir / "alembic.ini")))
-            taken = next((s for s in script.walk_revisions() if s.revision == rev_id), None)
-            following = next_revision_id(project_dir)
-    except (Exception, SystemExit):  # noqa: BLE001 - argparse exits on a usage error
-        return None
-    if taken is None:
+        taken = next(s for s in script.walk_revisions() if s.revision == options.rev_id)
+    except Exception:  # noqa: BLE001 - a new id (StopIteration), or a history alembic words
         return None
     return (
-        f"revision id {rev_id} is taken: {relative(str(taken.path), project_dir)} has it. "
-        f"Pick another --rev-id (or leave it out: the next id is {following}), or delete "
-        "that file first if you mean to replace it"
+        f"revision id {options.rev_id} is taken: {relative(str(taken.path), project_dir)} has "
+        "it. Pick another --rev-id (or leave it out for a new id), or delete that file first "
+        "if you mean to replace it"
     )
 
 
