@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests import postgres
+from tests.kernels import kernels  # noqa: F401  (a fixture: other kernels, as processes)
 from tests.mysql import mysql_database_url, mysql_url  # noqa: F401  (fixtures, like the ones below)
 from tests.servers import url_or_skip
 
@@ -47,6 +49,9 @@ def reference_project(tmp_path: Path) -> Path:
 
 
 # -- exercises (tests/test_exercises_*.py) ------------------------------------------------
+_WORKSPACE_NUMBERS = itertools.count()  # per process: each xdist worker has its own folder
+
+
 @pytest.fixture(scope="session")
 def _exercise_workspaces_root(tmp_path_factory: pytest.TempPathFactory):
     """One workspaces folder per test process: the stage database cache is shared."""
@@ -58,9 +63,10 @@ def exercise_workspace(_exercise_workspaces_root, tmp_path, monkeypatch, request
     """``exercise_workspace(stage)`` -> a fresh, active workspace for one exercise test.
 
     WORKBOOK_WORKSPACES points at a temporary folder, and the working directory, the
-    environment and the active workspace are put back after the test.
+    environment and the active workspace are put back after the test. Names are unique in
+    the folder (modules share test names): a setup finding another test's work in its
+    workspace would keep it aside, as it does a learner's.
     """
-    import itertools
     import re
 
     from workbook import workspace as workspace_module
@@ -69,11 +75,10 @@ def exercise_workspace(_exercise_workspaces_root, tmp_path, monkeypatch, request
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")  # start() sets it
     monkeypatch.chdir(tmp_path)  # start() moves into the workspace
     monkeypatch.setattr(workspace_module, "_active", None)
-    numbers = itertools.count()
     prefix = re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)[:80]
 
     def start(stage: str):
-        return workspace_module.start(f"{prefix}-{next(numbers)}", stage, quiet=True)
+        return workspace_module.start(f"{prefix}-{next(_WORKSPACE_NUMBERS)}", stage, quiet=True)
 
     return start
 

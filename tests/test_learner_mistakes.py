@@ -7,13 +7,10 @@ shell that runs cells, in this process or in a separate one (a second kernel, a 
 after a restart).
 """
 
-import json
 import os
 import re
 import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -22,6 +19,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 import workbook
 from tests.exercise_helpers import lesson_exercises, state
+from tests.kernels import Kernel
 from workbook import progress
 from workbook import workspace as workspace_module
 from workbook.exercises import chapter01, chapter04
@@ -60,63 +58,6 @@ def chapter_cell(notebook: str, contains: str) -> str:
     """The source of the chapter's code cell that contains ``contains``."""
     chapter = nbformat.read(REPO_ROOT / "notebooks" / f"{notebook}.ipynb", as_version=4)
     return next(c.source for c in chapter.cells if c.cell_type == "code" and contains in c.source)
-
-
-KERNEL = r"""
-import json, sys
-from IPython.core.interactiveshell import InteractiveShell
-
-shell = InteractiveShell.instance()
-for line in sys.stdin:
-    shell.run_cell(json.loads(line))
-    sys.stdout.write("\n<<done>>\n")
-    sys.stdout.flush()
-"""
-
-
-class Kernel:
-    """Another kernel: a separate Python process running an IPython shell, cell by cell."""
-
-    def __init__(self, cwd: Path, **env: str):
-        cwd.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", KERNEL],
-            cwd=cwd,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **env},  # this checkout's workbook
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-
-    def run(self, cell: str) -> str:
-        self.process.stdin.write(json.dumps(cell) + "\n")
-        self.process.stdin.flush()
-        lines = []
-        for line in self.process.stdout:
-            if line == "<<done>>\n":
-                break
-            lines.append(line)
-        return ANSI.sub("", "".join(lines)).strip()
-
-    def shut_down(self) -> None:
-        self.process.stdin.close()
-        self.process.wait(timeout=60)
-        self.process.stdout.close()
-
-
-@pytest.fixture
-def kernels():
-    started = []
-
-    def start(cwd: Path, **env: str) -> Kernel:
-        started.append(Kernel(cwd, **env))
-        return started[-1]
-
-    yield start
-    for kernel in started:
-        if kernel.process.poll() is None:
-            kernel.shut_down()
 
 
 def build_work(kernel: Kernel) -> None:

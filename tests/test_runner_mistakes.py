@@ -1,8 +1,8 @@
 """``%alembic`` stays usable whatever the learner does: Ctrl-C, fast edits, typos, overlaps.
 
 The rows of the learner-mistakes notes these tests cover: 18-21 (argparse errors), 44
-(an apostrophe), 45-47 (Ctrl-C, and a command after it), 49 (a merge of one head), and
-the bytecode, logging and Python 3.13 items of the same issue.
+(an apostrophe), 45-47 (Ctrl-C, and a command after it), 49 (a merge of one head), a
+``--rev-id`` used twice, and the bytecode, logging and Python 3.13 items of the same issue.
 """
 
 import asyncio
@@ -544,6 +544,47 @@ def test_edit_is_refused_in_one_line_instead_of_waiting_for_a_terminal(monkeypat
     assert time.monotonic() - started < 30
     assert result.error.startswith("edit opens a terminal editor, and a notebook has no terminal")
     assert "\n" not in result.error
+
+
+# -- a --rev-id used twice -----------------------------------------------------------------
+def test_revid2_a_rev_id_the_history_has_is_refused_in_one_line_and_writes_nothing():
+    """Alembic itself writes a second file with the id, whose parent is itself: from then
+    on every command fails ("Self-loop is detected in revisions")."""
+    shell = InteractiveShell.instance()
+    ws = workbook.start("revid2", "0001", quiet=True)
+    shell.run_line_magic("alembic", 'revision --rev-id 0002 -m "add notes"')
+    (first,) = (ws.path / "alembic" / "versions").glob("*_0002_add_notes.py")
+    versions = sorted((ws.path / "alembic" / "versions").iterdir())
+    with pytest.raises(AlembicCommandError) as raised:
+        shell.run_line_magic("alembic", 'revision --rev-id 0002 -m "add notes"')
+    assert raised.value.message == (
+        f"revision id 0002 is taken: alembic/versions/{first.name} has it. Pick another "
+        "--rev-id (or leave it out for a new id), or delete that file first if you mean to "
+        "replace it"
+    )
+    assert raised.value._render_traceback_() == [f"\x1b[31mFAILED:\x1b[0m {raised.value.message}"]
+    assert sorted((ws.path / "alembic" / "versions").iterdir()) == versions
+    assert ws.run("revision --rev-id=0001 --autogenerate -m again").error.startswith(
+        "revision id 0001 is taken: alembic/versions/"
+    )
+    assert ws.run("revision -m three --head 0001 --splice --rev-id 0003").ok
+    assert ws.run("merge heads --rev-id 0003").error.startswith(
+        "revision id 0003 is taken: alembic/versions/"
+    )
+    assert sorted(ws.heads()) == ["0002", "0003"]  # nothing written, the history still loads
+    assert ws.run("merge heads --rev-id 0004").ok and ws.heads() == ["0004"]
+    # `-n audit`: another section of alembic.ini, its own history (lesson 08): ids of its own.
+    assert ws.run("init -t generic audit_migrations").ok
+    ws.edit(
+        "alembic.ini",
+        "\n[loggers]\n",
+        "\n[audit]\nscript_location = %(here)s/audit_migrations\n"
+        "sqlalchemy.url = sqlite:///%(here)s/audit.db\n\n[loggers]\n",
+    )
+    assert ws.run("-n audit revision -m audit --rev-id 0001").ok
+    assert ws.run("-n audit revision -m again --rev-id 0001").error.startswith(
+        "revision id 0001 is taken: audit_migrations/versions/0001_audit.py has it."
+    )
 
 
 # -- row 49: a merge with nothing to merge ---------------------------------------------------

@@ -9,7 +9,8 @@ refused, instead of deleting the folder under the first one.
 ``<name>.json`` beside the lock records the owner's process id (``owner``), the stage,
 the process that built the folder (``built_by``) and a fingerprint of it as built
 (``built``): a later kernel can tell whether the folder holds work that differs from its
-stage (see ``workbook.workspace``). :func:`has_open_write_transaction` tells whether a
+stage (see ``workbook.workspace``); :func:`move_aside` keeps such work in ``.previous/``
+(never over an earlier copy). :func:`has_open_write_transaction` tells whether a
 connection (the learner's own ``sqlite3`` one, say) is writing to its database.
 """
 
@@ -84,15 +85,17 @@ def release(lock_file: Path) -> None:
         handle.close()
 
 
-def release_all_except(lock_file: Path | None) -> None:
-    """A kernel uses one workspace at a time: drop the locks of the ones it left."""
-    for key in [k for k in _held if k != str(lock_file)]:
+def release_all_except(*lock_files: Path) -> None:
+    """Drop the locks of the workspaces a kernel left; it keeps ``lock_files``: the one it
+    uses, and the one it comes back to (an exercise's lesson)."""
+    kept = {str(lock_file) for lock_file in lock_files}
+    for key in [k for k in _held if k not in kept]:
         release(Path(key))
 
 
 @atexit.register
 def _release_all() -> None:
-    release_all_except(None)
+    release_all_except()
 
 
 def read_state(state_file: Path) -> dict:
@@ -128,6 +131,18 @@ def built_state(path: Path) -> str:
             stat = file.stat()
             digest.update(f"{file.relative_to(path)} {stat.st_size} {stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:16]
+
+
+def move_aside(folder: Path, previous: Path) -> Path:
+    """Move ``folder`` into ``previous`` (created if needed) as ``<name>``, or ``<name>-2``,
+    ``-3``, ... when taken: a copy kept earlier is never replaced. Returns the new path."""
+    previous.mkdir(parents=True, exist_ok=True)
+    kept, number = previous / folder.name, 1
+    while kept.exists() or kept.is_symlink():
+        number += 1
+        kept = previous / f"{folder.name}-{number}"
+    os.replace(folder, kept)
+    return kept
 
 
 def has_open_write_transaction(database: Path) -> bool:

@@ -20,7 +20,9 @@ Each call starts from the same state whatever ran before it, so its output is wh
 - new revision files get a fixed "workbook clock" for their dates, and ``merge`` gets the
   next readable id (``revision`` gets it from env.py's hook), unless ``--rev-id`` is given;
   a ``merge`` of fewer than two revisions is refused in one line (alembic would quietly
-  write an ordinary revision);
+  write an ordinary revision), and so is a ``--rev-id`` the history already has (alembic
+  would write a second file with that id, after which every command fails with "Self-loop
+  is detected in revisions");
 - absolute paths under the project are shown relative to it.
 Whatever happens (a failure, Ctrl-C, a Ctrl-C during the undoing), the kernel gets back
 its own output streams, logging and modules; one command runs at a time, and a second one
@@ -400,20 +402,42 @@ def _no_terminal_editor(argv: list[str]) -> str | None:
     )
 
 
+def _options_and_history(argv: list[str], project_dir: Path):
+    """``argv`` parsed, and the history it acts on (its ``-c``, ``-n``) as alembic would
+    load it; None for a usage error or a history that does not load: alembic words those,
+    in the command's own run (argparse prints its usage and exits; a broken history warns).
+    """
+    try:
+        with (
+            contextlib.redirect_stderr(io.StringIO()),
+            warnings.catch_warnings(),
+            working_directory(project_dir),
+        ):
+            warnings.simplefilter("ignore")
+            options = _command_line().parser.parse_args(argv)
+            toml, ini = _command_line()._inis_from_config(options)
+            config = Config(file_=ini, toml_file=toml, ini_section=options.name)
+            script = ScriptDirectory.from_config(config)
+            script.revision_map.heads  # noqa: B018 - loads every revision file now
+            return options, script
+    except (Exception, SystemExit):  # noqa: BLE001 - argparse exits on a usage error
+        return None
+
+
 def _nothing_to_merge(argv: list[str], project_dir: Path) -> str | None:
     """``alembic merge`` of fewer than two revisions (one head, or none yet) writes an
     ordinary revision, silently: a learner expects a merge. Said in one line instead;
     anything else about the command (a usage error, a broken history) is left to alembic."""
-    if subcommand(argv) != "merge" or not (project_dir / "alembic.ini").exists():
+    parsed = _options_and_history(argv, project_dir) if subcommand(argv) == "merge" else None
+    if parsed is None:
         return None
+    options, script = parsed
+    revisions = options.revisions
     try:
-        with contextlib.redirect_stderr(io.StringIO()):  # argparse's usage: alembic says it
-            revisions = _command_line().parser.parse_args(argv).revisions
-        with warnings.catch_warnings():  # a broken history's: alembic's run shows them
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            script = ScriptDirectory.from_config(Config(str(project_dir / "alembic.ini")))
             found = [s.revision for s in script.get_revisions(revisions) if s is not None]
-    except (Exception, SystemExit):  # noqa: BLE001 - argparse exits on a usage error
+    except Exception:  # noqa: BLE001 - an unknown revision: alembic says which
         return None
     if len(found) > 1:
         return None
@@ -427,6 +451,29 @@ def _nothing_to_merge(argv: list[str], project_dir: Path) -> str | None:
     return (
         f"nothing to merge: {plain}, not a merge. Merge when `%alembic heads` lists two or "
         "more (a plain new revision: `%alembic revision -m ...`)"
+    )
+
+
+def _rev_id_taken(argv: list[str], project_dir: Path) -> str | None:
+    """``revision`` or ``merge`` with a ``--rev-id`` the history already has: alembic would
+    write a second file with that id (a revision whose parent is itself), and from then on
+    every command fails ("Self-loop is detected in revisions"). Refused in one line, before
+    anything is written, naming the file that has the id."""
+    wanted = subcommand(argv) in {"revision", "merge"} and any(
+        a.startswith("--rev-id") for a in argv
+    )
+    parsed = _options_and_history(argv, project_dir) if wanted else None
+    if parsed is None:
+        return None
+    options, script = parsed
+    try:
+        taken = next(s for s in script.walk_revisions() if s.revision == options.rev_id)
+    except Exception:  # noqa: BLE001 - a new id (StopIteration), or a history alembic words
+        return None
+    return (
+        f"revision id {options.rev_id} is taken: {relative(str(taken.path), project_dir)} has "
+        "it. Pick another --rev-id (or leave it out for a new id), or delete that file first "
+        "if you mean to replace it"
     )
 
 
@@ -453,8 +500,8 @@ def run_alembic(project_dir: Path, line: str | list[str], *, show: bool = False)
     _RUNNING.append(shlex.join(["alembic", *argv]))
     try:
         cache_compiled_code(project_dir)
-        if nothing := _nothing_to_merge(argv, project_dir):
-            return AlembicResult(argv, 1, [], nothing)
+        if refused := _nothing_to_merge(argv, project_dir) or _rev_id_taken(argv, project_dir):
+            return AlembicResult(argv, 1, [], refused)
         run.argv = argv = with_readable_merge_id(argv, project_dir)
         _run_command(project_dir, argv, chunks, run)
     except KeyboardInterrupt:  # before the command began, or during the undoing

@@ -71,7 +71,7 @@ def _checked_workspace_path(name: str) -> Path:
     return path
 
 
-def _kernel_files(name: str) -> tuple[Path, Path]:
+def kernel_files(name: str) -> tuple[Path, Path]:
     """The lock a kernel holds while it uses workspace ``name``, and its recorded state."""
     folder = workspaces_root() / ownership.FOLDER
     return folder / f"{name}.lock", folder / f"{name}.json"
@@ -127,10 +127,10 @@ class Workspace:
         """Throw the folder away and build it again at the stage (also repairs a broken one).
 
         Refused (WorkspaceError) while another kernel uses the workspace. Work an earlier
-        kernel left in it is moved to ``.previous/<name>`` of the workspaces folder, and
-        one line says so; an uncommitted write to its ``app.db`` gets a warning line.
+        kernel left in it is moved to ``.previous/`` of the workspaces folder (never over an
+        earlier copy), and one line says so; an uncommitted write to ``app.db`` gets a warning.
         """
-        lock, state_file = _kernel_files(self.name)
+        lock, state_file = kernel_files(self.name)
         held = ownership.holds(lock)
         self.claim()
         try:
@@ -169,7 +169,7 @@ class Workspace:
 
     def claim(self) -> None:
         """Hold this workspace for this kernel; WorkspaceError if another kernel has it."""
-        lock, state_file = _kernel_files(self.name)
+        lock, state_file = kernel_files(self.name)
         if ownership.holds(lock):
             return
         if ownership.claim(lock):
@@ -191,12 +191,7 @@ class Workspace:
             return None  # this kernel's own work: rebuilding it is what the first cell does
         if state.get("built") == ownership.built_state(self.path):
             return None  # nothing changed since it was built
-        kept = workspaces_root() / ".previous" / self.name
-        if kept.exists():
-            shutil.rmtree(kept, onerror=_make_writable_and_retry)
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self.path, kept)
-        return kept
+        return ownership.move_aside(self.path, workspaces_root() / ".previous")
 
     def use(self) -> Workspace:
         """Make ``%alembic`` act on this workspace again, as it is on disk (after an
@@ -488,12 +483,16 @@ def active_workspace() -> Workspace:
     return _active
 
 
-def start(name: str, stage: str, *, quiet: bool = False) -> Workspace:
+def start(
+    name: str, stage: str, *, quiet: bool = False, returns_to: str | None = None
+) -> Workspace:
     """Give this chapter a fresh workspace at ``stage`` and make ``%alembic`` act on it.
 
     Always the chapter's own database: a ``DATABASE_URL`` (or ``ENVIRONMENT=test``) left in
     the kernel's environment is removed, in one line. Raises WorkspaceError (one line) for
     an unknown stage or a workspace another kernel uses; see :meth:`Workspace.reset`.
+    ``returns_to``: the workspace this kernel comes back to with ``use()`` (an exercise's
+    lesson): it stays this kernel's meanwhile, so no other kernel rebuilds it.
     """
     _stand_somewhere()
     workspace = Workspace(name, stage)
@@ -501,7 +500,7 @@ def start(name: str, stage: str, *, quiet: bool = False) -> Workspace:
     _use_chapter_database()
     workspace.reset()
     _attached.discard(name)
-    _activate(workspace)
+    _activate(workspace, returns_to)
     if not quiet:
         print(f"Workspace {name!r} is ready: {workspace.stage.summary}.")
     return workspace
@@ -513,7 +512,7 @@ def attach(name: str) -> Workspace:
     or another kernel uses it."""
     _stand_somewhere()
     path = _checked_workspace_path(name)
-    stage = ownership.read_state(_kernel_files(name)[1]).get("stage")
+    stage = ownership.read_state(kernel_files(name)[1]).get("stage")
     if not path.is_dir() or stage not in STAGES:
         raise WorkspaceError(
             f"no workspace {name!r} to continue: run the chapter's first cell to build it"
@@ -534,10 +533,11 @@ def attach(name: str) -> Workspace:
     return workspace
 
 
-def _activate(workspace: Workspace) -> None:
+def _activate(workspace: Workspace, returns_to: str | None = None) -> None:
     global _active
     _active = workspace
-    ownership.release_all_except(_kernel_files(workspace.name)[0])
+    kept = (kernel_files(name)[0] for name in (workspace.name, returns_to) if name)
+    ownership.release_all_except(*kept)
     os.chdir(workspace.path)  # relative paths, %%writefile and !alembic work as in a terminal
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"  # keep __pycache__ out of `!alembic` runs too
     _put_python_first_on_path()
