@@ -309,7 +309,7 @@ def test_two_kernels_the_second_is_refused_and_nothing_is_lost(tmp_path, kernels
     first.shut_down()  # the lock goes with the process
     ws = workbook.start(CHAPTER, "0001")
     assert ws.current() == ["0001"]
-    assert "the changes an earlier kernel made are kept in" in capsys.readouterr().out
+    assert "the changes made in it since it was built are kept in" in capsys.readouterr().out
 
 
 def test_rmtree_workspace_one_line_and_the_first_cell_recovers(capsys):
@@ -360,8 +360,8 @@ def test_restart_continue_attach_keeps_the_work_and_the_first_cell_says_where_it
     shown = after.run(f"ws = workbook.start({CHAPTER!r}, stage='0001')")
     kept = private_workspaces / ".previous" / CHAPTER
     assert shown.splitlines() == [
-        f"Workspace '{CHAPTER}' was rebuilt at stage 0001; the changes an earlier kernel made "
-        f"are kept in {kept} (after a restart, ws = workbook.attach('{CHAPTER}') continues "
+        f"Workspace '{CHAPTER}' was rebuilt at stage 0001; the changes made in it since it "
+        f"was built are kept in {kept} (after a restart, ws = workbook.attach('{CHAPTER}') continues "
         "instead).",
         f"Workspace '{CHAPTER}' is ready: the initial migration applied.",
     ]

@@ -333,7 +333,7 @@ def test_work_attached_to_is_kept_when_the_first_cell_runs_again(private_workspa
     ws.write("notes.txt", "mine")
     workbook.attach("attached")
     workbook.start("attached", "0001", quiet=True)
-    assert "the changes an earlier kernel made are kept in" in capsys.readouterr().out
+    assert "the changes made in it since it was built are kept in" in capsys.readouterr().out
     assert (private_workspaces / ".previous" / "attached" / "notes.txt").read_text() == "mine"
 
 

@@ -157,7 +157,7 @@ class Workspace:
             if kept:
                 print(
                     f"Workspace {self.name!r} was rebuilt at stage {self.stage.name}; the "
-                    f"changes an earlier kernel made are kept in {_shown(kept)} (after a "
+                    f"changes made in it since it was built are kept in {_shown(kept)} (after a "
                     f"restart, ws = workbook.attach({self.name!r}) continues instead)."
                 )
             if inside:
