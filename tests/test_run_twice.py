@@ -156,7 +156,7 @@ def test_the_listed_cells_of_lessons_01_02_04_run_twice():
     """The cells that once raised on a second run are among those run twice."""
     expected = {
         "01_init_and_configure.md": ['Path("app/models").mkdir', 'ws.file(".env").unlink'],
-        "02_models.md": ["app/models/publisher.py\").unlink", "scratch_models.db\").unlink"],
+        "02_models.md": ['app/models/publisher.py").unlink', 'scratch_models.db").unlink'],
         "04_schema_changes.md": ['ws.file("scratch.db").unlink'],
     }
     for name, fragments in expected.items():
