@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The workbook's commands. Needs only Python 3.11+ (standard library) to start.
 
+    python3 tasks.py setup        create .venv with the pinned packages (lab and test do it)
     python3 tasks.py lab          set up .venv, open the workbook in JupyterLab (your copies
                                   of the lessons, in workspace/lessons/)
     python3 tasks.py test         run ruff, then every test on every CPython 3.11+ found here

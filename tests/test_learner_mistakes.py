@@ -361,8 +361,8 @@ def test_restart_continue_attach_keeps_the_work_and_the_first_cell_says_where_it
     kept = private_workspaces / ".previous" / CHAPTER
     assert shown.splitlines() == [
         f"Workspace '{CHAPTER}' was rebuilt at stage 0001; the changes made in it since it "
-        f"was built are kept in {kept} (after a restart, ws = workbook.attach('{CHAPTER}') continues "
-        "instead).",
+        f"was built are kept in {kept} (after a restart, "
+        f"ws = workbook.attach('{CHAPTER}') continues instead).",
         f"Workspace '{CHAPTER}' is ready: the initial migration applied.",
     ]
     assert "nickname" in (kept / "app" / "models" / "user.py").read_text()

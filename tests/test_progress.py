@@ -76,6 +76,19 @@ def test_the_latest_check_counts(root: Path) -> None:
     assert progress.load() == {"04": {"q2": "Incorrect"}}
 
 
+def test_run_all_after_solving_keeps_the_answer(root: Path) -> None:
+    """Run All (or a second setup) checks a fresh workspace: "not attempted" then says
+    nothing about the learner's answer, which stays, right or wrong."""
+    progress.record("05", "q1", "Correct")
+    progress.record("05", "q1", NotAttempted())
+    progress.record("05", "q2", "Incorrect")
+    progress.record("05", "q2", "NotAttempted")
+    assert progress.load() == {"05": {"q1": "Correct", "q2": "Incorrect"}}
+    assert progress.checks() == {"05": {"q1": 2, "q2": 2}}
+    progress.record("05", "q2", "Correct")
+    assert progress.load()["05"]["q2"] == "Correct"
+
+
 def test_the_file_is_stable_json(root: Path) -> None:
     progress.record("01", "q2", "Correct")
     progress.record("01", "q1", "Incorrect")
@@ -242,6 +255,12 @@ def test_the_command_line(root: Path) -> None:
     assert "Cleared chapter 01's progress" in in_a_new_interpreter(
         "import sys; from workbook.progress import main; sys.exit(main(['reset', '1']))", root
     )
+    assert progress.load() == {"02": {"q1": "Correct"}}
+    refused = in_a_new_interpreter(
+        "import sys; from workbook.progress import main; sys.exit(main(['reset', '99']) - 2)", root
+    )
+    assert refused.startswith("There is no chapter 99: the chapters are 00, 01, ")
+    assert refused.rstrip().endswith("Nothing was cleared.") and len(refused.splitlines()) == 1
     assert progress.load() == {"02": {"q1": "Correct"}}
     shown = in_a_new_interpreter("from workbook.progress import main; main([])", root)
     assert shown.startswith("Progress: 1 of ")

@@ -15,7 +15,9 @@ notebook::
 What is kept, and what clears it:
 
 - The **latest** check of each exercise counts (and how many checks there were): it
-  says where the learner stands now, like the check itself.
+  says where the learner stands now, like the check itself. A "not attempted" never
+  replaces a right or wrong answer already recorded: it only says that the exercise's
+  workspace is fresh (*Run All* runs every check cell right after its setup).
 - Rebuilding a chapter's workspace (its first cell, ``ws.reset()``, the timeline's
   *Reset workspace*, *Restart Kernel and Run All Cells*) changes no progress: the
   workspace is scratch, the outcomes are the learner's. Running the chapter's checks
@@ -181,6 +183,8 @@ def record(chapter: str | int, exercise: str, outcome) -> None:
     with _locked():
         chapters = _read()
         entry = chapters.setdefault(chapter, {}).get(exercise, {"checks": 0})
+        if name == NOT_CHECKED and entry.get("outcome", NOT_CHECKED) != NOT_CHECKED:
+            name = entry["outcome"]  # a fresh workspace is not a wrong answer
         chapters[chapter][exercise] = {"outcome": name, "checks": entry["checks"] + 1}
         _write(chapters)
 
@@ -411,6 +415,12 @@ def main(argv: list[str]) -> int:
         chapter = argv[1] if len(argv) == 2 else None
         if chapter is not None and not chapter.isdigit():
             print(f"usage: python -m workbook.progress reset [NN]  (not {chapter!r})")
+            return 2
+        if chapter is not None and f"{int(chapter):02d}" not in catalogue():
+            print(
+                f"There is no chapter {int(chapter):02d}: the chapters are "
+                f"{', '.join(catalogue())}. Nothing was cleared."
+            )
             return 2
         reset(chapter)
         which = f"chapter {int(chapter):02d}'s" if chapter is not None else "all"

@@ -77,6 +77,8 @@ def test_query_results_are_tables_and_tuples(people):
     assert result[0] == (1, "Ada <admin>") and result[-1][1] is None and len(result) == 2
     assert [name for (_, name) in result] == ["Ada <admin>", None]
     assert result == [(1, "Ada <admin>"), (2, None)] and result != [(1, "Ada <admin>")]
+    again = query(people, "SELECT id, name FROM people WHERE id < 3 ORDER BY id")
+    assert result == again and result != query(people, "SELECT id, name FROM people")
     assert str(result) == "[(1, 'Ada <admin>'), (2, None)]"  # print() stays on one line
 
 

@@ -80,7 +80,8 @@ class QueryView(RowsView):
     """The rows one SQL query returned: a table on display, the rows as tuples in code.
 
     It is a read-only sequence of tuples (``result[0][0]``, ``for (name,) in result``,
-    ``len(result)``) and equals any sequence of the same rows (``result == [(1, "a")]``).
+    ``len(result)``) and equals any sequence of the same rows (``result == [(1, "a")]``), another
+    result included.
     ``str()`` is the list of tuples, so ``print("rows:", result)`` stays one line;
     ``repr()`` and the notebook's display are the table.
     """
@@ -99,7 +100,7 @@ class QueryView(RowsView):
         return iter(self.data)
 
     def __eq__(self, other) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str):
+        if isinstance(other, QueryView | Sequence) and not isinstance(other, str):
             return self.data == list(other)
         return NotImplemented
 
