@@ -391,6 +391,96 @@ def test_an_async_env_py_that_fails_in_a_browser_raises_once(monkeypatch) -> Non
     assert browser_module.run_in_place(works()) == 42
 
 
+# A Python with what a browser tab lacks taken away: no greenlet, no thread can start.
+_NO_GREENLET_NO_THREADS = """\
+import sys, threading
+sys.modules["greenlet"] = None
+def refused(self):
+    raise RuntimeError("can't start new thread")
+threading.Thread.start = refused
+"""
+
+
+def _in_python_like_a_browser_tab(script: str, tmp_path: Path, adapt: bool = True):
+    import subprocess
+
+    prelude = _NO_GREENLET_NO_THREADS
+    if adapt:
+        prelude += "from workbook import async_in_place\nasync_in_place.adapt()\n"
+    return subprocess.run(
+        [sys.executable, "-c", prelude + script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "WORKBOOK_WORKSPACES": str(tmp_path), "PYTHONPATH": str(ROOT)},
+        timeout=300,
+    )
+
+
+_GUIDE_ENGINE_FAILS_HALFWAY = """\
+import asyncio
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+async def migrate():
+    # The guide's env.py: its own async engine, the sqlite3 module's default transactions.
+    engine = create_async_engine("sqlite+aiosqlite:///app.db", poolclass=sa.pool.NullPool)
+    try:
+        async with engine.connect() as connection:
+            def steps(sync):
+                sync.exec_driver_sql("CREATE TABLE t (id INTEGER)")  # DDL: committed at once
+                sync.exec_driver_sql("INSERT INTO t VALUES (1)")  # opens a transaction
+                sync.exec_driver_sql("INSERT INTO nowhere VALUES (1)")
+            await connection.run_sync(steps)
+    except sa.exc.OperationalError as error:
+        print("failed:", error.orig)
+    finally:
+        await engine.dispose()
+    async with create_async_engine("sqlite+aiosqlite:///app.db").connect() as connection:
+        print("kept:", (await connection.exec_driver_sql("SELECT count(*) FROM t")).scalar())
+
+asyncio.run(migrate())
+"""
+
+
+def test_the_async_engine_on_sqlite_works_without_greenlet_or_threads(tmp_path) -> None:
+    """Chapter 07 runs the guide's env.py (its own aiosqlite engine) in a browser tab: the
+    same sqlite3 calls, so the same half-applied result (the table stays, its row does not)."""
+    ran = _in_python_like_a_browser_tab(_GUIDE_ENGINE_FAILS_HALFWAY, tmp_path)
+    assert ran.stdout == "failed: no such table: nowhere\nkept: 0\n", ran.stderr
+    (tmp_path / "app.db").unlink()
+    without = _in_python_like_a_browser_tab(_GUIDE_ENGINE_FAILS_HALFWAY, tmp_path, adapt=False)
+    assert "greenlet" in without.stderr
+
+
+def test_an_async_call_that_would_wait_fails_in_one_line_in_place() -> None:
+    import asyncio
+
+    from workbook.async_in_place import WouldWait, wait_in_place
+
+    async def quick():
+        return 7
+
+    assert wait_in_place(quick()) == 7
+    with pytest.raises(WouldWait, match="would have to wait"):
+        wait_in_place(asyncio.sleep(0))  # hands the loop a turn
+
+
+def test_chapter_07_exercise_3_fails_halfway_without_greenlet_or_threads(tmp_path) -> None:
+    """q3.setup() runs a guide-like env.py with its own async engine: in a browser tab too."""
+    ran = _in_python_like_a_browser_tab(
+        "from workbook.exercises.chapter07 import q3\n"
+        "import workbook\n"
+        "workbook.start('07_2_failed_migrations_and_backups', stage='0011')\n"
+        "q3.setup()\n"
+        "q3.check()\n",
+        tmp_path,
+    )
+    assert "It failed: IntegrityError" in ran.stdout, ran.stdout + ran.stderr
+    assert "UNIQUE constraint failed: books.slug" in ran.stdout
+    assert "_alembic_tmp_books is still there" in ran.stdout
+
+
 def test_what_a_failed_migration_kept_in_sqlite_is_read_without_a_thread(
     tmp_path, monkeypatch
 ) -> None:

@@ -8,12 +8,13 @@ which adapts four things a browser tab lacks:
   ``import alembic`` fails on it (``fcntl.ioctl``, then ``termios.TIOCGWINSZ``): alembic is
   imported once with ``fcntl`` hidden, so that it takes its no-terminal path.
 - **No greenlet, no threads, no processes.** ``sqlalchemy.ext.asyncio`` refuses to import
-  without greenlet, and ``app/core/database.py`` and env.py import it: SQLAlchemy is told
-  once that greenlet is absent (calls that need it still fail, in one line). The runner
-  hands env.py a sync ``sqlite3`` connection and runs ``%alembic`` on the kernel's thread
-  (see ``workbook.runner``), so nothing else is needed for SQLite. An env.py that still
-  calls ``asyncio.run()`` (another URL) gets its coroutine run in place
-  (:func:`run_in_place`) where a desktop gives it a helper thread.
+  without greenlet, and ``app/core/database.py`` and env.py import it. The runner hands
+  env.py a sync ``sqlite3`` connection and runs ``%alembic`` on the kernel's thread (see
+  ``workbook.runner``). An env.py that builds its own async engine (the guide's, chapter
+  07) gets one that works on SQLite: ``workbook.async_in_place`` stands in for greenlet
+  and for aiosqlite's worker thread, with the same ``sqlite3`` calls in the same order;
+  its ``asyncio.run()`` gets its coroutine run in place (:func:`run_in_place`) where a
+  desktop gives it a helper thread. A server's async driver still fails, in one line.
 - **Cells that need a desktop.** A lesson cell tagged ``desktop-only`` (a shell command,
   git, a database server) is not run: the kernel shows a one-line note and the outputs the
   lesson stores, made on a desktop; its import statements still run, for the cells after
@@ -109,11 +110,11 @@ def _import_alembic_without_fcntl() -> None:
 
 
 def _sqlalchemy_without_greenlet() -> None:
-    """Let ``sqlalchemy.ext.asyncio`` import; using it still raises SQLAlchemy's ImportError."""
+    """Let ``sqlalchemy.ext.asyncio`` import, and its engine work on SQLite (aiosqlite)."""
     with contextlib.suppress(ImportError, AttributeError):  # a SQLAlchemy that changed this
-        from sqlalchemy.util import concurrency
+        from workbook import async_in_place
 
-        concurrency._concurrency_shim._initialize(raise_=False)
+        async_in_place.adapt()
 
 
 def run_in_place(coroutine):
@@ -121,13 +122,20 @@ def run_in_place(coroutine):
 
     ``asyncio.run()`` refuses to start beside the kernel's running loop, and a browser has
     no thread to give it one: Pyodide's ``run_sync`` (WebAssembly stack switching) waits
-    for the coroutine instead. Where the browser cannot switch stacks, a one-line error.
+    for the coroutine instead. Where the browser cannot switch stacks, a coroutine that
+    never waits (SQLite's, see ``workbook.async_in_place``) is stepped through in place;
+    one that waits gets a one-line error.
     """
     from alembic.util import CommandError
     from pyodide.ffi import can_run_sync, run_sync
 
+    from workbook.async_in_place import WouldWait, wait_in_place
+
     if not can_run_sync():
-        coroutine.close()
+        try:  # SQLite's async engine never waits here (workbook.async_in_place)
+            return wait_in_place(coroutine)
+        except WouldWait:
+            pass
         raise CommandError(
             "this browser cannot wait for asyncio code inside a cell "
             "(no WebAssembly stack switching): use a recent Chrome, Edge or "
