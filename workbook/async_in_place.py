@@ -22,7 +22,6 @@ from __future__ import annotations
 from typing import Any
 
 
-
 class WouldWait(RuntimeError):
     """An awaitable stepped through in place had to wait for something."""
 
