@@ -84,6 +84,19 @@ def test_q1_wrong_migrations(history, upgrade, downgrade, phrase):
     assert_incorrect(q1.result(workspace=history), phrase)
 
 
+def test_q1_a_downgrade_that_deletes_every_category_is_wrong_once_applied_too(history):
+    """Applied, the revision's own downgrade must not make the check's picture of the
+    categories before it: that picture would already be empty."""
+    history.fill_revision(
+        "head",
+        upgrade=chapter05._TABLE_UPGRADE,
+        downgrade="categories = sa.table('categories', sa.column('name'))\n"
+        "op.execute(categories.delete())\n",
+    )
+    run(history, "upgrade head")
+    assert_incorrect(q1.result(workspace=history), "the History row, and only that one")
+
+
 # -- q3: backfill books.slug ---------------------------------------------------------------------
 _MODEL = (chapter05._PUBLISHER_ID_END, chapter05._PUBLISHER_ID_END + chapter05._SLUG)
 

@@ -19,6 +19,7 @@ from workbook.exercises.checks import (
     READ_THE_HEAD,
     FillRevision,
     bring_copy,
+    fresh_copy,
     new_revision,
     require_table,
     require_written,
@@ -284,7 +285,8 @@ class SeedWithoutModels(Exercise):
                 "Describe the table with `sa.table()` and `sa.column()`."
             )
         with Scratch(workspace) as scratch:
-            bring_copy(scratch, script.down_revision, f"to test revision {script.revision}")
+            # Not the workspace's database brought down: that runs this very downgrade.
+            fresh_copy(scratch, script.down_revision, f"to test revision {script.revision}")
             before = _categories(scratch)
             moved = scratch.alembic("upgrade", script.revision)
             if not moved.ok:
