@@ -185,6 +185,20 @@ def test_q3_downgrade_that_keeps_the_column(ws):
     assert_incorrect(q3.result(workspace=ws), "does not remove books.slug")
 
 
+def test_q3_a_downgrade_that_deletes_the_books_is_wrong(ws):
+    """The revision is applied: the check must not take its own downgrade's result (no
+    books left) as the database to test the upgrade on, nor let it pass."""
+    q3._solve(ws)
+    ws.edit(
+        ws.revision_file("head"),
+        "def downgrade() -> None:\n",
+        'def downgrade() -> None:\n    op.execute("DELETE FROM books")\n',
+    )
+    assert_incorrect(
+        q3.result(workspace=ws), "the downgrade changes the number of books: 4 before, 0 after"
+    )
+
+
 def test_q3_broken_model_file(ws):
     ws.edit(
         "app/models/book.py",

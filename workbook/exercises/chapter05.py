@@ -126,12 +126,9 @@ class BackfillSlug(Exercise):
             )
         first = mine[-1]  # the oldest: the one that adds the column (mine[0] is the newest)
         with Scratch(workspace) as scratch:
-            bring_copy(scratch, first.down_revision, f"to test revision {first.revision}")
-            if "slug" in scratch.schema()["books"].columns:
-                return Incorrect(
-                    f"downgrade() of revision {first.revision} does not remove "
-                    "books.slug: drop the column there."
-                )
+            # Built by upgrades: bringing the workspace's database down runs the downgrade
+            # under test, and its result is no starting point.
+            fresh_copy(scratch, first.down_revision, f"to test revision {first.revision}")
             scratch.insert(
                 "books", *({"title": title, "author": "Checker"} for title in _CHECKER_BOOKS)
             )
@@ -145,6 +142,20 @@ class BackfillSlug(Exercise):
                 )
             after = scratch.value("SELECT count(*) FROM books")
             rows = scratch.rows("SELECT title, slug FROM books")
+            moved = scratch.goto(first.down_revision)
+            if not moved.ok:
+                return Incorrect(f"the downgrade fails: {moved.error}")
+            if "slug" in scratch.schema()["books"].columns:
+                return Incorrect(
+                    f"downgrade() of revision {first.revision} does not remove "
+                    "books.slug: drop the column there."
+                )
+            kept = scratch.value("SELECT count(*) FROM books")
+        if kept != after:
+            return Incorrect(
+                f"the downgrade changes the number of books: {after} before, {kept} after. "
+                "It drops the column, and keeps every row."
+            )
         if after != count:
             return Incorrect(
                 f"the upgrade changes the number of books: {count} before, "
