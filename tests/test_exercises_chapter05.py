@@ -314,7 +314,13 @@ def test_q4_correct(answer):
 @pytest.mark.parametrize(
     "answer, phrase",
     [
-        ("BDCA", "the old code keeps writing rows without a value after the backfill"),
+        (
+            "BDCA",
+            "backfilling before the deploy needs a second backfill: the rows the old code "
+            "writes between the two have no value",
+        ),
+        ("B, D, C, A", "the lesson's shortcut in 0007 (expand and backfill at once"),
+        ("DBCA", "the backfill comes before its column exists"),
         ("BADC", "NOT NULL before the backfill"),
         ("CBDA", "the new code goes out before its column exists"),
         ("BDAC", "NOT NULL while the old code still runs"),

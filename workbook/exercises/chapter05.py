@@ -571,10 +571,18 @@ class ZeroDowntimeOrder(Exercise):
                 "NOT NULL while the old code still runs: each of its inserts "
                 "fails with `NOT NULL constraint failed`."
             )
+        if position["D"] < position["B"]:
+            return Incorrect(
+                "the backfill comes before its column exists: there is nothing to fill "
+                "yet, and the `UPDATE` fails with `no such column`."
+            )
+        # B, D, C, A: the lesson's own 0007 (expand and backfill at once), with its cost.
         return Incorrect(
-            "backfilling before the new code is everywhere leaves a gap: the old "
-            "code keeps writing rows without a value after the backfill, and "
-            "NOT NULL then fails on them."
+            "backfilling before the deploy needs a second backfill: the rows the old "
+            "code writes between the two have no value, and NOT NULL would fail on "
+            "them. That is the lesson's shortcut in 0007 (expand and backfill at once, "
+            "then count the NULLs and backfill again before the contract); with the "
+            "deploy first, one backfill is enough."
         )
 
 
