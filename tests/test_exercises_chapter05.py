@@ -84,6 +84,19 @@ def test_q1_wrong_migrations(history, upgrade, downgrade, phrase):
     assert_incorrect(q1.result(workspace=history), phrase)
 
 
+def test_q1_a_downgrade_that_deletes_every_category_is_wrong_once_applied_too(history):
+    """Applied, the revision's own downgrade must not make the check's picture of the
+    categories before it: that picture would already be empty."""
+    history.fill_revision(
+        "head",
+        upgrade=chapter05._TABLE_UPGRADE,
+        downgrade="categories = sa.table('categories', sa.column('name'))\n"
+        "op.execute(categories.delete())\n",
+    )
+    run(history, "upgrade head")
+    assert_incorrect(q1.result(workspace=history), "the History row, and only that one")
+
+
 # -- q3: backfill books.slug ---------------------------------------------------------------------
 _MODEL = (chapter05._PUBLISHER_ID_END, chapter05._PUBLISHER_ID_END + chapter05._SLUG)
 
@@ -170,6 +183,20 @@ def test_q3_downgrade_that_keeps_the_column(ws):
     q3._solve(ws)
     ws.fill_revision("head", downgrade="pass")
     assert_incorrect(q3.result(workspace=ws), "does not remove books.slug")
+
+
+def test_q3_a_downgrade_that_deletes_the_books_is_wrong(ws):
+    """The revision is applied: the check must not take its own downgrade's result (no
+    books left) as the database to test the upgrade on, nor let it pass."""
+    q3._solve(ws)
+    ws.edit(
+        ws.revision_file("head"),
+        "def downgrade() -> None:\n",
+        'def downgrade() -> None:\n    op.execute("DELETE FROM books")\n',
+    )
+    assert_incorrect(
+        q3.result(workspace=ws), "the downgrade changes the number of books: 4 before, 0 after"
+    )
 
 
 def test_q3_broken_model_file(ws):
@@ -287,7 +314,13 @@ def test_q4_correct(answer):
 @pytest.mark.parametrize(
     "answer, phrase",
     [
-        ("BDCA", "the old code keeps writing rows without a value after the backfill"),
+        (
+            "BDCA",
+            "backfilling before the deploy needs a second backfill: the rows the old code "
+            "writes between the two have no value",
+        ),
+        ("B, D, C, A", "the lesson's shortcut in 0007 (expand and backfill at once"),
+        ("DBCA", "the backfill comes before its column exists"),
         ("BADC", "NOT NULL before the backfill"),
         ("CBDA", "the new code goes out before its column exists"),
         ("BDAC", "NOT NULL while the old code still runs"),

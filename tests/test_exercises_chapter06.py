@@ -69,7 +69,18 @@ def test_q1_merged_but_not_upgraded(conflict):
     assert_incorrect(
         q1.result(workspace=conflict),
         "the merge 0010 is written but not applied: the database is at 0008. "
-        "`%alembic upgrade head` applies 0009",
+        "`%alembic upgrade head` applies 0009 and then 0010.",
+    )
+
+
+def test_q1_both_branches_applied_then_merged_names_only_the_merge(conflict):
+    """After `upgrade heads`, 0009 is applied already: the upgrade runs the merge alone."""
+    run(conflict, "upgrade heads")
+    run(conflict, 'merge heads -m "Merge language and location"')
+    assert_incorrect(
+        q1.result(workspace=conflict),
+        "the merge 0010 is written but not applied: the database is at 0008, 0009. "
+        "`%alembic upgrade head` applies 0010.",
     )
 
 

@@ -19,6 +19,7 @@ from workbook.exercises.checks import (
     READ_THE_HEAD,
     FillRevision,
     bring_copy,
+    fresh_copy,
     new_revision,
     require_table,
     require_written,
@@ -125,12 +126,9 @@ class BackfillSlug(Exercise):
             )
         first = mine[-1]  # the oldest: the one that adds the column (mine[0] is the newest)
         with Scratch(workspace) as scratch:
-            bring_copy(scratch, first.down_revision, f"to test revision {first.revision}")
-            if "slug" in scratch.schema()["books"].columns:
-                return Incorrect(
-                    f"downgrade() of revision {first.revision} does not remove "
-                    "books.slug: drop the column there."
-                )
+            # Built by upgrades: bringing the workspace's database down runs the downgrade
+            # under test, and its result is no starting point.
+            fresh_copy(scratch, first.down_revision, f"to test revision {first.revision}")
             scratch.insert(
                 "books", *({"title": title, "author": "Checker"} for title in _CHECKER_BOOKS)
             )
@@ -144,6 +142,20 @@ class BackfillSlug(Exercise):
                 )
             after = scratch.value("SELECT count(*) FROM books")
             rows = scratch.rows("SELECT title, slug FROM books")
+            moved = scratch.goto(first.down_revision)
+            if not moved.ok:
+                return Incorrect(f"the downgrade fails: {moved.error}")
+            if "slug" in scratch.schema()["books"].columns:
+                return Incorrect(
+                    f"downgrade() of revision {first.revision} does not remove "
+                    "books.slug: drop the column there."
+                )
+            kept = scratch.value("SELECT count(*) FROM books")
+        if kept != after:
+            return Incorrect(
+                f"the downgrade changes the number of books: {after} before, {kept} after. "
+                "It drops the column, and keeps every row."
+            )
         if after != count:
             return Incorrect(
                 f"the upgrade changes the number of books: {count} before, "
@@ -284,7 +296,8 @@ class SeedWithoutModels(Exercise):
                 "Describe the table with `sa.table()` and `sa.column()`."
             )
         with Scratch(workspace) as scratch:
-            bring_copy(scratch, script.down_revision, f"to test revision {script.revision}")
+            # Not the workspace's database brought down: that runs this very downgrade.
+            fresh_copy(scratch, script.down_revision, f"to test revision {script.revision}")
             before = _categories(scratch)
             moved = scratch.alembic("upgrade", script.revision)
             if not moved.ok:
@@ -558,10 +571,18 @@ class ZeroDowntimeOrder(Exercise):
                 "NOT NULL while the old code still runs: each of its inserts "
                 "fails with `NOT NULL constraint failed`."
             )
+        if position["D"] < position["B"]:
+            return Incorrect(
+                "the backfill comes before its column exists: there is nothing to fill "
+                "yet, and the `UPDATE` fails with `no such column`."
+            )
+        # B, D, C, A: the lesson's own 0007 (expand and backfill at once), with its cost.
         return Incorrect(
-            "backfilling before the new code is everywhere leaves a gap: the old "
-            "code keeps writing rows without a value after the backfill, and "
-            "NOT NULL then fails on them."
+            "backfilling before the deploy needs a second backfill: the rows the old "
+            "code writes between the two have no value, and NOT NULL would fail on "
+            "them. That is the lesson's shortcut in 0007 (expand and backfill at once, "
+            "then count the NULLs and backfill again before the contract); with the "
+            "deploy first, one backfill is enough."
         )
 
 

@@ -159,10 +159,10 @@ class ResolveTwoHeads(Exercise):
             )
         if current != heads:
             where = ", ".join(current) or "base"
+            pending = _not_applied(scripts, current, heads[0])
             return Incorrect(
                 f"the merge {merge} is written but not applied: the database is "
-                f"at {where}. `%alembic upgrade head` applies {theirs.revision} "
-                f"and then {merge}."
+                f"at {where}. `%alembic upgrade head` applies {_in_order(pending)}."
             )
         found = differences(workspace)
         if found:
@@ -174,6 +174,25 @@ class ResolveTwoHeads(Exercise):
             f"one head again: {merge} merges {mine.revision} and {theirs.revision}; "
             "the database is at it, and the models match it."
         )
+
+
+def _not_applied(scripts: dict, current: list[str], head: str) -> list[str]:
+    """What `upgrade head` runs from a database at ``current``: ``head`` and its ancestors
+    not already applied (those of each current revision), oldest first. ``scripts``:
+    every revision by id, newest first (``revisions``' order)."""
+    applied = set(current)
+    for revision in current:
+        if revision in scripts:
+            applied |= _ancestors(scripts, revision)
+    wanted = {head} | _ancestors(scripts, head)
+    return [revision for revision in reversed(scripts) if revision in wanted - applied]
+
+
+def _in_order(revisions: list[str]) -> str:
+    """["0009", "0010"] -> "0009 and then 0010"; ["0010"] -> "0010"."""
+    if len(revisions) < 2:
+        return "".join(revisions)
+    return f"{', '.join(revisions[:-1])} and then {revisions[-1]}"
 
 
 def _ancestors(scripts: dict, revision: str) -> set[str]:

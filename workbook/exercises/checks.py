@@ -1,9 +1,10 @@
 """Small helpers checkers and setups share, so that each message is written once.
 
-The ``require_*`` and ``bring_copy`` helpers raise :class:`~workbook.exercises.core.Problem`
-with a one-line message; ``Exercise.result`` turns it into ``Incorrect(message)``, so a
-check still never raises at the learner. ``setup_revision`` and ``require_written`` raise
-its :class:`~workbook.exercises.core.NotStarted`, shown as ``NotAttempted(message)``. A
+The ``require_*``, ``bring_copy`` and ``fresh_copy`` helpers raise
+:class:`~workbook.exercises.core.Problem` with a one-line message; ``Exercise.result``
+turns it into ``Incorrect(message)``, so a check still never raises at the learner.
+``setup_revision`` and ``require_written`` raise its
+:class:`~workbook.exercises.core.NotStarted`, shown as ``NotAttempted(message)``. A
 checklist part catches ``Problem`` and shows the message as its own line instead.
 """
 
@@ -25,7 +26,7 @@ from workbook.exercises.inspect import (
     workspace_schema,
 )
 from workbook.exercises.practice import practice_workspace
-from workbook.workspace import Workspace, WorkspaceError, active_workspace
+from workbook.workspace import DATABASE_FILE, Workspace, WorkspaceError, active_workspace
 
 __all__ = [
     "READ_THE_HEAD",
@@ -33,6 +34,7 @@ __all__ = [
     "already_done",
     "bring_copy",
     "built_at",
+    "fresh_copy",
     "new_revision",
     "rebuild",
     "require_table",
@@ -71,6 +73,23 @@ def bring_copy(scratch: Scratch, revision: str | None, purpose: str = "to test i
             f"could not bring a copy of the database to {revision or 'base'} "
             f"{purpose}: {moved.error}"
         )
+
+
+def fresh_copy(scratch: Scratch, revision: str | None, purpose: str = "to test it") -> None:
+    """Give the scratch copy a new database, brought from nothing to ``revision`` (None:
+    left empty) by upgrades alone: a starting point that no downgrade under test has
+    touched (going down with ``bring_copy`` runs the learner's downgrade, whose result is
+    no reference).
+
+    Problem, naming ``purpose`` ("to test revision 0007"), when the upgrade fails.
+    """
+    for file in scratch.db.parent.glob(f"{DATABASE_FILE}*"):  # app.db, its -journal, -wal
+        file.unlink()
+    if revision is None:
+        return
+    moved = scratch.alembic("upgrade", revision)
+    if not moved.ok:
+        raise Problem(f"could not build a new database at {revision} {purpose}: {moved.error}")
 
 
 def revisions_touching(workspace: Workspace, name: str, bare: bool = False) -> list[Script]:
