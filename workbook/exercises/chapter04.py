@@ -127,6 +127,14 @@ class FullNameNotNull(Exercise):
                     "is still nullable after it: add "
                     "`batch_op.alter_column('full_name', nullable=False)`."
                 )
+            back = scratch.alembic("downgrade", script.down_revision)
+            if not back.ok:
+                return Incorrect(f"after the upgrade, the downgrade fails: {back.error}")
+            if scratch.value("SELECT count(*) FROM users") != 1:
+                return Incorrect(
+                    f"downgrade() of revision {script.revision} loses users: it should "
+                    "only make the column nullable again, and keep every row."
+                )
         not_applied = database_at_head(workspace)
         if not_applied:
             return not_applied
