@@ -31,7 +31,7 @@ import sys
 import time
 import xml.etree.ElementTree as ElementTree
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import nbformat
@@ -56,9 +56,10 @@ class Run:
     """One lesson run top to bottom: ``problems`` are its unexpected outcomes, one a line."""
 
     lesson: str  # the notebook's stem, e.g. "04_schema_changes"
-    after: str  # what ran just before it in the same workspaces folder, or what beside it
+    context: str  # "after 03_autogenerate" (the run just before it), "beside ...", "under nbmake"
     seconds: float
     problems: tuple[str, ...]
+    started: float = 0.0  # time.perf_counter() when it started
 
 
 def kernel_environment(workspaces: Path) -> dict[str, str]:
@@ -66,7 +67,7 @@ def kernel_environment(workspaces: Path) -> dict[str, str]:
     return {**env, "WORKBOOK_WORKSPACES": str(workspaces)}
 
 
-def run_lesson(path: Path, workspaces: Path, after: str) -> Run:
+def run_lesson(path: Path, workspaces: Path, context: str) -> Run:
     """Run the notebook at ``path`` top to bottom in a fresh kernel (working directory:
     its folder), against the workspaces folder ``workspaces``."""
     notebook = nbformat.read(path, as_version=4)
@@ -78,43 +79,55 @@ def run_lesson(path: Path, workspaces: Path, after: str) -> Run:
         notebook, path.parent, timeout=CELL_TIMEOUT, env=kernel_environment(workspaces)
     )
     problems = run_notebooks.unexpected_errors(notebook, mysql_server=False)
-    return Run(path.stem, after, time.perf_counter() - started, tuple(problems))
+    return Run(path.stem, context, time.perf_counter() - started, tuple(problems), started)
 
 
 def in_sequence(paths: list[Path], workspaces: Path) -> list[Run]:
     """``paths`` one after the other, each in a fresh kernel, in one workspaces folder."""
     runs: list[Run] = []
     for path in paths:
-        runs.append(run_lesson(path, workspaces, after=runs[-1].lesson if runs else "nothing"))
+        before = f"after {runs[-1].lesson}" if runs else "first"
+        runs.append(run_lesson(path, workspaces, before))
     return runs
 
 
 def side_by_side(paths: list[Path], workspaces: Path, kernels: int = 2) -> list[Run]:
     """``paths`` in order, ``kernels`` at a time: a lesson starts as soon as a kernel is
-    free, so each one runs while its neighbours in ``paths`` do."""
-    names = [path.stem for path in paths]
+    free, so each one runs while its neighbours in ``paths`` do. Each run's context names
+    the runs it overlapped in time."""
 
-    def beside(index: int) -> str:
-        return " and ".join(names[max(0, index - kernels + 1) : index] + names[index + 1 :][:1])
-
-    def in_a_thread(index: int) -> Run:
+    def in_a_thread(path: Path) -> Run:
         try:
-            return run_lesson(paths[index], workspaces, after=f"beside {beside(index)}")
+            return run_lesson(path, workspaces, "")
         finally:
             # nbclient drives the kernel from an event loop of this thread's own
             # (jupyter_core's): close it with the thread, not in a later test's gc.
             ensure_event_loop().close()
 
     with ThreadPoolExecutor(max_workers=kernels) as pool:
-        return list(pool.map(in_a_thread, range(len(paths))))
+        runs = list(pool.map(in_a_thread, paths))
+    return [replace(run, context=f"beside {beside(run, runs)}") for run in runs]
+
+
+def beside(run: Run, runs: list[Run]) -> str:
+    """The other runs that ran while ``run`` did (their time spans overlap)."""
+    ended = run.started + run.seconds
+    overlapping = [
+        other.lesson
+        for other in runs
+        if other is not run
+        and other.started < ended
+        and run.started < other.started + other.seconds
+    ]
+    return " and ".join(overlapping) or "nothing"
 
 
 def report(title: str, runs: list[Run], seconds: float) -> str:
-    """A table of the runs: lesson, what came before, seconds, outcome."""
+    """A table of the runs: lesson, what came before or ran beside it, seconds, outcome."""
     lines = [f"{title}: {len(runs)} runs in {seconds:.0f} s"]
     for run in runs:
         outcome = "ok" if not run.problems else "FAILED: " + "; ".join(run.problems)
-        lines.append(f"  {run.lesson:<42} after {run.after:<42} {run.seconds:6.1f} s  {outcome}")
+        lines.append(f"  {run.lesson:<40} {run.context:<50} {run.seconds:6.1f} s  {outcome}")
     return "\n".join(lines)
 
 
@@ -182,7 +195,7 @@ def nbmake(paths: list[Path], workspaces: Path, junit: Path) -> tuple[int, str, 
             problems = () if failure is None else (failure.get("message") or "failed",)
             reported[Path(case.get("name")).stem] = (float(case.get("time", 0)), problems)
     runs = [
-        Run(path.stem, "nbmake's previous notebook", *reported.get(path.stem, (0.0, ("not run",))))
+        Run(path.stem, "under nbmake", *reported.get(path.stem, (0.0, ("not run",))))
         for path in paths
     ]
     return answer.returncode, answer.stdout + answer.stderr, runs
@@ -211,7 +224,7 @@ def tiny_notebook(folder: Path, name: str, *sources: str) -> Path:
 
 
 def failing(runs: list[Run]) -> list[tuple[str, str]]:
-    return [(run.lesson, run.after) for run in runs if run.problems]
+    return [(run.lesson, run.context) for run in runs if run.problems]
 
 
 def test_a_notebook_that_cannot_run_twice_fails_twice_in_a_row(tmp_path):
@@ -219,7 +232,7 @@ def test_a_notebook_that_cannot_run_twice_fails_twice_in_a_row(tmp_path):
         tmp_path, "once", "(here / 'once').mkdir(parents=True)  # refuses an existing folder"
     )
     runs = in_sequence([once, once], tmp_path / "workspaces")
-    assert failing(runs) == [("once", "once")]
+    assert failing(runs) == [("once", "after once")]
     assert "FileExistsError" in runs[1].problems[0]
 
 
@@ -227,7 +240,7 @@ def test_a_notebook_that_needs_the_one_before_it_fails_in_reverse_order(tmp_path
     first = tiny_notebook(tmp_path, "first", "here.mkdir(parents=True); (here / 'ran').touch()")
     second = tiny_notebook(tmp_path, "second", "assert (here / 'ran').exists()")
     assert not failing(in_sequence([first, second], tmp_path / "forward"))
-    assert failing(in_sequence([second, first], tmp_path / "reverse")) == [("second", "nothing")]
+    assert failing(in_sequence([second, first], tmp_path / "reverse")) == [("second", "first")]
 
 
 def test_a_marked_cell_that_does_not_raise_fails(tmp_path):
@@ -259,7 +272,7 @@ def test_nbmake_reports_the_notebook_that_fails(tmp_path):
     bad = tiny_notebook(tmp_path, "bad", "raise ValueError('broken on purpose')")
     code, output, runs = nbmake([good, bad], tmp_path / "workspaces", tmp_path / "junit.xml")
     assert code == 1, output
-    assert failing(runs) == [("bad", "nbmake's previous notebook")]
+    assert failing(runs) == [("bad", "under nbmake")]
     assert "ValueError" in runs[1].problems[0]
 
 
