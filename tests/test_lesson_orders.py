@@ -255,7 +255,7 @@ def test_a_notebook_that_needs_the_one_before_it_fails_in_reverse_order(tmp_path
 def test_a_marked_cell_that_does_not_raise_fails(tmp_path):
     quiet = tiny_notebook(tmp_path, "quiet", "# NBVAL_RAISES_EXCEPTION\n1 + 1")
     (run,) = in_sequence([quiet], tmp_path / "workspaces")
-    assert run.problems == ("cell 1: marked # NBVAL_RAISES_EXCEPTION but did not raise",)
+    assert run.problems == ("cell 1 (`1 + 1`): marked # NBVAL_RAISES_EXCEPTION but did not raise",)
 
 
 def test_a_notebook_that_cannot_share_the_machine_fails_in_parallel(tmp_path):
