@@ -186,7 +186,10 @@ def nbmake(paths: list[Path], workspaces: Path, junit: Path) -> tuple[int, str, 
     answer = subprocess.run(
         [*command, f"--nbmake-timeout={CELL_TIMEOUT}", f"--junitxml={junit}", *map(str, paths)],
         cwd=ROOT,
-        env=kernel_environment(workspaces),
+        # alone: not an xdist worker's child, no options of the pytest that runs this one
+        env={
+            k: v for k, v in kernel_environment(workspaces).items() if not k.startswith("PYTEST_")
+        },
         capture_output=True,
         text=True,
     )
