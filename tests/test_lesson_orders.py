@@ -17,10 +17,11 @@ being marked ``# NBVAL_RAISES_EXCEPTION``, or a marked cell did not raise:
 Strict nbval (``tasks.py test``) runs the book's order with outputs compared. The kernels
 have no MySQL server (``WORKBOOK_MYSQL_URL`` unset), as most learners: the cells that need
 one do nothing. One pass over the lessons takes 1-2 minutes and the module about seven
-passes (8.5 minutes on a quiet 2-core machine), so each order is a class of its own
-(xdist's loadscope spreads them over the workers) and ``tasks.py test`` runs this module
-on the primary Python only (conftest.py). The tests at the end run the same machinery on
-tiny notebooks, to show that each order fails when a notebook fails in it.
+passes (8.5 minutes in one process, under 5 on two xdist workers of a 2-core machine),
+so each order is a class of its own (xdist's loadscope spreads them) and ``tasks.py
+test`` runs this module on the primary Python only (conftest.py). The tests at the end
+run the same machinery on tiny notebooks, to show that each order fails when a notebook
+fails in it.
 """
 
 from __future__ import annotations
