@@ -11,7 +11,8 @@ import pytest
 
 # What `python3 tasks.py test` runs on the primary Python only (see its docstring).
 SERVER_LEG_MARKERS = ("postgres", "mysql", "browser")
-SERVER_LEG_MODULES = ("test_browser.py",)
+# The lesson orders run every lesson about seven times over (tests/test_lesson_orders.py).
+SERVER_LEG_MODULES = ("test_browser.py", "test_lesson_orders.py")
 # pytest's closing-line categories, written for tasks.py's table (WORKBOOK_TEST_REPORT).
 SUMMARY_KEYS = ("failed", "passed", "skipped", "deselected", "xfailed", "xpassed", "error")
 REPORT_PATH = pytest.StashKey[str]()

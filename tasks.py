@@ -376,7 +376,7 @@ def install_system_packages() -> None:
 def test(args: list[str]) -> None:
     """ruff (on a full run), then pytest on every CPython 3.11+ here; a table and pytest's
     closing line at the end. The primary Python (.venv's) runs everything; the others
-    skip the PostgreSQL, MySQL and browser legs (CI's time), and say so."""
+    skip the PostgreSQL, MySQL, browser and lesson-order legs (CI's time), and say so."""
     started = time.monotonic()
     setup()
     install_system_packages()
@@ -405,7 +405,10 @@ def test(args: list[str]) -> None:
         legs = (
             "whole suite"
             if is_primary
-            else f"no PostgreSQL/MySQL/browser legs (they run on the primary, {primary.release})"
+            else (
+                "no PostgreSQL/MySQL/browser/lesson-order legs "
+                f"(they run on the primary, {primary.release})"
+            )
         )
         try:
             interpreter = VENV_PYTHON if is_primary else setup(folder, python.real)
@@ -425,8 +428,8 @@ def test(args: list[str]) -> None:
             if is_primary
             else {
                 "WORKBOOK_SKIP_SERVER_LEGS": (
-                    f"PostgreSQL, MySQL and browser legs run on the primary Python only "
-                    f"({primary.release}, {VENV.name}); this is {python.release}"
+                    "PostgreSQL, MySQL, browser and lesson-order legs run on the primary "
+                    f"Python only ({primary.release}, {VENV.name}); this is {python.release}"
                 )
             }
         )
