@@ -84,6 +84,20 @@ def exercise_workspace(_exercise_workspaces_root, tmp_path, monkeypatch, request
 
 
 @pytest.fixture
+def private_workspaces(tmp_path, monkeypatch) -> Path:
+    """A workspaces folder of the test's own, the working directory beside it, no active
+    workspace and none of the learner's variables: a fresh kernel's start."""
+    from workbook import workspace as workspace_module
+
+    monkeypatch.setenv("WORKBOOK_WORKSPACES", str(tmp_path / "workspaces"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(workspace_module, "_active", None)
+    for variable in ("DATABASE_URL", "ENVIRONMENT", "JPY_SESSION_NAME"):
+        monkeypatch.delenv(variable, raising=False)
+    return tmp_path / "workspaces"
+
+
+@pytest.fixture
 def setups_do_not_wait(monkeypatch):
     """Each exercise started on its own: a setup runs even where, in a chapter run top to
     bottom, it waits for an earlier exercise (tests/test_run_all.py). For a whole module:

@@ -38,13 +38,8 @@ USER_MODEL_EDIT = (
 
 
 @pytest.fixture(autouse=True)
-def private_workspaces(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBOOK_WORKSPACES", str(tmp_path / "workspaces"))
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(workspace_module, "_active", None)
-    for variable in ("DATABASE_URL", "ENVIRONMENT", "JPY_SESSION_NAME"):
-        monkeypatch.delenv(variable, raising=False)
-    return tmp_path / "workspaces"
+def _private(private_workspaces):
+    return private_workspaces
 
 
 def one_line(error: BaseException) -> str:

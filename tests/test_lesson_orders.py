@@ -287,20 +287,3 @@ def test_nbmake_reports_the_notebook_that_fails(tmp_path):
     assert code == 1, output
     assert failing(runs) == [("bad", "under nbmake")]
     assert runs[1].problems == ("ValueError: broken on purpose",)
-
-
-def test_the_other_pythons_skip_the_lesson_orders_and_say_why():
-    """`tasks.py test` runs this module on the primary Python only (conftest.py)."""
-    env = {key: value for key, value in os.environ.items() if key != "CI"}
-    env["WORKBOOK_SKIP_SERVER_LEGS"] = "lesson-order legs run on the primary Python only"
-    answer = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-q", "-rs"]
-        + [f"{__file__}::test_a_marked_cell_that_does_not_raise_fails"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=300,
-    )
-    assert "1 skipped" in answer.stdout, answer.stdout[-3000:]
-    assert "lesson-order legs run on the primary Python only" in answer.stdout

@@ -9,8 +9,6 @@ from contextlib import closing
 
 import pytest
 
-from workbook import workspace as workspace_module
-
 # Bytecode written, as on a learner's machine (these machines set PYTHONDONTWRITEBYTECODE).
 LEARNER = ("PYTHONDONTWRITEBYTECODE",)
 FIRST_CELL = (
@@ -21,13 +19,8 @@ FIRST_CELL = (
 
 
 @pytest.fixture(autouse=True)
-def private_workspaces(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBOOK_WORKSPACES", str(tmp_path / "workspaces"))
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(workspace_module, "_active", None)
-    for variable in ("DATABASE_URL", "ENVIRONMENT", "JPY_SESSION_NAME"):
-        monkeypatch.delenv(variable, raising=False)
-    return tmp_path / "workspaces"
+def _private(private_workspaces):
+    return private_workspaces
 
 
 # An exercise whose setup goes on after building its workspace: it edits the models, writes

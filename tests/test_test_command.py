@@ -175,18 +175,25 @@ def test_resource_warning_is_an_error_in_kernels_and_other_pythons(tmp_path: Pat
     assert "Exception ignored" in result.stderr and "ResourceWarning" in result.stderr
 
 
-def test_the_other_pythons_skip_the_server_and_browser_legs_and_say_why() -> None:
-    env = {key: value for key, value in os.environ.items() if key != "CI"}
-    env["WORKBOOK_SKIP_SERVER_LEGS"] = "server legs run on the primary Python only"
-    result = subprocess.run(
+@pytest.mark.parametrize(
+    "selection",
+    [
         [
-            *PYTEST,
-            "-rs",
             "tests/test_reference_migrations.py",
             "tests/test_browser.py",
             "-m",
             "postgres or mysql or browser",
         ],
+        ["tests/test_lesson_orders.py::test_a_marked_cell_that_does_not_raise_fails"],
+    ],
+    ids=["server and browser legs", "lesson orders"],
+)
+def test_the_other_pythons_skip_the_primary_only_legs_and_say_why(selection) -> None:
+    """`tasks.py test` runs these modules on the primary Python only (conftest.py)."""
+    env = {key: value for key, value in os.environ.items() if key != "CI"}
+    env["WORKBOOK_SKIP_SERVER_LEGS"] = "these legs run on the primary Python only"
+    result = subprocess.run(
+        [*PYTEST, "-rs", *selection],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -194,9 +201,13 @@ def test_the_other_pythons_skip_the_server_and_browser_legs_and_say_why() -> Non
         timeout=300,
     )
     summary = result.stdout.strip().splitlines()[-1]
-    assert re.fullmatch(r"\d+ skipped, \d+ deselected in [\d.]+s", summary), result.stdout[-3000:]
-    assert "server legs run on the primary Python only" in result.stdout
-    assert "test_reference_migrations.py" in result.stdout and "test_browser.py" in result.stdout
+    skipped = re.fullmatch(r"\d+ skipped(, \d+ deselected)? in [\d.]+s", summary)
+    assert skipped, result.stdout[-3000:]
+    assert "these legs run on the primary Python only" in result.stdout
+    for module in (
+        part.split("::")[0] for part in selection if part.endswith(".py") or "::" in part
+    ):
+        assert module.removeprefix("tests/") in result.stdout
 
 
 # -- the ruff gate ---------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from workbook.exercises.checks import (
     READ_THE_HEAD,
     FillRevision,
     bring_copy,
+    downgrade_drops,
     fresh_copy,
     new_revision,
     require_table,
@@ -142,14 +143,15 @@ class BackfillSlug(Exercise):
                 )
             after = scratch.value("SELECT count(*) FROM books")
             rows = scratch.rows("SELECT title, slug FROM books")
-            moved = scratch.goto(first.down_revision)
-            if not moved.ok:
-                return Incorrect(f"the downgrade fails: {moved.error}")
-            if "slug" in scratch.schema()["books"].columns:
-                return Incorrect(
-                    f"downgrade() of revision {first.revision} does not remove "
-                    "books.slug: drop the column there."
-                )
+            downgrade_drops(
+                scratch,
+                first.down_revision,
+                "books",
+                "slug",
+                "the downgrade",
+                f"downgrade() of revision {first.revision} does not remove books.slug: "
+                "drop the column there.",
+            )
             kept = scratch.value("SELECT count(*) FROM books")
         if kept != after:
             return Incorrect(
@@ -523,6 +525,35 @@ def _letters(answer: Any) -> str | None:
     return letters if re.fullmatch(r"[A-Z]*", letters) else None
 
 
+# (what must come first, what then, why): the first rule an order breaks is its message.
+_ORDER_RULES = [
+    (
+        "B",
+        "C",
+        "the new code goes out before its column exists: every write "
+        "fails with `table users has no column named ...`.",
+    ),
+    (
+        "D",
+        "A",
+        "NOT NULL before the backfill: the migration fails, since the "
+        "existing rows are still NULL.",
+    ),
+    (
+        "C",
+        "A",
+        "NOT NULL while the old code still runs: each of its inserts "
+        "fails with `NOT NULL constraint failed`.",
+    ),
+    (
+        "B",
+        "D",
+        "the backfill comes before its column exists: there is nothing to fill "
+        "yet, and the `UPDATE` fails with `no such column`.",
+    ),
+]
+
+
 class ZeroDowntimeOrder(Exercise):
     title = "Zero downtime, in order"
     hints = [
@@ -556,26 +587,9 @@ class ZeroDowntimeOrder(Exercise):
                 "step keeps every running version of the application working."
             )
         position = {letter: index for index, letter in enumerate(letters)}
-        if position["C"] < position["B"]:
-            return Incorrect(
-                "the new code goes out before its column exists: every write "
-                "fails with `table users has no column named ...`."
-            )
-        if position["A"] < position["D"]:
-            return Incorrect(
-                "NOT NULL before the backfill: the migration fails, since the "
-                "existing rows are still NULL."
-            )
-        if position["A"] < position["C"]:
-            return Incorrect(
-                "NOT NULL while the old code still runs: each of its inserts "
-                "fails with `NOT NULL constraint failed`."
-            )
-        if position["D"] < position["B"]:
-            return Incorrect(
-                "the backfill comes before its column exists: there is nothing to fill "
-                "yet, and the `UPDATE` fails with `no such column`."
-            )
+        for first, then, why in _ORDER_RULES:
+            if position[then] < position[first]:
+                return Incorrect(why)
         # B, D, C, A: the lesson's own 0007 (expand and backfill at once), with its cost.
         return Incorrect(
             "backfilling before the deploy needs a second backfill: the rows the old "

@@ -92,6 +92,21 @@ def fresh_copy(scratch: Scratch, revision: str | None, purpose: str = "to test i
         raise Problem(f"could not build a new database at {revision} {purpose}: {moved.error}")
 
 
+def downgrade_drops(
+    scratch: Scratch, target: str, table: str, column: str, step: str, left: str
+) -> None:
+    """Bring the scratch copy down to ``target`` and require ``table.column`` gone.
+
+    Problem: "<step> fails: <error>" when the downgrade fails ("the downgrade",
+    "`downgrade 0011`"), ``left`` when the column is still there.
+    """
+    moved = scratch.goto(target)
+    if not moved.ok:
+        raise Problem(f"{step} fails: {moved.error}")
+    if column in scratch.schema()[table].columns:
+        raise Problem(left)
+
+
 def revisions_touching(workspace: Workspace, name: str, bare: bool = False) -> list[Script]:
     """The learner's revisions whose ``upgrade()`` names ``name``, newest first.
 

@@ -10,7 +10,7 @@ in a workspace of its own, built fresh at the head stage by ``setup()``.
 from __future__ import annotations
 
 from workbook.exercises import Correct, Exercise, Incorrect, NotAttempted, Result
-from workbook.exercises.checks import new_revision
+from workbook.exercises.checks import downgrade_drops, new_revision
 from workbook.exercises.core import Alembic, EditRevision, Note
 from workbook.exercises.inspect import (
     Scratch,
@@ -89,14 +89,15 @@ class FixTheDowngrade(Exercise):
             moved = scratch.goto(script.revision)
             if not moved.ok:
                 return Incorrect(f"`upgrade {script.revision}` fails: {moved.error}")
-            down = scratch.alembic("downgrade", parent)
-            if not down.ok:
-                return Incorrect(f"`downgrade {parent}` fails: {down.error}")
-            if "subtitle" in scratch.schema()["books"].columns:
-                return Incorrect(
-                    f"after `downgrade {parent}`, books.subtitle is still there: the next "
-                    "upgrade would add a column that exists."
-                )
+            downgrade_drops(
+                scratch,
+                parent,
+                "books",
+                "subtitle",
+                f"`downgrade {parent}`",
+                f"after `downgrade {parent}`, books.subtitle is still there: the next "
+                "upgrade would add a column that exists.",
+            )
             up = scratch.alembic("upgrade", script.revision)
             if not up.ok:
                 return Incorrect(f"after the downgrade, `upgrade` fails: {up.error}")
