@@ -145,6 +145,14 @@ def move_aside(folder: Path, previous: Path) -> Path:
     return kept
 
 
+def keep_if_changed(folder: Path, state: dict, previous: Path) -> Path | None:
+    """Move ``folder`` into ``previous`` (:func:`move_aside`) when it differs from the
+    fingerprint ``state`` recorded as built; None (left in place) when it does not."""
+    if state.get("built") == built_state(folder):
+        return None
+    return move_aside(folder, previous)
+
+
 def has_open_write_transaction(database: Path) -> bool:
     """Whether a connection (the learner's ``db = sqlite3.connect(...)``, another program)
     holds a write transaction on ``database``: then ``BEGIN IMMEDIATE`` cannot start."""

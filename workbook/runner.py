@@ -424,14 +424,25 @@ def _options_and_history(argv: list[str], project_dir: Path):
         return None
 
 
-def _nothing_to_merge(argv: list[str], project_dir: Path) -> str | None:
+def _refused_before_writing(argv: list[str], project_dir: Path) -> str | None:
+    """Why ``revision``/``merge`` is refused before it writes anything, or None; the
+    command line is parsed and the history loaded once, for both checks below."""
+    command = subcommand(argv)
+    with_rev_id = any(a.startswith("--rev-id") for a in argv)
+    if command not in {"revision", "merge"} or (command == "revision" and not with_rev_id):
+        return None
+    parsed = _options_and_history(argv, project_dir)
+    if parsed is None:
+        return None
+    if command == "merge" and (refused := _nothing_to_merge(*parsed)):
+        return refused
+    return _rev_id_taken(*parsed, project_dir) if with_rev_id else None
+
+
+def _nothing_to_merge(options, script: ScriptDirectory) -> str | None:
     """``alembic merge`` of fewer than two revisions (one head, or none yet) writes an
     ordinary revision, silently: a learner expects a merge. Said in one line instead;
     anything else about the command (a usage error, a broken history) is left to alembic."""
-    parsed = _options_and_history(argv, project_dir) if subcommand(argv) == "merge" else None
-    if parsed is None:
-        return None
-    options, script = parsed
     revisions = options.revisions
     try:
         with warnings.catch_warnings():
@@ -454,18 +465,11 @@ def _nothing_to_merge(argv: list[str], project_dir: Path) -> str | None:
     )
 
 
-def _rev_id_taken(argv: list[str], project_dir: Path) -> str | None:
+def _rev_id_taken(options, script: ScriptDirectory, project_dir: Path) -> str | None:
     """``revision`` or ``merge`` with a ``--rev-id`` the history already has: alembic would
     write a second file with that id (a revision whose parent is itself), and from then on
     every command fails ("Self-loop is detected in revisions"). Refused in one line, before
     anything is written, naming the file that has the id."""
-    wanted = subcommand(argv) in {"revision", "merge"} and any(
-        a.startswith("--rev-id") for a in argv
-    )
-    parsed = _options_and_history(argv, project_dir) if wanted else None
-    if parsed is None:
-        return None
-    options, script = parsed
     try:
         taken = next(s for s in script.walk_revisions() if s.revision == options.rev_id)
     except Exception:  # noqa: BLE001 - a new id (StopIteration), or a history alembic words
@@ -500,7 +504,7 @@ def run_alembic(project_dir: Path, line: str | list[str], *, show: bool = False)
     _RUNNING.append(shlex.join(["alembic", *argv]))
     try:
         cache_compiled_code(project_dir)
-        if refused := _nothing_to_merge(argv, project_dir) or _rev_id_taken(argv, project_dir):
+        if refused := _refused_before_writing(argv, project_dir):
             return AlembicResult(argv, 1, [], refused)
         run.argv = argv = with_readable_merge_id(argv, project_dir)
         _run_command(project_dir, argv, chunks, run)

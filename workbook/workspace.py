@@ -189,9 +189,7 @@ class Workspace:
             return None
         if state.get("built_by") == os.getpid() and self.name not in _attached:
             return None  # this kernel's own work: rebuilding it is what the first cell does
-        if state.get("built") == ownership.built_state(self.path):
-            return None  # nothing changed since it was built
-        return ownership.move_aside(self.path, workspaces_root() / ".previous")
+        return ownership.keep_if_changed(self.path, state, workspaces_root() / ".previous")
 
     def use(self) -> Workspace:
         """Make ``%alembic`` act on this workspace again, as it is on disk (after an

@@ -60,10 +60,10 @@ def _keep_earlier_attempt(own: Workspace) -> Path | None:
         return None
     own.claim()  # another kernel's workspace is left as it is
     state = ownership.read_state(workspace_module.kernel_files(own.name)[1])
-    if state.get("built") == ownership.built_state(own.path):
-        return None  # as the setup left it (Run All ran the setup again): rebuilt silently
-    os.chdir(workspace_module.workspaces_root())  # never stand in a folder being moved
-    return ownership.move_aside(own.path, workspace_module.workspaces_root() / ".previous")
+    root = workspace_module.workspaces_root()
+    os.chdir(root)  # never stand in a folder being moved
+    # Unchanged since the setup left it (Run All ran the setup again): rebuilt silently.
+    return ownership.keep_if_changed(own.path, state, root / ".previous")
 
 
 def _shell():
