@@ -38,6 +38,10 @@ def pytest_configure(config):
         config.stash[REPORT_PATH] = report
     if not hasattr(config, "workerinput"):  # the controller: before workers and kernels
         _serve_mysql_to_lessons(config)
+    if config.pluginmanager.hasplugin("nbval"):
+        from tools import kernel_start
+
+        kernel_start.patch_nbval()  # a kernel that died before its first reply starts again
 
 
 def _lessons_in_run(config) -> list[Path]:

@@ -17,6 +17,7 @@ its stored outputs must come from a real server.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
@@ -29,7 +30,8 @@ import nbformat
 from nbclient import NotebookClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import twins  # noqa: E402  (a sibling script, not a package)
+import kernel_start  # noqa: E402  (sibling scripts, not a package)
+import twins  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(1, str(ROOT))  # tests/mysql.py, whatever Python runs this
@@ -120,15 +122,27 @@ def first_line(source: str, limit: int = 60) -> str:
 def execute(notebook: nbformat.NotebookNode, folder: Path, timeout: int, **kernel) -> None:
     """Run every cell of ``notebook`` in a fresh python3 kernel whose working directory is
     ``folder``; errors stay in the outputs. ``timeout``: seconds for one cell; ``kernel``:
-    passed to the kernel's start (``env=...``)."""
-    client = NotebookClient(
-        notebook,
-        kernel_name="python3",
-        timeout=timeout,
-        allow_errors=True,
-        resources={"metadata": {"path": str(folder)}},
-    )
-    client.execute(**kernel)
+    passed to the kernel's start (``env=...``). A kernel that dies before its first reply
+    is started again (tools/kernel_start.py)."""
+
+    @kernel_start.start_twice
+    def run_all() -> None:
+        client = NotebookClient(
+            notebook,
+            kernel_name="python3",
+            timeout=timeout,
+            allow_errors=True,
+            resources={"metadata": {"path": str(folder)}},
+        )
+        try:
+            client.execute(**kernel)
+        except RuntimeError:
+            # nbclient leaves its exit hook registered when the kernel failed to start; at
+            # exit it would assert on the kernel it has already cleaned up.
+            atexit.unregister(client._cleanup_kernel)
+            raise
+
+    run_all()
 
 
 def run(path: Path, workspaces: Path) -> float:
