@@ -26,11 +26,12 @@ def counting(*outcomes):
     return start, calls
 
 
-DIED = RuntimeError(kernel_start.DIED_BEFORE_FIRST_REPLY)
+def died() -> RuntimeError:
+    return RuntimeError(kernel_start.DIED_BEFORE_FIRST_REPLY)
 
 
 def test_a_kernel_that_died_before_replying_is_started_again():
-    start, calls = counting(DIED, "kernel")
+    start, calls = counting(died(), "kernel")
     assert kernel_start.start_twice(start)() == "kernel"
     assert len(calls) == 2
 
@@ -43,10 +44,11 @@ def test_any_other_error_is_raised_at_once():
 
 
 def test_a_kernel_that_cannot_start_fails_on_its_second_start():
-    start, calls = counting(DIED, DIED, "kernel")
-    with pytest.raises(RuntimeError, match=kernel_start.DIED_BEFORE_FIRST_REPLY):
+    start, calls = counting(died(), died(), "kernel")
+    with pytest.raises(RuntimeError, match=kernel_start.DIED_BEFORE_FIRST_REPLY) as raised:
         kernel_start.start_twice(start)()
     assert len(calls) == 2
+    assert raised.value.__notes__ == ["kernel_start: the first of 2 kernels died the same way"]
 
 
 @pytest.fixture

@@ -4,8 +4,10 @@ Why: jupyter_client gives a new kernel its five TCP ports by binding port 0 on 1
 and closing the socket; the kernel binds them a second or so later. A connection opened in
 between may take one of them (outgoing connections draw their ports from the same range),
 and the kernel exits with ``ZMQError: Address already in use`` before it answers
-``kernel_info`` (jupyter_client#154, nbmake#129). Two pytest workers that start kernels and
-connect to them make that window busy: a CI run of the suite met it once (3.13's leg).
+``kernel_info`` (jupyter_client#154, nbmake#129). jupyter_client's cache of ports handed out
+is per process, so another pytest worker may also be handed the same port. Two workers that
+start kernels and connect to them make that window busy: a CI run of the suite met it once
+(3.13's leg).
 
 A kernel that died before its first reply has run nothing, so starting another is safe; a
 kernel that cannot start at all fails its second start too, and that error is raised. Used
@@ -41,7 +43,10 @@ def start_twice(start: Callable[..., T]) -> Callable[..., T]:
             try:
                 return start(*args, **kwargs)
             except RuntimeError as error:
-                if attempt == STARTS or not died_before_first_reply(error):
+                if not died_before_first_reply(error):
+                    raise
+                if attempt == STARTS:
+                    error.add_note(f"kernel_start: the first of {STARTS} kernels died the same way")
                     raise
                 print(f"kernel_start: {error}; starting another kernel", file=sys.stderr)
         raise AssertionError("unreachable")  # pragma: no cover
