@@ -249,9 +249,16 @@ def open_lesson(browser: Browser, lesson: str):
     return page, boot
 
 
+# pyodide-kernel 0.8.6 counts every request as a cell (its Python side ignores
+# store_history: false), so each probe would put a notebook's Out [n] one ahead of its
+# In [n]: a probe takes its count back (the kernel adds it after the code has run).
+KEEP_COUNT = "\nget_ipython().execution_count -= 1"
+
+
 def run(page, code: str) -> dict:
-    """Run ``code`` in the page's kernel; {"status", "outputs"} (iopub contents)."""
-    return page.evaluate(EXECUTE, code)
+    """Run ``code`` in the page's kernel, leaving the notebook's prompt numbers as they
+    were; {"status", "outputs"} (iopub contents)."""
+    return page.evaluate(EXECUTE, code + KEEP_COUNT)
 
 
 def printed(result: dict) -> str:
@@ -326,8 +333,11 @@ def cell_problems(notebook: dict, desktop_only_tag: str) -> tuple[list[str], int
         shown = ANSI.sub("", "\n".join(text_of(o) for o in outputs))
         errors = [o for o in outputs if o["output_type"] == "error"]
         where = f"cell {index} ({first_line(source)})"
+        counts = {o["execution_count"] for o in outputs if o["output_type"] == "execute_result"}
         if cell.get("execution_count") is None:
             problems.append(f"{where} did not run")
+        elif counts - {cell["execution_count"]}:
+            problems.append(f"{where}: In [{cell['execution_count']}] shows Out {sorted(counts)}")
         elif errors:
             problems.append(f"{where} raised {errors[0]['ename']}: {errors[0]['evalue'][:300]}")
         elif meant_to_raise(cell) and not any(
