@@ -236,6 +236,21 @@ def test_q4_a_downgrade_that_does_nothing_fails_the_drill(ws):
     assert_part(result, "B", WRONG, "downgrade() of revision 0014 leaves books.review_count behind")
 
 
+def test_q4_a_downgrade_that_deletes_the_reviewed_books_fails_the_drill(ws):
+    apply(ws, PART_A + PART_B[:-1])
+    ws.fill_revision(
+        "head",
+        downgrade="op.execute('DELETE FROM books WHERE review_count > 0')\n"
+        "with op.batch_alter_table('books', schema=None) as batch_op:\n"
+        "    batch_op.drop_column('review_count')",
+    )
+    run(ws, "upgrade head")
+    do_merge(ws)
+    result = q4.result(workspace=ws)
+    assert_part(result, "B", DONE, "backfills it")
+    assert_part(result, "D", WRONG, "the downgrade loses rows of books or users")
+
+
 def test_q4_broken_model_file_is_one_line(ws):
     apply(ws, PART_A)
     ws.edit(
