@@ -23,7 +23,6 @@ from typing import TypeVar
 
 # jupyter_client's message when the kernel process has exited before its kernel_info reply.
 DIED_BEFORE_FIRST_REPLY = "Kernel died before replying to kernel_info"
-STARTS = 2  # the first, and one more
 
 T = TypeVar("T")
 
@@ -34,22 +33,23 @@ def died_before_first_reply(error: BaseException) -> bool:
 
 def start_twice(start: Callable[..., T]) -> Callable[..., T]:
     """``start`` (anything that starts a kernel and waits for its first reply), run a
-    second time when the first kernel died before replying. Other errors, and the second
-    start's, are raised unchanged."""
+    second time when the first kernel died before replying. Other errors are raised
+    unchanged; the second start's, with a note that the first kernel died too."""
 
     @functools.wraps(start)
     def starting(*args, **kwargs) -> T:
-        for attempt in range(1, STARTS + 1):
-            try:
-                return start(*args, **kwargs)
-            except RuntimeError as error:
-                if not died_before_first_reply(error):
-                    raise
-                if attempt == STARTS:
-                    error.add_note(f"kernel_start: the first of {STARTS} kernels died the same way")
-                    raise
-                print(f"kernel_start: {error}; starting another kernel", file=sys.stderr)
-        raise AssertionError("unreachable")  # pragma: no cover
+        try:
+            return start(*args, **kwargs)
+        except RuntimeError as error:
+            if not died_before_first_reply(error):
+                raise
+            print(f"kernel_start: {error}; starting another kernel", file=sys.stderr)
+        try:
+            return start(*args, **kwargs)
+        except RuntimeError as error:
+            if died_before_first_reply(error):
+                error.add_note("kernel_start: the first of 2 kernels died the same way")
+            raise
 
     starting.starts_twice = True  # type: ignore[attr-defined]
     return starting

@@ -290,19 +290,11 @@ def subcommand(argv: list[str]) -> str | None:
     return None
 
 
-def next_revision_id(project_dir: Path) -> str:
-    """One more than the highest numeric revision id (``0001`` for an empty history)."""
-    script = ScriptDirectory.from_config(Config(str(project_dir / "alembic.ini")))
+def next_revision_id(script: ScriptDirectory) -> str:
+    """One more than the highest numeric revision id of ``script``'s history (``0001`` for
+    an empty one)."""
     numbers = [int(r.revision) for r in script.walk_revisions() if r.revision.isdigit()]
     return f"{max(numbers, default=0) + 1:04d}"
-
-
-def with_readable_merge_id(argv: list[str], project_dir: Path) -> list[str]:
-    if subcommand(argv) != "merge" or any(a.startswith("--rev-id") for a in argv):
-        return argv
-    if not (project_dir / "alembic.ini").exists():
-        return argv
-    return [*argv, "--rev-id", next_revision_id(project_dir)]
 
 
 def split_command_line(line: str) -> list[str]:
@@ -424,19 +416,22 @@ def _options_and_history(argv: list[str], project_dir: Path):
         return None
 
 
-def _refused_before_writing(argv: list[str], project_dir: Path) -> str | None:
-    """Why ``revision``/``merge`` is refused before it writes anything, or None; the
-    command line is parsed and the history loaded once, for both checks below."""
+def _checked_before_writing(argv: list[str], project_dir: Path) -> tuple[str | None, list[str]]:
+    """``(why refused, argv to run)`` for ``revision``/``merge``: the refusal (or None) of
+    the two checks below, and a merge without ``--rev-id`` given the next number. The
+    command line is parsed and the history loaded once, for all three."""
     command = subcommand(argv)
     with_rev_id = any(a.startswith("--rev-id") for a in argv)
     if command not in {"revision", "merge"} or (command == "revision" and not with_rev_id):
-        return None
+        return None, argv
     parsed = _options_and_history(argv, project_dir)
     if parsed is None:
-        return None
+        return None, argv
     if command == "merge" and (refused := _nothing_to_merge(*parsed)):
-        return refused
-    return _rev_id_taken(*parsed, project_dir) if with_rev_id else None
+        return refused, argv
+    if with_rev_id:
+        return _rev_id_taken(*parsed, project_dir), argv
+    return None, [*argv, "--rev-id", next_revision_id(parsed[1])]  # a readable merge id
 
 
 def _nothing_to_merge(options, script: ScriptDirectory) -> str | None:
@@ -504,9 +499,10 @@ def run_alembic(project_dir: Path, line: str | list[str], *, show: bool = False)
     _RUNNING.append(shlex.join(["alembic", *argv]))
     try:
         cache_compiled_code(project_dir)
-        if refused := _refused_before_writing(argv, project_dir):
+        refused, checked = _checked_before_writing(argv, project_dir)
+        if refused:
             return AlembicResult(argv, 1, [], refused)
-        run.argv = argv = with_readable_merge_id(argv, project_dir)
+        run.argv = argv = checked
         _run_command(project_dir, argv, chunks, run)
     except KeyboardInterrupt:  # before the command began, or during the undoing
         run.interrupted = True
